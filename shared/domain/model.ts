@@ -1,0 +1,88 @@
+// BayModel and Bay as stored: Magnum mitaka's public fields plus the internal ones Magnum
+// keeps off the API (project_id, user_id, ...) and Bayforge's own bookkeeping (version for
+// conditional writes, the stack name fixed once per bay, the deadline).
+import type { BayStatus } from "./status.ts";
+
+export interface BayModel {
+  uuid: string;
+  name: string | null;
+  project_id: string;
+  user_id: string;
+  coe: "kubernetes";
+  image_id: string;
+  flavor_id: string | null;
+  master_flavor_id: string | null;
+  keypair_id: string;
+  external_network_id: string;
+  fixed_network: string | null;
+  fixed_subnet: string | null;
+  dns_nameserver: string | null;
+  docker_volume_size: number | null;
+  docker_storage_driver: string | null;
+  network_driver: string | null;
+  volume_driver: string | null;
+  apiserver_port: number | null;
+  cluster_distro: string | null;
+  labels: Record<string, string> | null;
+  tls_disabled: boolean;
+  public: boolean;
+  server_type: string;
+  http_proxy: string | null;
+  https_proxy: string | null;
+  no_proxy: string | null;
+  registry_enabled: boolean;
+  insecure_registry: string | null;
+  master_lb_enabled: boolean;
+  floating_ip_enabled: boolean;
+  created_at: string;
+  updated_at: string | null;
+}
+
+export interface Bay {
+  uuid: string;
+  name: string;
+  project_id: string;
+  user_id: string;
+  baymodel_id: string;
+  node_count: number;
+  master_count: number;
+  discovery_url: string | null;
+  /** minutes as requested: >0 → Heat timeout, 0 → none, null → configured default */
+  bay_create_timeout: number | null;
+  status: BayStatus;
+  status_reason: string | null;
+  stack_id: string | null;
+  api_address: string | null;
+  node_addresses: string[];
+  master_addresses: string[];
+  created_at: string;
+  updated_at: string | null;
+  // --- internal (never served) ---
+  /** incremented by every write; writes are conditional on the version read */
+  version: number;
+  /** `<name>-<short id>`, fixed at accept time so a retried create finds the same stack */
+  stack_name: string;
+  /** ISO time after which an in-progress create is failed by Bayforge itself, or null */
+  deadline_at: string | null;
+  /** the request that created it, for logs and events */
+  request_id: string;
+}
+
+/** The bay's certificates: CA key stored only encrypted (KeyVault ciphertext). */
+export interface BayCerts {
+  bay_uuid: string;
+  ca_cert_pem: string;
+  ca_key_encrypted: string;
+  client_cert_pem: string;
+  client_key_encrypted: string;
+  created_at: string;
+}
+
+/** One step in a bay's life, kept for operators (and the events API later). */
+export interface BayEvent {
+  bay_uuid: string;
+  at: string;
+  kind: string;
+  detail: string;
+  request_id?: string;
+}

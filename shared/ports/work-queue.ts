@@ -1,0 +1,36 @@
+// The durable work queue between the API and the worker (SQS in AWS, a SQLite table
+// locally). At-least-once: every consumer step must be idempotent.
+
+export type WorkKind = "bay.create" | "bay.poll" | "bay.update" | "bay.delete";
+
+export interface WorkMessage {
+  v: 1;
+  kind: WorkKind;
+  bayId: string;
+  projectId: string;
+  requestId: string;
+  /** how many times this step has been re-sent after a retryable failure */
+  attempt: number;
+}
+
+export interface WorkQueue {
+  /** Durable once the promise resolves. delaySeconds defers the first delivery. */
+  send(message: WorkMessage, options?: { delaySeconds?: number }): Promise<void>;
+}
+
+export interface ReceivedMessage {
+  id: string;
+  /** opaque handle for delete/changeVisibility; changes with every receive */
+  receipt: string;
+  body: WorkMessage;
+  /** 1 on first delivery */
+  receiveCount: number;
+}
+
+/** A queue the process itself pulls from (the embedded default; Lambda gets pushed batches). */
+export interface PollingQueue extends WorkQueue {
+  /** Claim up to `max` visible messages, hiding each for `visibilitySeconds`. */
+  receive(max: number, visibilitySeconds: number): Promise<ReceivedMessage[]>;
+  delete(receipt: string): Promise<void>;
+  changeVisibility(receipt: string, seconds: number): Promise<void>;
+}
