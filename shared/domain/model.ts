@@ -47,8 +47,8 @@ export interface Bay {
   node_count: number;
   master_count: number;
   discovery_url: string | null;
-  /** minutes as requested: >0 → Heat timeout, 0 → none, null → configured default */
-  bay_create_timeout: number | null;
+  /** minutes, resolved at accept time (absent → configured default): >0 → Heat timeout, 0 → none */
+  bay_create_timeout: number;
   status: BayStatus;
   status_reason: string | null;
   stack_id: string | null;

@@ -11,6 +11,8 @@ export interface WorkMessage {
   requestId: string;
   /** how many times this step has been re-sent after a retryable failure */
   attempt: number;
+  /** bay.poll only: how many polls came before this one (drives the poll backoff) */
+  seq?: number;
 }
 
 export interface WorkQueue {

@@ -1,0 +1,42 @@
+// The Magnum-compatible REST API as a Hono app built from injected ports. It runs the same
+// under @hono/node-server (local.ts) and hono/aws-lambda; it never knows which.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { randomUUID } from "node:crypto";
+import { ApiError } from "../../shared/domain/errors.ts";
+import { microversion } from "./microversion.ts";
+import { renderError } from "./errors.ts";
+import type { ApiDeps, ApiEnv } from "./env.ts";
+import { baymodelRoutes } from "./routes/baymodels.ts";
+import { bayRoutes } from "./routes/bays.ts";
+
+export function createApp(deps: ApiDeps): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
+
+  app.use(async (c, next) => {
+    const requestId = `req-${randomUUID()}`;
+    c.set("requestId", requestId);
+    c.set("base", (deps.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, ""));
+    c.header("x-openstack-request-id", requestId);
+    await next();
+  });
+  app.use(microversion());
+  app.use(
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: (c) =>
+        renderError(c, new ApiError(413, "Request entity too large", `The request body exceeds the limit of ${deps.maxBodyBytes} bytes.`), deps.log),
+    }),
+  );
+  app.use("/v1/*", async (c, next) => {
+    c.set("caller", await deps.authenticate(c.req.raw.headers));
+    await next();
+  });
+
+  app.route("/v1/baymodels", baymodelRoutes(deps));
+  app.route("/v1/bays", bayRoutes(deps));
+
+  app.notFound((c) => renderError(c, new ApiError(404, "Not Found", `No resource at ${c.req.method} ${c.req.path}.`), deps.log));
+  app.onError((err, c) => renderError(c, err, deps.log));
+  return app;
+}

@@ -1,0 +1,34 @@
+// What the API's handlers get from the composition root and from middleware.
+import type { BayTable } from "../../shared/ports/bay-table.ts";
+import type { WorkQueue } from "../../shared/ports/work-queue.ts";
+import type { Logger } from "../../shared/observability/logger.ts";
+import type { Version } from "./microversion.ts";
+
+/** Who is calling: the project every read and write is scoped to. */
+export interface Caller {
+  projectId: string;
+  userId: string;
+  /** admins see every project's bays and baymodels */
+  isAdmin: boolean;
+}
+
+export interface ApiDeps {
+  table: BayTable;
+  queue: WorkQueue;
+  log: Logger;
+  /** Resolves the caller of a request, or throws ApiError 401/403. */
+  authenticate(headers: Headers): Promise<Caller>;
+  /** minutes used when a bay names no bay_create_timeout (Magnum: 60) */
+  defaultTimeoutMinutes: number;
+  /** minutes past Heat's timeout after which Bayforge fails a bay itself */
+  deadlineGraceMinutes: number;
+  /** public base URL for links and Location; default: the request's own origin */
+  publicUrl?: string;
+  /** largest request body accepted, bytes */
+  maxBodyBytes: number;
+  now?: () => Date;
+}
+
+export type ApiEnv = {
+  Variables: { version: Version; requestId: string; caller: Caller; base: string };
+};

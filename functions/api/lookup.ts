@@ -1,0 +1,42 @@
+// Finding a bay or baymodel by uuid or by name within what the caller may see, as Magnum
+// does: none → 404, several with the name → 409 asking for the uuid.
+import type { BayTable } from "../../shared/ports/bay-table.ts";
+import type { Bay, BayModel } from "../../shared/domain/model.ts";
+import { conflict, notFound } from "../../shared/domain/errors.ts";
+import { looksLikeUuid } from "../../shared/domain/bay.ts";
+import { isVisible } from "../../shared/domain/baymodel.ts";
+import type { Caller } from "./env.ts";
+
+const scope = (caller: Caller) => (caller.isAdmin ? undefined : caller.projectId);
+
+export async function findBayModel(table: BayTable, caller: Caller, ident: string): Promise<BayModel | undefined> {
+  const projectId = scope(caller);
+  if (looksLikeUuid(ident)) {
+    const m = await table.getBayModel(ident.toLowerCase());
+    return m && isVisible(m, projectId) ? m : undefined;
+  }
+  const named = (await table.listBayModels({ projectId })).filter((m) => m.name === ident);
+  if (named.length > 1) throw conflict(`Multiple baymodels exist with same name ${ident}. Please use the baymodel uuid instead.`);
+  return named[0];
+}
+
+export async function getBayModel(table: BayTable, caller: Caller, ident: string): Promise<BayModel> {
+  const m = await findBayModel(table, caller, ident);
+  if (!m) throw notFound(`BayModel ${ident} could not be found.`);
+  return m;
+}
+
+export async function getBay(table: BayTable, caller: Caller, ident: string): Promise<Bay> {
+  const projectId = scope(caller);
+  if (looksLikeUuid(ident)) {
+    const b = await table.getBay(ident.toLowerCase());
+    if (b && (projectId === undefined || b.project_id === projectId)) return b;
+    throw notFound(`Bay ${ident} could not be found.`);
+  }
+  const named = (await table.listBays({ projectId })).filter((b) => b.name === ident);
+  if (named.length > 1) throw conflict(`Multiple bays exist with same name ${ident}. Please use the bay uuid instead.`);
+  if (!named[0]) throw notFound(`Bay ${ident} could not be found.`);
+  return named[0];
+}
+
+export { scope };

@@ -1,0 +1,78 @@
+// API microversions as Magnum negotiates them: the mitaka header
+// X-OpenStack-Magnum-API-Version and the modern `OpenStack-API-Version: container-infra X.Y`
+// (with its service aliases). No header means the minimum, 1.1; "latest" means the maximum.
+import type { MiddlewareHandler } from "hono";
+import { ApiError } from "../../shared/domain/errors.ts";
+
+export const MIN_VERSION = "1.1";
+/** 1.2: asynchronous create answers 202 {uuid}. */
+export const MAX_VERSION = "1.2";
+const SERVICES = ["container-infra", "container-infrastructure-management", "container-infrastructure"];
+
+export interface Version {
+  major: number;
+  minor: number;
+}
+const parse = (s: string): Version | undefined => {
+  const m = /^(\d+)\.(\d+)$/.exec(s.trim());
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
+};
+const cmp = (a: Version, b: Version) => a.major - b.major || a.minor - b.minor;
+export const atLeast = (v: Version, s: string) => cmp(v, parse(s)!) >= 0;
+const fmt = (v: Version) => `${v.major}.${v.minor}`;
+
+export class UnsupportedVersion extends ApiError {
+  constructor(readonly requested: string) {
+    super(
+      406,
+      "Requested microversion is unsupported",
+      `Version ${requested} requested but not supported by this service. The supported version range is: [container-infra ${MIN_VERSION}, container-infra ${MAX_VERSION}].`,
+    );
+  }
+}
+
+function requested(modern: string | undefined, legacy: string | undefined): string | undefined {
+  if (modern) {
+    for (const part of modern.split(",")) {
+      const [service, value] = part.trim().split(/\s+/, 2);
+      if (service && SERVICES.includes(service.toLowerCase()) && value) return value;
+    }
+  }
+  return legacy?.trim() || undefined;
+}
+
+export function negotiate(modern: string | undefined, legacy: string | undefined): Version {
+  const want = requested(modern, legacy);
+  if (!want) return parse(MIN_VERSION)!;
+  if (want.toLowerCase() === "latest") return parse(MAX_VERSION)!;
+  const v = parse(want);
+  if (!v) throw new ApiError(400, `Invalid API version ${JSON.stringify(want).slice(0, 40)}: expected MAJOR.MINOR such as 1.1, or "latest".`);
+  if (cmp(v, parse(MIN_VERSION)!) < 0 || cmp(v, parse(MAX_VERSION)!) > 0) throw new UnsupportedVersion(want);
+  return v;
+}
+
+/** Sets the version range headers on every answer and the negotiated version on the context. */
+export const microversion = (): MiddlewareHandler<{ Variables: { version: Version } }> => async (c, next) => {
+  const setHeaders = (used?: Version) => {
+    c.header("OpenStack-API-Minimum-Version", `container-infra ${MIN_VERSION}`);
+    c.header("OpenStack-API-Maximum-Version", `container-infra ${MAX_VERSION}`);
+    c.header("X-OpenStack-Magnum-API-Minimum-Version", MIN_VERSION);
+    c.header("X-OpenStack-Magnum-API-Maximum-Version", MAX_VERSION);
+    c.header("Vary", "OpenStack-API-Version, X-OpenStack-Magnum-API-Version");
+    if (used) {
+      c.header("OpenStack-API-Version", `container-infra ${fmt(used)}`);
+      c.header("X-OpenStack-Magnum-API-Version", fmt(used));
+    }
+  };
+  let v: Version;
+  try {
+    v = negotiate(c.req.header("OpenStack-API-Version"), c.req.header("X-OpenStack-Magnum-API-Version"));
+  } catch (e) {
+    setHeaders();
+    throw e;
+  }
+  c.set("version", v);
+  setHeaders(v);
+  await next();
+  setHeaders(v); // error responses are rebuilt by the error handler: keep the headers on them
+};

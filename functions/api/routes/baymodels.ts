@@ -1,0 +1,49 @@
+// /v1/baymodels: create, list, show, delete (Magnum mitaka BayModelsController).
+import { Hono } from "hono";
+import { newBayModel } from "../../../shared/domain/baymodel.ts";
+import { ApiError, badRequest } from "../../../shared/domain/errors.ts";
+import type { ApiDeps, ApiEnv } from "../env.ts";
+import { readJson } from "../request.ts";
+import { getBayModel, scope } from "../lookup.ts";
+import { baymodelListView, baymodelView } from "../views.ts";
+
+export function baymodelRoutes(deps: ApiDeps): Hono<ApiEnv> {
+  const r = new Hono<ApiEnv>();
+  const now = () => (deps.now?.() ?? new Date()).toISOString();
+
+  r.post("/", async (c) => {
+    const caller = c.get("caller");
+    const body = await readJson(c);
+    const model = newBayModel(body, { projectId: caller.projectId, userId: caller.userId }, now());
+    if (model.public && !caller.isAdmin)
+      throw new ApiError(403, "Not authorized to publish baymodel", "Only administrators may create public baymodels (public: true).");
+    await deps.table.putBayModel(model);
+    c.header("Location", `${c.get("base")}/v1/baymodels/${model.uuid}`);
+    return c.json(baymodelView(model, c.get("base")), 201);
+  });
+
+  r.get("/", async (c) => {
+    const models = await deps.table.listBayModels({ projectId: scope(c.get("caller")) });
+    return c.json({ baymodels: models.map((m) => baymodelListView(m, c.get("base"))) });
+  });
+
+  r.get("/:ident", async (c) => {
+    const m = await getBayModel(deps.table, c.get("caller"), c.req.param("ident"));
+    return c.json(baymodelView(m, c.get("base")));
+  });
+
+  r.delete("/:ident", async (c) => {
+    const caller = c.get("caller");
+    const m = await getBayModel(deps.table, caller, c.req.param("ident"));
+    if (!caller.isAdmin && m.project_id !== caller.projectId)
+      throw new ApiError(403, "Not authorized", `BayModel ${m.uuid} belongs to another project and cannot be deleted.`);
+    const users = (await deps.table.listBays({})).filter((b) => b.baymodel_id === m.uuid);
+    if (users.length)
+      throw badRequest(
+        `BayModel ${m.uuid} is referenced by one or multiple bays: ${users.map((b) => b.name).join(", ")}. Delete them first.`,
+      );
+    await deps.table.deleteBayModel(m.uuid);
+    return c.body(null, 204);
+  });
+  return r;
+}

@@ -1,0 +1,68 @@
+// One queue message, one step. A cloud that fails in a way worth retrying (5xx, timeouts,
+// dropped connections) is retried by re-sending the message with a growing delay, and the
+// bay shows why it waits; when the retries run out the bay fails with that reason.
+// Anything else unexpected is thrown: the queue redelivers it, and after its last
+// delivery the dead-letter path fails the bay (never left in progress forever).
+import type { WorkMessage } from "../../shared/ports/work-queue.ts";
+import type { WorkerDeps } from "./deps.ts";
+import { createBay } from "./steps/create-bay.ts";
+import { pollBay } from "./steps/poll-bay.ts";
+import { failBay } from "./steps/fail-bay.ts";
+import { updateBay } from "./bay-store.ts";
+import { isInProgress } from "../../shared/domain/status.ts";
+
+const STEPS: Partial<Record<WorkMessage["kind"], (m: WorkMessage, d: WorkerDeps) => Promise<void>>> = {
+  "bay.create": createBay,
+  "bay.poll": pollBay,
+};
+
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN"]);
+
+/** True for failures of the cloud that may pass: 5xx, 429, timeouts, connection errors. */
+export function isRetryable(e: unknown): boolean {
+  if (!e || typeof e !== "object") return false;
+  const err = e as { retryable?: unknown; code?: unknown; cause?: unknown };
+  if (typeof err.retryable === "boolean") return err.retryable;
+  if (typeof err.code === "string" && (NETWORK_CODES.has(err.code) || err.code.startsWith("UND_ERR"))) return true;
+  return err.cause !== undefined && err.cause !== e && isRetryable(err.cause);
+}
+
+export function parseMessage(raw: unknown): WorkMessage {
+  const m = raw as Partial<WorkMessage>;
+  if (!m || m.v !== 1 || typeof m.bayId !== "string" || typeof m.kind !== "string" || !STEPS[m.kind])
+    throw new Error(`unrecognised work message: ${JSON.stringify(raw).slice(0, 200)}`);
+  return { attempt: 0, ...m } as WorkMessage;
+}
+
+export async function handleMessage(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
+  const step = STEPS[msg.kind]!;
+  const log = deps.log.child({ bay: msg.bayId, kind: msg.kind, requestId: msg.requestId, attempt: msg.attempt });
+  try {
+    await step(msg, deps);
+  } catch (e) {
+    if (!isRetryable(e)) throw e;
+    const bay = await deps.table.getBay(msg.bayId);
+    if (!bay || !isInProgress(bay.status)) return;
+    const reason = (e as Error).message;
+    if (msg.attempt >= deps.retryDelays.length) {
+      log.warn("cloud still failing; giving up", { err: e });
+      await failBay(deps, bay, `The cloud kept failing after ${msg.attempt + 1} attempts: ${reason}`);
+      return;
+    }
+    const delay = deps.retryDelays[msg.attempt];
+    log.warn("cloud failed; retrying", { err: e, delaySeconds: delay });
+    const at = deps.now();
+    await updateBay(deps.table, bay, (b) => (isInProgress(b.status) ? { status_reason: `Retrying in ${delay}s (attempt ${msg.attempt + 1} of ${deps.retryDelays.length}): ${reason}` } : undefined), at);
+    await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "retry", detail: `${msg.kind} failed (${reason}); retry ${msg.attempt + 1} in ${delay}s` });
+    await deps.queue.send({ ...msg, attempt: msg.attempt + 1 }, { delaySeconds: delay });
+  }
+}
+
+/** The dead-letter path: a message that could not be processed fails its bay with a reason. */
+export async function handleDeadLetter(raw: unknown, receiveCount: number, deps: WorkerDeps): Promise<void> {
+  const m = raw as Partial<WorkMessage>;
+  if (!m || typeof m.bayId !== "string") return;
+  const bay = await deps.table.getBay(m.bayId);
+  if (!bay || !isInProgress(bay.status)) return;
+  await failBay(deps, bay, `Bayforge could not process ${m.kind ?? "a step"} for this bay after ${receiveCount} deliveries (request ${m.requestId ?? "unknown"}); see the worker logs.`);
+}

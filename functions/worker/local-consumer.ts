@@ -1,0 +1,77 @@
+// The worker's loop over the embedded queue (in AWS, Lambda's SQS trigger replaces it):
+// claim a few messages, run each step, delete what succeeded. A step that throws is left
+// to reappear after its visibility timeout; the queue dead-letters it after N deliveries.
+import type { PollingQueue } from "../../shared/ports/work-queue.ts";
+import type { WorkerDeps } from "./deps.ts";
+import { handleMessage, parseMessage } from "./handle-message.ts";
+import { sweep } from "./sweeper.ts";
+
+export interface LocalWorkerOptions {
+  concurrency: number;
+  /** how long a claimed message stays hidden: longer than any one step takes */
+  visibilitySeconds: number;
+  /** pause between empty receives */
+  idleMs: number;
+  sweepEveryMs: number;
+}
+
+export interface RunningWorker {
+  stop(): Promise<void>;
+}
+
+export function startLocalWorker(queue: PollingQueue, deps: WorkerDeps, o: LocalWorkerOptions): RunningWorker {
+  let running = true;
+  let wake: (() => void) | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+
+  const inFlight = new Set<Promise<void>>();
+  let lastSweep = 0;
+
+  const loop = async () => {
+    while (running) {
+      try {
+        if (Date.now() - lastSweep > o.sweepEveryMs) {
+          lastSweep = Date.now();
+          await sweep(deps);
+        }
+        const free = o.concurrency - inFlight.size;
+        const batch = free > 0 ? await queue.receive(free, o.visibilitySeconds) : [];
+        for (const m of batch) {
+          const p = (async () => {
+            try {
+              await handleMessage(parseMessage(m.body), deps);
+              await queue.delete(m.receipt);
+            } catch (err) {
+              deps.log.error("step failed; the queue will redeliver it", { messageId: m.id, receiveCount: m.receiveCount, err });
+            }
+          })();
+          inFlight.add(p);
+          void p.finally(() => {
+            inFlight.delete(p);
+            wake?.();
+          });
+        }
+        if (batch.length === 0 || inFlight.size >= o.concurrency) await sleep(o.idleMs);
+      } catch (err) {
+        deps.log.error("worker loop error", { err });
+        await sleep(o.idleMs * 5);
+      }
+    }
+  };
+  const done = loop();
+  return {
+    async stop() {
+      running = false;
+      wake?.();
+      await done;
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

@@ -1,0 +1,74 @@
+// bay.create: certificates, then the Heat stack (found by its fixed name if an earlier
+// delivery already made it), then the first poll. Safe to run any number of times.
+import { OrchestratorError } from "../../../shared/ports/orchestrator.ts";
+import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
+import type { Bay, BayModel } from "../../../shared/domain/model.ts";
+import { heatParameters } from "../../../shared/templates/kubernetes-definition.ts";
+import type { WorkerDeps } from "../deps.ts";
+import { pollDelay } from "../deps.ts";
+import { ensureCertificates } from "./certificates.ts";
+import { failBay } from "./fail-bay.ts";
+import { updateBay } from "../bay-store.ts";
+
+export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
+  let bay = await deps.table.getBay(msg.bayId);
+  if (!bay || bay.status !== "CREATE_IN_PROGRESS") return; // gone or already past create
+  if (!bay.stack_id) {
+    if (bay.deadline_at && deps.now() > new Date(bay.deadline_at)) {
+      await failBay(deps, bay, `Bay creation timed out after ${bay.bay_create_timeout} minutes before the stack could be created.`);
+      return;
+    }
+    const baymodel = await deps.table.getBayModel(bay.baymodel_id);
+    if (!baymodel) {
+      await failBay(deps, bay, `BayModel ${bay.baymodel_id} no longer exists.`);
+      return;
+    }
+    await ensureCertificates(bay, deps);
+    const stackId = await ensureStack(bay, baymodel, deps);
+    if (!stackId) return; // failed permanently; the bay says why
+    const at = deps.now();
+    bay = await updateBay(deps.table, bay, (b) => (b.stack_id ? undefined : { stack_id: stackId }), at);
+    if (!bay) return;
+    await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "stack_requested", detail: `stack ${bay.stack_name} (${stackId}) requested from Heat`, request_id: msg.requestId });
+  }
+  await deps.queue.send(
+    { v: 1, kind: "bay.poll", bayId: bay.uuid, projectId: bay.project_id, requestId: msg.requestId, attempt: 0, seq: 0 },
+    { delaySeconds: pollDelay(deps, 0) },
+  );
+}
+
+/** The bay's stack id: the existing stack of that name, or a new one. undefined = failed. */
+async function ensureStack(bay: Bay, baymodel: BayModel, deps: WorkerDeps): Promise<string | undefined> {
+  const existing = await deps.heat.findStack(bay.stack_name);
+  if (existing && existing.stack_status !== "DELETE_COMPLETE") return existing.id;
+  let parameters: Record<string, unknown>;
+  try {
+    parameters = heatParameters(bay, baymodel, await deps.definitionContext(bay));
+  } catch (e) {
+    await failBay(deps, bay, (e as Error).message);
+    return undefined;
+  }
+  const { template, files } = deps.template();
+  try {
+    const { id } = await deps.heat.createStack({
+      stack_name: bay.stack_name,
+      template,
+      files,
+      parameters,
+      ...(bay.bay_create_timeout > 0 ? { timeout_mins: bay.bay_create_timeout } : {}),
+    });
+    deps.log.info("stack created", { bay: bay.uuid, stack: bay.stack_name, stackId: id });
+    return id;
+  } catch (e) {
+    if (e instanceof OrchestratorError && e.status === 409) {
+      // Another delivery created it between our lookup and our create.
+      const raced = await deps.heat.findStack(bay.stack_name);
+      if (raced) return raced.id;
+    }
+    if (e instanceof OrchestratorError && !e.retryable) {
+      await failBay(deps, bay, `Heat refused the stack: ${e.message}`);
+      return undefined;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,26 @@
+// Moves an in-progress bay to its operation's *_FAILED status with a reason a user can read.
+import type { Bay } from "../../../shared/domain/model.ts";
+import type { BayStatus } from "../../../shared/domain/status.ts";
+import type { WorkerDeps } from "../deps.ts";
+import { updateBay } from "../bay-store.ts";
+
+const FAILED: Record<string, BayStatus> = {
+  CREATE_IN_PROGRESS: "CREATE_FAILED",
+  UPDATE_IN_PROGRESS: "UPDATE_FAILED",
+  DELETE_IN_PROGRESS: "DELETE_FAILED",
+};
+
+export async function failBay(deps: WorkerDeps, bay: Bay, reason: string): Promise<Bay | undefined> {
+  const at = deps.now();
+  const saved = await updateBay(
+    deps.table,
+    bay,
+    (b) => (FAILED[b.status] ? { status: FAILED[b.status], status_reason: reason } : undefined),
+    at,
+  );
+  if (saved && saved.status.endsWith("_FAILED")) {
+    deps.log.warn("bay failed", { bay: bay.uuid, status: saved.status, reason });
+    await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "failed", detail: reason });
+  }
+  return saved;
+}

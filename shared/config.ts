@@ -1,0 +1,61 @@
+// Bayforge's own settings, from environment variables (the same names locally and in
+// Lambda). OpenStack credentials are not here: they come from clouds.yaml / OS_* as
+// openstacksdk reads them (shared/adapters/openstack/config.ts).
+import { resolve } from "node:path";
+
+export interface Settings {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** how nodes and clients reach this API; default http://<host>:<port> */
+  publicUrl: string;
+  defaultTimeoutMinutes: number;
+  deadlineGraceMinutes: number;
+  maxBodyBytes: number;
+  workerConcurrency: number;
+  visibilitySeconds: number;
+  maxReceives: number;
+  pollDelays: number[];
+  retryDelays: number[];
+  sweepEverySeconds: number;
+  /** local use only: every caller is this project, no token asked */
+  noauthProject: string;
+}
+
+const int = (env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  return n;
+};
+const list = (env: NodeJS.ProcessEnv, name: string, dflt: number[]): number[] => {
+  const raw = env[name];
+  if (!raw) return dflt;
+  const out = raw.split(",").map((s) => Number(s.trim()));
+  if (!out.length || out.some((n) => !Number.isFinite(n) || n < 0))
+    throw new Error(`${name} must be a comma-separated list of seconds, got ${JSON.stringify(raw)}`);
+  return out;
+};
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const host = env.HOST || "127.0.0.1";
+  const port = int(env, "PORT", 9511);
+  return {
+    dataDir: resolve(env.BAYFORGE_DATA_DIR || ".bayforge"),
+    host,
+    port,
+    publicUrl: (env.BAYFORGE_PUBLIC_URL || `http://${host}:${port}`).replace(/\/+$/, ""),
+    defaultTimeoutMinutes: int(env, "BAYFORGE_DEFAULT_TIMEOUT_MINUTES", 60, 1),
+    deadlineGraceMinutes: int(env, "BAYFORGE_DEADLINE_GRACE_MINUTES", 5),
+    maxBodyBytes: int(env, "BAYFORGE_MAX_BODY_BYTES", 64 * 1024, 1024),
+    workerConcurrency: int(env, "BAYFORGE_WORKER_CONCURRENCY", 8, 1),
+    visibilitySeconds: int(env, "BAYFORGE_VISIBILITY_SECONDS", 300, 1),
+    maxReceives: int(env, "BAYFORGE_MAX_RECEIVES", 5, 1),
+    // Heat takes tens of seconds for a small bay: poll soon, then back off.
+    pollDelays: list(env, "BAYFORGE_POLL_DELAYS", [5, 3, 3, 5, 5, 10, 10, 15, 30, 60]),
+    retryDelays: list(env, "BAYFORGE_RETRY_DELAYS", [5, 15, 30, 60, 120, 300]),
+    sweepEverySeconds: int(env, "BAYFORGE_SWEEP_SECONDS", 60, 1),
+    noauthProject: env.BAYFORGE_NOAUTH_PROJECT || "default",
+  };
+}
