@@ -1,0 +1,79 @@
+// The embedded default: the API and/or the worker in this process, on the SQLite stores
+// under the data dir, against the cloud named by OS_CLOUD / OS_* (clouds.yaml). The API
+// alone needs no cloud; the worker alone serves no HTTP (both are benchmarked that way).
+import { loadSettings, type Settings } from "../../shared/config.ts";
+import { createLogger, type Logger } from "../../shared/observability/logger.ts";
+import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
+import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
+import { openstackFromEnv } from "../../shared/adapters/openstack/index.ts";
+import { composeApi } from "../../functions/api/compose.ts";
+import { composeWorker } from "../../functions/worker/compose.ts";
+import { listen, type Listening } from "../../functions/api/serve.ts";
+import { startLocalWorker, type RunningWorker } from "../../functions/worker/local-consumer.ts";
+import { handleDeadLetter } from "../../functions/worker/handle-message.ts";
+import type { WorkerDeps } from "../../functions/worker/deps.ts";
+
+export interface Embedded {
+  settings: Settings;
+  stores: LocalStores;
+  url?: string;
+  stop(): Promise<void>;
+}
+
+export async function startEmbedded(
+  parts: { api: boolean; worker: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+  log: Logger = createLogger({ service: "bayforge" }),
+): Promise<Embedded> {
+  const settings = loadSettings(env);
+  // The dead-letter hook needs the worker's deps, which need the queue: wire it late.
+  let workerDeps: WorkerDeps | undefined;
+  const stores = openLocalStores(settings.dataDir, {
+    queue: {
+      maxReceives: settings.maxReceives,
+      onDeadLetter: parts.worker
+        ? async (dl) => {
+            if (workerDeps) await handleDeadLetter(dl.body, dl.receiveCount, workerDeps);
+          }
+        : undefined,
+    },
+  });
+  let http: Listening | undefined;
+  let worker: RunningWorker | undefined;
+  const closers: Array<() => Promise<void> | void> = [];
+  try {
+    if (parts.worker) {
+      const cloud = openstackFromEnv(env);
+      if (!cloud) throw new Error("no OpenStack cloud configured: set OS_CLOUD (clouds.yaml) or OS_AUTH_URL and the other OS_* variables");
+      closers.push(() => cloud.close());
+      const vault = await LocalKeyVault.forDataDir(settings.dataDir, env);
+      workerDeps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, vault, log: log.child({ fn: "worker" }) });
+      worker = startLocalWorker(stores.queue, workerDeps, {
+        concurrency: settings.workerConcurrency,
+        visibilitySeconds: settings.visibilitySeconds,
+        idleMs: 200,
+        sweepEveryMs: settings.sweepEverySeconds * 1000,
+      });
+      log.info("worker started", { cloud: cloud.session.cloud.cloud, concurrency: settings.workerConcurrency });
+    }
+    if (parts.api) {
+      http = await listen(composeApi(settings, stores, log.child({ fn: "api" })), settings.port, settings.host);
+      log.info("api listening", { url: http.url, dataDir: settings.dataDir });
+    }
+  } catch (e) {
+    await worker?.stop();
+    await stores.close();
+    throw e;
+  }
+  return {
+    settings,
+    stores,
+    url: http?.url,
+    async stop() {
+      await http?.close();
+      await worker?.stop();
+      for (const c of closers) await c();
+      await stores.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// `npm start`: Bayforge's API and worker in one process on the embedded stores. With no
+// cloud configured (no OS_CLOUD, no OS_AUTH_URL) it first brings up the dev cloud (a real
+// Keystone + Heat on 127.0.0.1, see scripts/devcloud/) and uses its demo project.
+//   BAYFORGE_ROLE=api|worker|all (default all) runs one part alone.
+import { spawnSync } from "node:child_process";
+import { join, resolve } from "node:path";
+import { loadCloudConfig } from "../../shared/adapters/openstack/config.ts";
+import { startEmbedded } from "./embedded.ts";
+
+const root = resolve(import.meta.dirname, "../..");
+const role = process.env.BAYFORGE_ROLE ?? "all";
+if (!["api", "worker", "all"].includes(role)) {
+  console.error(`BAYFORGE_ROLE must be api, worker or all, not ${role}`);
+  process.exit(2);
+}
+const env = { ...process.env };
+let devcloudStarted = false;
+
+if (role !== "api" && !loadCloudConfig(env)) {
+  const dir = env.DEVCLOUD_DIR ?? join(root, ".bayforge", "devcloud");
+  console.error(`bayforge: no OpenStack cloud configured (OS_CLOUD / OS_AUTH_URL); bringing up the dev cloud in ${dir} (first time: installs Debian's keystone and heat, a few minutes)`);
+  const devcloud = (cmd: string) =>
+    spawnSync("bash", [join(root, "scripts/devcloud/devcloud.sh"), cmd], { stdio: ["ignore", "ignore", "inherit"], env: { ...env, DEVCLOUD_DIR: dir } }).status;
+  devcloudStarted = devcloud("status") !== 0;
+  if (devcloudStarted && devcloud("up") !== 0) {
+    console.error("bayforge: the dev cloud did not come up; see", join(dir, "logs"));
+    process.exit(1);
+  }
+  env.OS_CLIENT_CONFIG_FILE = join(dir, "clouds.yaml");
+  env.OS_CLOUD = "devcloud-demo";
+  console.error(`bayforge: using cloud devcloud-demo from ${env.OS_CLIENT_CONFIG_FILE}`);
+  if (devcloudStarted) {
+    process.on("exit", () => {
+      console.error("bayforge: stopping the dev cloud it started");
+      devcloud("down");
+    });
+  }
+}
+
+try {
+  const running = await startEmbedded({ api: role !== "worker", worker: role !== "api" }, env);
+  if (running.url) console.error(`bayforge: API on ${running.url} (data in ${running.settings.dataDir})`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`bayforge: ${signal}, stopping`);
+    await running.stop();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+} catch (e) {
+  console.error(`bayforge: ${(e as Error).message}`);
+  process.exit(1);
+}

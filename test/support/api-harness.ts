@@ -1,0 +1,69 @@
+// The API alone on real embedded stores in a temp dir, served over HTTP on 127.0.0.1.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadSettings } from "../../shared/config.ts";
+import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
+import { composeApi } from "../../functions/api/compose.ts";
+import { listen } from "../../functions/api/serve.ts";
+import { silentLogger } from "../../shared/observability/logger.ts";
+
+export interface ApiHarness {
+  url: string;
+  stores: LocalStores;
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
+  /** bays + baymodels in the table and messages in the queue */
+  counts(): Promise<{ bays: number; baymodels: number; messages: number }>;
+  close(): Promise<void>;
+}
+
+export async function startApi(env: Record<string, string> = {}): Promise<ApiHarness> {
+  const dataDir = mkdtempSync(join(tmpdir(), "bf-api-"));
+  const settings = loadSettings({ BAYFORGE_DATA_DIR: dataDir, PORT: "0", ...env });
+  const stores = openLocalStores(dataDir);
+  const server = await listen(composeApi(settings, stores, silentLogger), 0);
+  const call: ApiHarness["call"] = async (method, path, body, headers = {}) => {
+    const res = await fetch(server.url + path, {
+      method,
+      headers: { "content-type": "application/json", ...headers },
+      body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = text;
+    }
+    return { status: res.status, headers: res.headers, json };
+  };
+  return {
+    url: server.url,
+    stores,
+    call,
+    async counts() {
+      const s = await stores.queue.stats();
+      return {
+        bays: (await stores.table.listBays({})).length,
+        baymodels: (await stores.table.listBayModels({})).length,
+        messages: s.visible + s.inFlight + s.delayed + s.deadLetters,
+      };
+    },
+    async close() {
+      await server.close();
+      await stores.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const BAYMODEL = {
+  name: "k8s-model",
+  coe: "kubernetes",
+  image_id: "fedora-atomic",
+  keypair_id: "demo-key",
+  external_network_id: "public",
+  flavor_id: "m1.small",
+  master_flavor_id: "m1.medium",
+  docker_volume_size: 10,
+};
