@@ -1,0 +1,37 @@
+// The embedded default stores in one call: the bay table and the work queue on one SQLite
+// file under dataDir, sharing one connection (one handle per process is enough).
+import { join } from "node:path";
+import { SqliteBayTable } from "./bay-table.ts";
+import { DEFAULT_DB_FILE, openDatabase, type OpenDatabaseOptions } from "./sqlite.ts";
+import { SqliteWorkQueue, type SqliteWorkQueueOptions } from "./work-queue.ts";
+
+export { SqliteBayTable } from "./bay-table.ts";
+export { SqliteWorkQueue } from "./work-queue.ts";
+export type { DeadLetter, DeadLetterHandler, QueueStats, SqliteWorkQueueOptions } from "./work-queue.ts";
+export { openDatabase, integrityCheck, SCHEMA_VERSION } from "./sqlite.ts";
+export type { OpenDatabaseOptions, SqliteDatabase } from "./sqlite.ts";
+
+export interface LocalStoresOptions extends OpenDatabaseOptions {
+  queue?: SqliteWorkQueueOptions;
+}
+
+export interface LocalStores {
+  table: SqliteBayTable;
+  queue: SqliteWorkQueue;
+  /** the database file */
+  file: string;
+  /** Closes the connection (checkpoints the WAL when it is the last one). Idempotent. */
+  close(): Promise<void>;
+}
+
+export function openLocalStores(dataDir: string, options: LocalStoresOptions = {}): LocalStores {
+  const db = openDatabase(dataDir, options);
+  return {
+    table: new SqliteBayTable(db),
+    queue: new SqliteWorkQueue(db, options.queue),
+    file: join(dataDir, options.fileName ?? DEFAULT_DB_FILE),
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,151 @@
+// The one SQLite file behind the embedded default stores: the bay table and the work queue
+// live side by side in `<dataDir>/bayforge.sqlite`, so one process (or several) needs no
+// server. This module opens it with the settings durability depends on and migrates it.
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+
+export type SqliteDatabase = Database.Database;
+
+export const DEFAULT_DB_FILE = "bayforge.sqlite";
+
+export interface OpenDatabaseOptions {
+  /** file name inside dataDir (default bayforge.sqlite) */
+  fileName?: string;
+  /**
+   * "process" (default) → WAL + synchronous=NORMAL. Every transaction is appended to the
+   * WAL file with write() before its call returns, so killing the process at any point
+   * (SIGKILL, OOM, crash) loses nothing that was acknowledged: the next open replays the
+   * WAL. What it does NOT survive: an OS crash or power loss can roll back the last
+   * transactions committed since the previous WAL fsync (done at checkpoints), because
+   * they may still sit in the kernel's page cache. The file never ends up corrupt, only
+   * slightly older.
+   * "power" → WAL + synchronous=FULL: fsync of the WAL at every commit, so acknowledged
+   * writes also survive power loss, at the price of one fsync per write.
+   */
+  durability?: "process" | "power";
+  /** how long a writer waits for another process's write lock before SQLITE_BUSY (ms) */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Schema migrations, applied in order; the database's `user_version` is how many have run.
+ * Append new entries, never edit old ones.
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: bay table (JSON documents + the columns queries need) and the work queue.
+  `
+  CREATE TABLE baymodels (
+    uuid        TEXT PRIMARY KEY,
+    project_id  TEXT NOT NULL,
+    public      INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    doc         TEXT NOT NULL
+  );
+  CREATE INDEX baymodels_by_project ON baymodels (project_id, created_at, uuid);
+  CREATE INDEX baymodels_public ON baymodels (created_at, uuid) WHERE public = 1;
+
+  CREATE TABLE bays (
+    uuid        TEXT PRIMARY KEY,
+    project_id  TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    doc         TEXT NOT NULL
+  );
+  CREATE INDEX bays_by_project ON bays (project_id, created_at, uuid);
+  CREATE INDEX bays_by_status ON bays (status, created_at, uuid);
+
+  CREATE TABLE bay_certs (
+    bay_uuid    TEXT PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    doc         TEXT NOT NULL
+  );
+
+  CREATE TABLE bay_events (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    bay_uuid    TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    doc         TEXT NOT NULL
+  );
+  CREATE INDEX bay_events_by_bay ON bay_events (bay_uuid, at, seq);
+
+  CREATE TABLE queue_messages (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            TEXT NOT NULL UNIQUE,
+    queue         TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    visible_at    INTEGER NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0,
+    receipt       TEXT UNIQUE,
+    created_at    INTEGER NOT NULL
+  );
+  CREATE INDEX queue_messages_visible ON queue_messages (queue, visible_at, seq);
+
+  CREATE TABLE queue_dead_letters (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            TEXT NOT NULL UNIQUE,
+    queue         TEXT NOT NULL,
+    body          TEXT NOT NULL,
+    receive_count INTEGER NOT NULL,
+    sent_at       INTEGER NOT NULL,
+    dead_at       INTEGER NOT NULL,
+    handled_at    INTEGER,
+    hook_attempts INTEGER NOT NULL DEFAULT 0,
+    hook_retry_at INTEGER NOT NULL,
+    last_error    TEXT
+  );
+  CREATE INDEX queue_dead_letters_pending ON queue_dead_letters (queue, hook_retry_at) WHERE handled_at IS NULL;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Opens (creating if needed) `<dataDir>/bayforge.sqlite` and brings its schema up to date. */
+export function openDatabase(dataDir: string, options: OpenDatabaseOptions = {}): SqliteDatabase {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, options.fileName ?? DEFAULT_DB_FILE);
+  const created = !existsSync(file);
+  const db = new Database(file);
+  try {
+    // The file holds bays and (encrypted) keys: owner only. SQLite gives -wal/-shm the same
+    // mode. Only when we created it: an existing file's mode is its owner's choice.
+    if (created) chmodSync(file, 0o600);
+    // busy_timeout first: switching to WAL and migrating may wait for another process.
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    const mode = db.pragma("journal_mode = WAL", { simple: true });
+    if (String(mode).toLowerCase() !== "wal") throw new Error(`${file}: cannot use WAL (journal_mode=${String(mode)})`);
+    db.pragma(`synchronous = ${options.durability === "power" ? "FULL" : "NORMAL"}`);
+    migrate(db, file);
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+function userVersion(db: SqliteDatabase): number {
+  return Number(db.pragma("user_version", { simple: true }));
+}
+
+function migrate(db: SqliteDatabase, file: string): void {
+  if (userVersion(db) === SCHEMA_VERSION) return;
+  // IMMEDIATE: two processes opening a fresh file at once serialize here, and the second
+  // sees the first one's user_version instead of creating the tables twice.
+  db.transaction(() => {
+    const from = userVersion(db);
+    if (from > SCHEMA_VERSION) {
+      throw new Error(
+        `${file} has schema version ${from}, newer than this Bayforge understands (${SCHEMA_VERSION}); upgrade Bayforge or use another data dir`,
+      );
+    }
+    for (let v = from; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/** `PRAGMA integrity_check`: ["ok"] when the file is sound. */
+export function integrityCheck(db: SqliteDatabase): string[] {
+  return (db.pragma("integrity_check") as { integrity_check: string }[]).map((r) => r.integrity_check);
+}

@@ -1,0 +1,341 @@
+// What every BayTable adapter must do, as one suite each adapter's test runs against itself
+// (SQLite now, DynamoDB later). Every case makes its own ids, so the suite also passes on a
+// table that other cases (or earlier runs) already wrote to.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { describe, it } from "node:test";
+import type { Bay, BayCerts, BayEvent, BayModel } from "../../shared/domain/model.ts";
+import { AlreadyExists, VersionConflict, type BayTable } from "../../shared/ports/bay-table.ts";
+
+export interface BayTableHandle {
+  table: BayTable;
+  close(): Promise<void>;
+}
+
+export function sampleBayModel(overrides: Partial<BayModel> = {}): BayModel {
+  return {
+    uuid: randomUUID(),
+    name: "k8s-model",
+    project_id: `project-${randomUUID()}`,
+    user_id: "user-1",
+    coe: "kubernetes",
+    image_id: "fedora-atomic-latest",
+    flavor_id: "m1.small",
+    master_flavor_id: "m1.small",
+    keypair_id: "default",
+    external_network_id: "public",
+    fixed_network: null,
+    fixed_subnet: null,
+    dns_nameserver: "8.8.8.8",
+    docker_volume_size: 5,
+    docker_storage_driver: "devicemapper",
+    network_driver: "flannel",
+    volume_driver: null,
+    apiserver_port: null,
+    cluster_distro: "fedora-atomic",
+    labels: { flannel_backend: "vxlan" },
+    tls_disabled: false,
+    public: false,
+    server_type: "vm",
+    http_proxy: null,
+    https_proxy: null,
+    no_proxy: null,
+    registry_enabled: false,
+    insecure_registry: null,
+    master_lb_enabled: false,
+    floating_ip_enabled: true,
+    created_at: new Date().toISOString(),
+    updated_at: null,
+    ...overrides,
+  };
+}
+
+export function sampleBay(overrides: Partial<Bay> = {}): Bay {
+  const uuid = overrides.uuid ?? randomUUID();
+  const name = overrides.name ?? "k8s";
+  return {
+    uuid,
+    name,
+    project_id: `project-${randomUUID()}`,
+    user_id: "user-1",
+    baymodel_id: randomUUID(),
+    node_count: 1,
+    master_count: 1,
+    discovery_url: null,
+    bay_create_timeout: 60,
+    status: "CREATE_IN_PROGRESS",
+    status_reason: null,
+    stack_id: null,
+    api_address: null,
+    node_addresses: [],
+    master_addresses: [],
+    created_at: new Date().toISOString(),
+    updated_at: null,
+    version: 1,
+    stack_name: `${name}-${uuid.slice(0, 12)}`,
+    deadline_at: null,
+    request_id: `req-${randomUUID()}`,
+    ...overrides,
+  };
+}
+
+export function sampleCerts(bayUuid: string, tag: string): BayCerts {
+  return {
+    bay_uuid: bayUuid,
+    ca_cert_pem: `-----BEGIN CERTIFICATE-----\n${tag}-ca\n-----END CERTIFICATE-----\n`,
+    ca_key_encrypted: `${tag}-ca-key-ciphertext`,
+    client_cert_pem: `-----BEGIN CERTIFICATE-----\n${tag}-client\n-----END CERTIFICATE-----\n`,
+    client_key_encrypted: `${tag}-client-key-ciphertext`,
+    created_at: new Date().toISOString(),
+  };
+}
+
+const uuids = (items: { uuid: string }[]) => items.map((i) => i.uuid);
+/** `items` reduced to the given uuids, keeping the adapter's order. */
+const only = <T extends { uuid: string }>(items: T[], wanted: string[]) => items.filter((i) => wanted.includes(i.uuid));
+const at = (second: number) => new Date(Date.UTC(2026, 10, 25, 12, 0, second)).toISOString();
+
+export function bayTableContract(name: string, make: () => Promise<BayTableHandle>): void {
+  const withTable = async (fn: (table: BayTable) => Promise<void>) => {
+    const { table, close } = await make();
+    try {
+      await fn(table);
+    } finally {
+      await close();
+    }
+  };
+
+  describe(`BayTable contract: ${name}`, () => {
+    describe("baymodels", () => {
+      it("returns a stored baymodel exactly as put, and undefined for an unknown uuid", () =>
+        withTable(async (table) => {
+          const model = sampleBayModel({ labels: { a: "1", b: "two" } });
+          await table.putBayModel(model);
+          assert.deepEqual(await table.getBayModel(model.uuid), model);
+          assert.equal(await table.getBayModel(randomUUID()), undefined);
+        }));
+
+      it("replaces a baymodel put again under the same uuid", () =>
+        withTable(async (table) => {
+          const model = sampleBayModel();
+          await table.putBayModel(model);
+          const changed = { ...model, name: "renamed", public: true };
+          await table.putBayModel(changed);
+          assert.deepEqual(await table.getBayModel(model.uuid), changed);
+        }));
+
+      it("lists a project's own baymodels plus other projects' public ones, never their private ones", () =>
+        withTable(async (table) => {
+          const a = `project-a-${randomUUID()}`;
+          const b = `project-b-${randomUUID()}`;
+          const aPrivate = sampleBayModel({ project_id: a, created_at: at(1) });
+          const bPrivate = sampleBayModel({ project_id: b, created_at: at(2) });
+          const bPublic = sampleBayModel({ project_id: b, public: true, created_at: at(3) });
+          for (const m of [bPublic, bPrivate, aPrivate]) await table.putBayModel(m);
+          const mine = [aPrivate.uuid, bPrivate.uuid, bPublic.uuid];
+
+          assert.deepEqual(uuids(only(await table.listBayModels({ projectId: a }), mine)), [aPrivate.uuid, bPublic.uuid]);
+          assert.deepEqual(uuids(only(await table.listBayModels({ projectId: b }), mine)), [bPrivate.uuid, bPublic.uuid]);
+          assert.deepEqual(uuids(only(await table.listBayModels({}), mine)), [aPrivate.uuid, bPrivate.uuid, bPublic.uuid]);
+          const listed = (await table.listBayModels({ projectId: a })).find((m) => m.uuid === bPublic.uuid);
+          assert.deepEqual(listed, bPublic);
+        }));
+
+      it("deletes a baymodel (and deleting an unknown one is not an error)", () =>
+        withTable(async (table) => {
+          const model = sampleBayModel();
+          await table.putBayModel(model);
+          await table.deleteBayModel(model.uuid);
+          assert.equal(await table.getBayModel(model.uuid), undefined);
+          assert.deepEqual(only(await table.listBayModels({ projectId: model.project_id }), [model.uuid]), []);
+          await table.deleteBayModel(model.uuid);
+        }));
+    });
+
+    describe("bays", () => {
+      it("returns a created bay exactly as given, and undefined for an unknown uuid", () =>
+        withTable(async (table) => {
+          const bay = sampleBay({ node_addresses: ["10.0.0.5"], bay_create_timeout: 0, discovery_url: "https://d/x" });
+          await table.createBay(bay);
+          assert.deepEqual(await table.getBay(bay.uuid), bay);
+          assert.equal(await table.getBay(randomUUID()), undefined);
+        }));
+
+      it("refuses a second bay with the same uuid with AlreadyExists and keeps the first", () =>
+        withTable(async (table) => {
+          const bay = sampleBay();
+          await table.createBay(bay);
+          await assert.rejects(table.createBay({ ...bay, name: "other" }), (e: unknown) => {
+            assert.ok(e instanceof AlreadyExists);
+            assert.equal(e.uuid, bay.uuid);
+            return true;
+          });
+          assert.deepEqual(await table.getBay(bay.uuid), bay);
+        }));
+
+      it("lists only the project's own bays, ordered by created_at then uuid; all of them without a project", () =>
+        withTable(async (table) => {
+          const a = `project-a-${randomUUID()}`;
+          const b = `project-b-${randomUUID()}`;
+          const [u1, u2] = [randomUUID(), randomUUID()].sort();
+          const late = sampleBay({ project_id: a, created_at: at(30) });
+          const tieSecond = sampleBay({ uuid: u2, project_id: a, created_at: at(10) });
+          const tieFirst = sampleBay({ uuid: u1, project_id: a, created_at: at(10) });
+          const early = sampleBay({ project_id: a, created_at: at(5) });
+          const other = sampleBay({ project_id: b, created_at: at(1) });
+          for (const bay of [late, tieSecond, other, tieFirst, early]) await table.createBay(bay);
+
+          assert.deepEqual(uuids(await table.listBays({ projectId: a })), [early.uuid, u1, u2, late.uuid]);
+          assert.deepEqual(await table.listBays({ projectId: b }), [other]);
+          assert.deepEqual(await table.listBays({ projectId: `project-${randomUUID()}` }), []);
+          const all = [late, tieSecond, other, tieFirst, early].map((x) => x.uuid);
+          assert.deepEqual(uuids(only(await table.listBays({}), all)), [other.uuid, early.uuid, u1, u2, late.uuid]);
+        }));
+
+      it("lists bays whose status is *_IN_PROGRESS for the sweeper, across projects", () =>
+        withTable(async (table) => {
+          const creating = sampleBay({ status: "CREATE_IN_PROGRESS" });
+          const updating = sampleBay({ status: "UPDATE_IN_PROGRESS" });
+          const deleting = sampleBay({ status: "DELETE_IN_PROGRESS" });
+          const done = sampleBay({ status: "CREATE_COMPLETE" });
+          const failed = sampleBay({ status: "CREATE_FAILED" });
+          for (const bay of [creating, updating, deleting, done, failed]) await table.createBay(bay);
+          const listed = await table.listBaysInProgress();
+          const mine = uuids(only(listed, uuids([creating, updating, deleting, done, failed])));
+          assert.deepEqual(mine.sort(), uuids([creating, updating, deleting]).sort());
+
+          await table.updateBay({ ...creating, status: "CREATE_COMPLETE" }, creating.version);
+          assert.ok(!uuids(await table.listBaysInProgress()).includes(creating.uuid));
+        }));
+
+      it("updates a bay at the expected version, bumping the version by one", () =>
+        withTable(async (table) => {
+          const bay = sampleBay({ version: 1 });
+          await table.createBay(bay);
+          const next = { ...bay, status: "CREATE_COMPLETE" as const, api_address: "https://10.0.0.4:6443", master_addresses: ["10.0.0.4"] };
+          const stored = await table.updateBay(next, 1);
+          assert.deepEqual(stored, { ...next, version: 2 });
+          assert.deepEqual(await table.getBay(bay.uuid), stored);
+          const again = await table.updateBay({ ...stored, status_reason: "done" }, 2);
+          assert.equal(again.version, 3);
+        }));
+
+      it("lets exactly one of two writers holding the same version win; the other gets VersionConflict", () =>
+        withTable(async (table) => {
+          const bay = sampleBay({ version: 4 });
+          await table.createBay(bay);
+          const results = await Promise.allSettled([
+            table.updateBay({ ...bay, status: "CREATE_COMPLETE" }, 4),
+            table.updateBay({ ...bay, status: "CREATE_FAILED", status_reason: "boom" }, 4),
+          ]);
+          const won = results.filter((r) => r.status === "fulfilled");
+          const lost = results.filter((r) => r.status === "rejected");
+          assert.equal(won.length, 1);
+          assert.equal(lost.length, 1);
+          const reason = (lost[0] as PromiseRejectedResult).reason as unknown;
+          assert.ok(reason instanceof VersionConflict, `expected VersionConflict, got ${String(reason)}`);
+          assert.equal(reason.uuid, bay.uuid);
+          assert.equal(reason.expected, 4);
+          const stored = await table.getBay(bay.uuid);
+          assert.deepEqual(stored, (won[0] as PromiseFulfilledResult<Bay>).value);
+          assert.equal(stored?.version, 5);
+
+          // and the same again, one after the other: the second writer read version 4 too
+          await assert.rejects(table.updateBay({ ...bay, status: "CREATE_FAILED" }, 4), VersionConflict);
+          assert.deepEqual(await table.getBay(bay.uuid), stored);
+        }));
+
+      it("answers VersionConflict when updating a bay that does not exist", () =>
+        withTable(async (table) => {
+          await assert.rejects(table.updateBay(sampleBay(), 1), VersionConflict);
+        }));
+
+      it("deletes a bay only at the expected version, leaving its certs and events", () =>
+        withTable(async (table) => {
+          const bay = sampleBay({ version: 2 });
+          await table.createBay(bay);
+          await table.putCertsIfAbsent(sampleCerts(bay.uuid, "one"));
+          await table.appendEvent({ bay_uuid: bay.uuid, at: at(1), kind: "accepted", detail: "" });
+
+          await assert.rejects(table.deleteBay(bay.uuid, 1), VersionConflict);
+          assert.deepEqual(await table.getBay(bay.uuid), bay);
+          await table.deleteBay(bay.uuid, 2);
+          assert.equal(await table.getBay(bay.uuid), undefined);
+          assert.deepEqual(only(await table.listBays({ projectId: bay.project_id }), [bay.uuid]), []);
+          await assert.rejects(table.deleteBay(bay.uuid, 2), VersionConflict);
+
+          assert.ok(await table.getCerts(bay.uuid));
+          assert.equal((await table.listEvents(bay.uuid)).length, 1);
+        }));
+
+      it("lets a deleted bay's uuid be created again", () =>
+        withTable(async (table) => {
+          const bay = sampleBay();
+          await table.createBay(bay);
+          await table.deleteBay(bay.uuid, bay.version);
+          await table.createBay(bay);
+          assert.deepEqual(await table.getBay(bay.uuid), bay);
+        }));
+    });
+
+    describe("certs", () => {
+      it("keeps the first certs when put twice and returns those to the second caller", () =>
+        withTable(async (table) => {
+          const bayUuid = randomUUID();
+          const first = sampleCerts(bayUuid, "first");
+          assert.deepEqual(await table.putCertsIfAbsent(first), first);
+          assert.deepEqual(await table.putCertsIfAbsent(sampleCerts(bayUuid, "second")), first);
+          assert.deepEqual(await table.getCerts(bayUuid), first);
+        }));
+
+      it("stores one CA when two workers race, and both get that one back", () =>
+        withTable(async (table) => {
+          const bayUuid = randomUUID();
+          const [x, y] = await Promise.all([
+            table.putCertsIfAbsent(sampleCerts(bayUuid, "x")),
+            table.putCertsIfAbsent(sampleCerts(bayUuid, "y")),
+          ]);
+          assert.deepEqual(x, y);
+          assert.deepEqual(await table.getCerts(bayUuid), x);
+        }));
+
+      it("deletes certs, after which new ones can be stored", () =>
+        withTable(async (table) => {
+          const bayUuid = randomUUID();
+          await table.putCertsIfAbsent(sampleCerts(bayUuid, "old"));
+          await table.deleteCerts(bayUuid);
+          assert.equal(await table.getCerts(bayUuid), undefined);
+          const fresh = sampleCerts(bayUuid, "new");
+          assert.deepEqual(await table.putCertsIfAbsent(fresh), fresh);
+          await table.deleteCerts(randomUUID());
+        }));
+    });
+
+    describe("events", () => {
+      it("lists a bay's events ordered by time, ties in the order appended, and only that bay's", () =>
+        withTable(async (table) => {
+          const bayUuid = randomUUID();
+          const events: BayEvent[] = [
+            { bay_uuid: bayUuid, at: at(1), kind: "accepted", detail: "POST /v1/bays", request_id: "req-1" },
+            { bay_uuid: bayUuid, at: at(2), kind: "certs", detail: "CA generated" },
+            { bay_uuid: bayUuid, at: at(2), kind: "stack", detail: "stacks.create sent" },
+            { bay_uuid: bayUuid, at: at(2), kind: "poll", detail: "CREATE_IN_PROGRESS" },
+            { bay_uuid: bayUuid, at: at(9), kind: "complete", detail: "CREATE_COMPLETE" },
+          ];
+          for (const e of events) await table.appendEvent(e);
+          await table.appendEvent({ bay_uuid: randomUUID(), at: at(3), kind: "other", detail: "" });
+          assert.deepEqual(await table.listEvents(bayUuid), events);
+          assert.deepEqual(await table.listEvents(randomUUID()), []);
+        }));
+
+      it("keeps identical events as separate entries (append-only, no dedupe)", () =>
+        withTable(async (table) => {
+          const bayUuid = randomUUID();
+          const e: BayEvent = { bay_uuid: bayUuid, at: at(1), kind: "poll", detail: "again" };
+          await table.appendEvent(e);
+          await table.appendEvent(e);
+          assert.deepEqual(await table.listEvents(bayUuid), [e, e]);
+        }));
+    });
+  });
+}
