@@ -43,7 +43,7 @@ export async function startEmbedded(
   const closers: Array<() => Promise<void> | void> = [];
   try {
     if (parts.worker) {
-      const cloud = openstackFromEnv(env);
+      const cloud = openstackFromEnv(env, { logger: log.child({ fn: "openstack" }) });
       if (!cloud) throw new Error("no OpenStack cloud configured: set OS_CLOUD (clouds.yaml) or OS_AUTH_URL and the other OS_* variables");
       closers.push(() => cloud.close());
       const vault = await LocalKeyVault.forDataDir(settings.dataDir, env);

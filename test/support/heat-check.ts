@@ -1,0 +1,23 @@
+// Reads Heat directly as the dev cloud's demo user, to check what Bayforge asked of it.
+import { openstackFromEnv, type OpenStack } from "../../shared/adapters/openstack/index.ts";
+import { devcloudEnv } from "./bayforge-process.ts";
+
+export function demoCloud(): OpenStack {
+  const os = openstackFromEnv(devcloudEnv());
+  if (!os) throw new Error("dev cloud not configured");
+  return os;
+}
+
+/** Heat's stacks whose name starts with `prefix` (Heat's own list, not Bayforge's view). */
+export async function stacksNamed(os: OpenStack, prefix: string): Promise<Array<{ id: string; stack_name: string; stack_status: string }>> {
+  const endpoint = await os.heat.endpoint();
+  const res = await fetch(`${endpoint}/stacks?limit=1000`, { headers: { "x-auth-token": await os.session.token(), accept: "application/json" } });
+  if (!res.ok) throw new Error(`stack list: ${res.status}`);
+  const body = (await res.json()) as { stacks: Array<{ id: string; stack_name: string; stack_status: string }> };
+  return body.stacks.filter((s) => s.stack_name.startsWith(prefix));
+}
+
+/** Deletes the stacks (best effort) so the dev cloud stays clean between runs. */
+export async function deleteStacks(os: OpenStack, prefix: string): Promise<void> {
+  for (const s of await stacksNamed(os, prefix)) await os.heat.deleteStack(s.stack_name, s.id).catch(() => {});
+}
