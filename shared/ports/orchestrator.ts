@@ -21,6 +21,34 @@ export interface Stack {
   outputs: Array<{ output_key: string; output_value: unknown; output_error?: string }>;
 }
 
+/**
+ * Heat's PATCH update (`existing: true`): the stack keeps its template, files and every
+ * parameter not named here; only what is given changes.
+ */
+export interface StackUpdateRequest {
+  parameters?: Record<string, unknown>;
+  /** parameters to reset to their template defaults */
+  clear_parameters?: string[];
+  timeout_mins?: number;
+  /** replace the template (and with it, usually, `files`) */
+  template?: Record<string, unknown>;
+  files?: Record<string, string>;
+}
+
+/** One resource of a stack, or of a nested stack when listed with a nesting depth. */
+export interface StackResource {
+  resource_name: string;
+  resource_type: string;
+  resource_status: string;
+  resource_status_reason: string | null;
+  physical_resource_id: string | null;
+  /** the resource in the parent stack that owns the nested stack this one lives in */
+  parent_resource?: string;
+  /** the stack this resource belongs to (from its "stack" link) */
+  stack_name?: string;
+  stack_id?: string;
+}
+
 export interface Orchestrator {
   /** Returns the new stack's id. Throws OrchestratorError (status 409) if the name is taken. */
   createStack(req: StackCreateRequest): Promise<{ id: string }>;
@@ -28,7 +56,12 @@ export interface Orchestrator {
   findStack(nameOrId: string): Promise<Stack | undefined>;
   /** Full stack with outputs; undefined when Heat has none. */
   getStack(name: string, id: string): Promise<Stack | undefined>;
+  /** Deletes; a stack Heat no longer has counts as deleted. */
   deleteStack(name: string, id: string): Promise<void>;
+  /** Starts a PATCH update (Heat answers 202; poll getStack for UPDATE_COMPLETE). */
+  updateStack(name: string, id: string, req: StackUpdateRequest): Promise<void>;
+  /** The stack's resources; nestedDepth > 0 also lists those of nested stacks that deep. */
+  listResources(name: string, id: string, opts?: { nestedDepth?: number }): Promise<StackResource[]>;
 }
 
 /**

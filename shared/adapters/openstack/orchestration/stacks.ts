@@ -1,0 +1,159 @@
+// The Orchestrator port on Heat's REST API (v1): create, find, get, update, delete stacks and
+// list their resources. Retries (5xx, 429, timeouts, dropped connections) happen in the
+// transport; a 401 re-authenticates once in the session; what is left becomes an
+// OrchestratorError carrying Heat's own message, status and error type.
+import type { EndpointInterface } from "../config.ts";
+import { isRetryableStatus, safeUrl, TransportError, type HttpResponse, type Method } from "../http.ts";
+import type { Session } from "../identity/session.ts";
+import { IdentityError } from "../identity/results.ts";
+import {
+  OrchestratorError,
+  type Orchestrator,
+  type Stack,
+  type StackCreateRequest,
+  type StackResource,
+  type StackUpdateRequest,
+} from "../../../ports/orchestrator.ts";
+import { createBody, updateBody } from "./stacks/requests.ts";
+import { extractCreated, extractResources, extractStack, heatError } from "./stacks/results.ts";
+import { createURL, lookupURL, parseStackURL, resourcesURL, stackURL } from "./stacks/urls.ts";
+
+export interface HeatClientOptions {
+  /**
+   * Use this URL instead of the catalog's. `%(project_id)s` / `$(tenant_id)s` are filled in;
+   * a URL ending in /v1 gets /{project_id} appended.
+   */
+  endpoint?: string;
+  interface?: EndpointInterface;
+  region?: string;
+  /** per-attempt timeout of Heat requests (default: the session transport's, 30 s) */
+  timeoutMs?: number;
+}
+
+type Url = (endpoint: string) => string;
+
+/** A stack found by name after a retried create is adopted only if it is this recent. */
+const ADOPT_WINDOW_MS = 5 * 60_000;
+
+export class HeatClient implements Orchestrator {
+  constructor(
+    readonly session: Session,
+    private readonly opts: HeatClientOptions = {},
+  ) {}
+
+  /** The orchestration endpoint, …/v1/{project_id}. */
+  async endpoint(): Promise<string> {
+    const url = this.opts.endpoint
+      ? this.opts.endpoint.replace(/[%$]\((tenant_id|project_id)\)s/g, await this.session.projectId())
+      : await this.session.endpoint("orchestration", { interface: this.opts.interface, region: this.opts.region });
+    const trimmed = url.replace(/\/+$/, "");
+    return /\/v1$/.test(trimmed) ? `${trimmed}/${await this.session.projectId()}` : trimmed;
+  }
+
+  async createStack(req: StackCreateRequest): Promise<{ id: string }> {
+    const started = Date.now();
+    const res = await this.call("POST", createURL, createBody(req));
+    if (res.status === 201 || res.status === 200 || res.status === 202) {
+      const created = extractCreated(res.body);
+      if (created) return created;
+      throw new OrchestratorError("Heat accepted the stack but its answer holds no stack id", res.status, false);
+    }
+    if (res.status === 409 && res.attempts > 1) {
+      // An earlier attempt may have created the stack before its answer was lost (timeout,
+      // dropped connection, 5xx from a proxy): adopt a stack of that name created just now.
+      const found = await this.lookup(req.stack_name);
+      if (found && found.createdAt !== undefined && found.createdAt >= started - ADOPT_WINDOW_MS) {
+        return { id: found.stack.id };
+      }
+    }
+    throw this.fail(res);
+  }
+
+  async findStack(nameOrId: string): Promise<Stack | undefined> {
+    return (await this.lookup(nameOrId))?.stack;
+  }
+
+  async getStack(name: string, id: string): Promise<Stack | undefined> {
+    return (await this.fetchStack(name, id))?.stack;
+  }
+
+  async deleteStack(name: string, id: string): Promise<void> {
+    const res = await this.call("DELETE", (ep) => stackURL(ep, name, id));
+    if (res.status === 204 || res.status === 202 || res.status === 200 || res.status === 404) return;
+    throw this.fail(res);
+  }
+
+  async updateStack(name: string, id: string, req: StackUpdateRequest): Promise<void> {
+    const res = await this.call("PATCH", (ep) => stackURL(ep, name, id), updateBody(req));
+    if (res.status === 202 || res.status === 200) return;
+    throw this.fail(res);
+  }
+
+  async listResources(name: string, id: string, opts: { nestedDepth?: number } = {}): Promise<StackResource[]> {
+    const res = await this.call("GET", (ep) => resourcesURL(ep, name, id, opts.nestedDepth));
+    if (res.status === 200) return extractResources(res.body);
+    throw this.fail(res);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** GET …/stacks/{nameOrId}: Heat answers 302 to …/stacks/{name}/{id}; follow it on our endpoint. */
+  private async lookup(nameOrId: string): Promise<{ stack: Stack; createdAt?: number } | undefined> {
+    const res = await this.call("GET", (ep) => lookupURL(ep, nameOrId));
+    if (res.status === 404) return undefined;
+    if (res.status === 200) return withCreatedAt(res);
+    if (res.status >= 300 && res.status < 400) {
+      const ref = res.headers.location ? parseStackURL(res.headers.location) : undefined;
+      if (!ref) {
+        throw new OrchestratorError(
+          `Heat redirected the lookup of stack "${nameOrId}" to an unexpected place`,
+          res.status,
+          false,
+        );
+      }
+      return this.fetchStack(ref.name, ref.id);
+    }
+    throw this.fail(res);
+  }
+
+  private async fetchStack(name: string, id: string): Promise<{ stack: Stack; createdAt?: number } | undefined> {
+    const res = await this.call("GET", (ep) => stackURL(ep, name, id));
+    if (res.status === 404) return undefined;
+    if (res.status === 200) return withCreatedAt(res);
+    throw this.fail(res);
+  }
+
+  /** Resolves the endpoint and sends; Keystone and transport failures become OrchestratorErrors. */
+  private async call(method: Method, urlFor: Url, json?: unknown): Promise<HttpResponse> {
+    let url = "";
+    try {
+      url = urlFor(await this.endpoint());
+      return await this.session.request({ method, url, json, timeoutMs: this.opts.timeoutMs });
+    } catch (e) {
+      if (e instanceof TransportError) {
+        const what = e.kind === "timeout" ? e.message : `connection failed (${e.code ?? e.message})`;
+        throw new OrchestratorError(
+          `Heat did not answer ${method} ${safeUrl(url)}: ${what}, after ${e.attempts} attempt(s)`,
+          undefined,
+          e.retryable,
+        );
+      }
+      if (e instanceof IdentityError) throw new OrchestratorError(e.message, e.status, e.retryable);
+      throw e;
+    }
+  }
+
+  private fail(res: HttpResponse): OrchestratorError {
+    const { message, type } = heatError(res.body, res.status);
+    const retryable = isRetryableStatus(res.status);
+    const suffix = retryable ? ` (HTTP ${res.status} after ${res.attempts} attempt(s))` : "";
+    return new OrchestratorError(message + suffix, res.status, retryable, type);
+  }
+}
+
+function withCreatedAt(res: HttpResponse): { stack: Stack; createdAt?: number } {
+  const raw = (res.body as { stack?: { creation_time?: unknown } } | undefined)?.stack?.creation_time;
+  // Heat writes "2026-11-25T10:41:43Z" (or without the Z in older releases): UTC either way
+  const createdAt = typeof raw === "string" ? Date.parse(/Z|[+-]\d\d:?\d\d$/.test(raw) ? raw : `${raw}Z`) : NaN;
+  return { stack: extractStack(res.body), createdAt: Number.isNaN(createdAt) ? undefined : createdAt };
+}
