@@ -1,0 +1,488 @@
+#!/usr/bin/env bash
+# devcloud.sh: Bayforge's throw-away, loopback-only OpenStack (Keystone v3 + Heat) for tests.
+#
+#   devcloud.sh up            install (once), configure, bootstrap and start; prints OS_* env.
+#                             Idempotent: returns at once when both services run and answer.
+#   devcloud.sh down          stop the processes this script started (by pid file)
+#   devcloud.sh status        show pids and whether the APIs answer (exit 0 = up)
+#   devcloud.sh env [admin|demo]   print the OS_* environment
+#   devcloud.sh reset         down + delete the state dir (next `up` starts from empty DBs)
+#
+# Debian bookworm packages: keystone 2:22 (Zed), heat 1:19 (Zed). Everything lives in
+# $DEVCLOUD_DIR (default <repo>/.bayforge/devcloud): configs, SQLite DBs, fernet keys, logs,
+# pids. Keystone runs under uwsgi on 127.0.0.1:$DEVCLOUD_KEYSTONE_PORT (5000); Heat runs as
+# ONE `heat-all` process (engine + REST API) on 127.0.0.1:$DEVCLOUD_HEAT_PORT (8004) with
+# oslo.messaging's in-process `fake://` transport: no rabbitmq, apache or mysql.
+#
+# Heat's own global environment (environment_dir) maps the Nova/Neutron/Cinder/LBaaS types
+# away (env-none.yaml) or to provider templates (fakes/*.yaml), so a client sends exactly
+# the request it would send to a real cloud. OS::Nova::Server is fakes/server.yaml, which
+# fails for the image "broken-image" and takes 300 s to boot "slow-image" (see README.md).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$HERE/../.." && pwd)
+DIR=${DEVCLOUD_DIR:-$REPO_ROOT/.bayforge/devcloud}
+KS_PORT=${DEVCLOUD_KEYSTONE_PORT:-5000}
+HEAT_PORT=${DEVCLOUD_HEAT_PORT:-8004}
+REGION=${DEVCLOUD_REGION:-RegionOne}
+ADMIN_PASSWORD=${DEVCLOUD_ADMIN_PASSWORD:-devcloud-admin}
+DEMO_PASSWORD=${DEVCLOUD_DEMO_PASSWORD:-devcloud-demo}
+HEAT_PASSWORD=${DEVCLOUD_HEAT_PASSWORD:-devcloud-heat}
+# Heat's convergence engine (Zed default) or the legacy in-memory one (false).
+HEAT_CONVERGENCE=${DEVCLOUD_HEAT_CONVERGENCE:-true}
+KS_URL="http://127.0.0.1:${KS_PORT}/v3"
+HEAT_ROOT="http://127.0.0.1:${HEAT_PORT}/"
+HEAT_URL="http://127.0.0.1:${HEAT_PORT}/v1/%(tenant_id)s"
+PY=/usr/bin/python3   # never a pyenv/venv/nvm python: the OpenStack libs are Debian's
+export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${PATH:-}"
+PACKAGES=(keystone heat-api heat-engine heat-common python3-heatclient python3-openstackclient
+  sqlite3 uwsgi uwsgi-plugin-python3 curl)
+# Fake types: one file per type (Heat reads environment.d unsorted), see write_global_environment.
+FAKES=(pool floatingip port server)
+
+log() { echo "devcloud: $*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+case "$DIR" in /|"") die "refusing DEVCLOUD_DIR='$DIR'" ;; esac
+
+# ---------------------------------------------------------------- install
+install_packages() {
+  local missing=() p
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); run once as root to install them"
+  log "installing: ${missing[*]}"
+  # Keep the packages' maintainer scripts from starting system-wide keystone/heat services.
+  local own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+    own_policy=1
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >"$DIR/logs/apt-update.log" 2>&1 || { tail -20 "$DIR/logs/apt-update.log"; exit 1; }
+  apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >"$DIR/logs/apt-install.log" 2>&1 \
+    || { tail -20 "$DIR/logs/apt-install.log"; exit 1; }
+  if [ $own_policy -eq 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
+  return 0
+}
+
+# ---------------------------------------------------------------- config
+# put FILE: write stdin to FILE only when the content differs (running services keep reading
+# unchanged files; the config hash below decides about restarts).
+put() {
+  local tmp="$1.tmp.$$"
+  cat > "$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
+}
+
+write_global_environment() {
+  mkdir -p "$DIR/environment.d" "$DIR/templates"
+  # Each faked type must not also appear in the OS::Heat::None mapping.
+  grep -vE '"OS::(Neutron::(Pool|FloatingIP|Port)|Nova::Server)":' "$HERE/env-none.yaml" \
+    | put "$DIR/environment.d/00-none.yaml"
+  local t
+  for t in "${FAKES[@]}"; do put "$DIR/templates/fake-$t.yaml" < "$HERE/fakes/$t.yaml"; done
+  put "$DIR/environment.d/10-fakes.yaml" <<EOF
+# Provider templates: fake addresses for the types whose attributes flow into nested
+# template parameters, and a server that can fail or be slow depending on its image.
+resource_registry:
+  "OS::Neutron::Pool": "file://$DIR/templates/fake-pool.yaml"
+  "OS::Neutron::FloatingIP": "file://$DIR/templates/fake-floatingip.yaml"
+  "OS::Neutron::Port": "file://$DIR/templates/fake-port.yaml"
+  "OS::Nova::Server": "file://$DIR/templates/fake-server.yaml"
+EOF
+  # stale files from older versions of this script would still be read by Heat
+  local f
+  for f in "$DIR"/environment.d/*; do
+    case "$(basename "$f")" in 00-none.yaml|10-fakes.yaml) ;; *) rm -f "$f" ;; esac
+  done
+}
+
+write_configs() {
+  mkdir -p "$DIR"/{logs,run,fernet-keys,credential-keys,lock}
+  write_global_environment
+  put "$DIR/keystone.conf" <<EOF
+[DEFAULT]
+log_file = $DIR/logs/keystone.log
+[database]
+connection = sqlite:///$DIR/keystone.sqlite
+[token]
+provider = fernet
+expiration = 86400
+[fernet_tokens]
+key_repository = $DIR/fernet-keys
+[fernet_receipts]
+key_repository = $DIR/fernet-keys
+[credential]
+key_repository = $DIR/credential-keys
+[cache]
+enabled = false
+EOF
+  put "$DIR/heat.conf" <<EOF
+[DEFAULT]
+log_file = $DIR/logs/heat.log
+# in-process RPC between the API and the engine living in the same heat-all process
+transport_url = fake://
+num_engine_workers = 1
+# SIGTERM: without this heat-all lingers for a minute after its engine has stopped
+graceful_shutdown_timeout = 2
+convergence_engine = $HEAT_CONVERGENCE
+region_name_for_services = $REGION
+# resources / stack depth limits: large ResourceGroups (e.g. 50+ minions) must fit
+max_resources_per_stack = -1
+max_nested_stack_depth = 10
+# nothing ever calls back into these (no servers boot) but heat wants them set
+heat_metadata_server_url = http://127.0.0.1:8000
+heat_waitcondition_server_url = http://127.0.0.1:8000/v1/waitcondition
+# Heat's own global environment maps Nova/Neutron/LB types away, so clients send the
+# same request here as to a real cloud (no dev-cloud-specific environment or files).
+environment_dir = $DIR/environment.d
+template_dir = $DIR/templates
+[heat_all]
+enabled_services = engine,api
+[heat_api]
+bind_host = 127.0.0.1
+bind_port = $HEAT_PORT
+workers = 1
+[paste_deploy]
+api_paste_config = /etc/heat/api-paste.ini
+[database]
+connection = sqlite:///$DIR/heat.sqlite
+[oslo_concurrency]
+lock_path = $DIR/lock
+[keystone_authtoken]
+www_authenticate_uri = http://127.0.0.1:${KS_PORT}/v3
+auth_url = http://127.0.0.1:${KS_PORT}
+auth_type = password
+username = heat
+password = $HEAT_PASSWORD
+project_name = service
+user_domain_name = Default
+project_domain_name = Default
+[trustee]
+auth_type = password
+auth_url = http://127.0.0.1:${KS_PORT}
+username = heat
+password = $HEAT_PASSWORD
+user_domain_name = Default
+[clients_keystone]
+auth_uri = http://127.0.0.1:${KS_PORT}
+[clients]
+endpoint_type = publicURL
+[ec2authtoken]
+auth_uri = http://127.0.0.1:${KS_PORT}/v3
+EOF
+}
+
+# What a running service was started with; a change means restart it.
+conf_hash() { # keystone|heat
+  if [ "$1" = keystone ]; then
+    echo "port $KS_PORT"   # on uwsgi's command line, not in keystone.conf
+    cat "$DIR/keystone.conf"
+  else
+    cat "$DIR/heat.conf" "$DIR"/environment.d/* "$DIR"/templates/*
+  fi | sha256sum | cut -c1-16
+}
+
+# ---------------------------------------------------------------- bootstrap
+bootstrap() {
+  # The ports end up in keystone's catalog: when they change, bootstrap/register again
+  # (both update existing endpoints).
+  if [ "$(cat "$DIR/.ports" 2>/dev/null)" != "$KS_PORT $HEAT_PORT" ]; then
+    rm -f "$DIR/.bootstrapped" "$DIR/.registered"
+  fi
+  # a state dir whose DB vanished is bootstrapped again
+  [ -s "$DIR/keystone.sqlite" ] && [ -s "$DIR/heat.sqlite" ] || rm -f "$DIR/.bootstrapped" "$DIR/.registered"
+  [ -f "$DIR/.bootstrapped" ] && return 0
+  local km=(keystone-manage --config-file "$DIR/keystone.conf") out="$DIR/logs/keystone-manage.log"
+  log "keystone db_sync / fernet / bootstrap"
+  # (keystone-manage prints harmless eventlet "Exception ignored" noise at exit)
+  "${km[@]}" db_sync >>"$out" 2>&1 || { tail -20 "$out"; die "keystone-manage db_sync failed"; }
+  "${km[@]}" fernet_setup --keystone-user "$(id -un)" --keystone-group "$(id -gn)" >>"$out" 2>&1
+  "${km[@]}" credential_setup --keystone-user "$(id -un)" --keystone-group "$(id -gn)" >>"$out" 2>&1
+  "${km[@]}" bootstrap --bootstrap-password "$ADMIN_PASSWORD" \
+    --bootstrap-region-id "$REGION" \
+    --bootstrap-public-url "$KS_URL" --bootstrap-internal-url "$KS_URL" \
+    --bootstrap-admin-url "$KS_URL" >>"$out" 2>&1 || { tail -20 "$out"; die "keystone-manage bootstrap failed"; }
+  log "heat db_sync"
+  heat-manage --config-file "$DIR/heat.conf" db_sync >>"$DIR/logs/heat-manage.log" 2>&1 \
+    || { tail -20 "$DIR/logs/heat-manage.log"; die "heat-manage db_sync failed"; }
+  # WAL: readers no longer block writers; without it concurrent requests (2 keystone
+  # workers, heat's green threads) fail with "sqlite3.OperationalError: database is locked".
+  sqlite3 "$DIR/keystone.sqlite" 'PRAGMA journal_mode=WAL;' >/dev/null
+  sqlite3 "$DIR/heat.sqlite" 'PRAGMA journal_mode=WAL;' >/dev/null
+  echo "$KS_PORT $HEAT_PORT" > "$DIR/.ports"
+  touch "$DIR/.bootstrapped"
+}
+
+# Keystone objects Heat and the tests need; idempotent, talks to the running keystone.
+register_identity() {
+  [ -f "$DIR/.registered" ] && return 0
+  log "registering heat service/endpoints, roles, demo project/user"
+  KS_URL=$KS_URL ADMIN_PASSWORD=$ADMIN_PASSWORD DEMO_PASSWORD=$DEMO_PASSWORD \
+  HEAT_PASSWORD=$HEAT_PASSWORD HEAT_URL=$HEAT_URL REGION=$REGION "$PY" - <<'EOF'
+import os
+from keystoneauth1.identity import v3
+from keystoneauth1 import session
+from keystoneclient.v3 import client
+
+E = os.environ
+ks = client.Client(session=session.Session(auth=v3.Password(
+    auth_url=E["KS_URL"], username="admin", password=E["ADMIN_PASSWORD"],
+    project_name="admin", user_domain_name="Default", project_domain_name="Default")))
+
+def one(manager, **kw):
+    found = manager.list(**kw)
+    return found[0] if found else None
+
+def project(name):
+    return one(ks.projects, name=name, domain="default") or \
+        ks.projects.create(name, domain="default")
+
+def user(name, password, proj):
+    u = one(ks.users, name=name, domain="default")
+    if u:
+        ks.users.update(u, password=password)
+        return u
+    return ks.users.create(name, domain="default", password=password, default_project=proj)
+
+def role(name):
+    return one(ks.roles, name=name) or ks.roles.create(name)
+
+service_p, demo_p, admin_p = project("service"), project("demo"), project("admin")
+admin_r, member_r = role("admin"), role("member")
+owner_r = role("heat_stack_owner")
+role("heat_stack_user")  # heat assigns it to users it creates; never grant it by hand
+heat_u = user("heat", E["HEAT_PASSWORD"], service_p)
+demo_u = user("demo", E["DEMO_PASSWORD"], demo_p)
+admin_u = one(ks.users, name="admin", domain="default")
+for r, u, p in [(admin_r, heat_u, service_p), (member_r, demo_u, demo_p),
+                (owner_r, demo_u, demo_p), (owner_r, admin_u, admin_p)]:
+    ks.roles.grant(r, user=u, project=p)
+
+svc = one(ks.services, type="orchestration") or \
+    ks.services.create("heat", type="orchestration", description="Orchestration")
+have = {e.interface: e for e in ks.endpoints.list(service=svc)}
+for iface in ("public", "internal", "admin"):
+    if iface not in have:
+        ks.endpoints.create(svc, E["HEAT_URL"], interface=iface, region=E["REGION"])
+    elif have[iface].url != E["HEAT_URL"]:
+        ks.endpoints.update(have[iface], url=E["HEAT_URL"])
+EOF
+  touch "$DIR/.registered"
+}
+
+# ---------------------------------------------------------------- processes
+pid_of() { cat "$DIR/run/$1.pid" 2>/dev/null || true; }
+
+# alive NAME: the pid file names a live process that is really ours (after a reboot the pid
+# may have been reused by something else).
+alive() {
+  local pid; pid=$(pid_of "$1")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  local pat=heat-all; [ "$1" = keystone ] && pat=uwsgi
+  tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pat"
+}
+
+answers() { curl -s -o /dev/null -m "${2:-2}" "$1"; }
+
+port_busy() { # port: is something listening there?
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+wait_http() { # url seconds name
+  local i
+  for ((i = 0; i < $2 * 5; i++)); do
+    answers "$1" && return 0
+    if [ -n "${3:-}" ] && ! alive "$3"; then
+      log "$3 died while starting; last log lines:"; tail -15 "$DIR/logs/$3"*.log >&2 || true
+      return 1
+    fi
+    sleep 0.2
+  done
+  log "timed out waiting for $1"; return 1
+}
+
+start_keystone() {
+  alive keystone && return 0
+  rm -f "$DIR/run/keystone.pid"
+  port_busy "$KS_PORT" && die "127.0.0.1:$KS_PORT is taken by a process this script did not start (set DEVCLOUD_KEYSTONE_PORT)"
+  log "starting keystone on 127.0.0.1:$KS_PORT"
+  # uwsgi writes its master pid itself; --die-on-term makes SIGTERM a clean stop.
+  # --http-socket closes every connection after a response, so say so: without
+  # "Connection: close" pooled clients (python-requests, node) reuse the dead socket
+  # and get ECONNRESET.
+  # setsid: its own session, so nothing that kills the caller's process group kills it.
+  setsid uwsgi --plugins python3 --master --die-on-term --no-orphans --lazy-apps \
+    --http-socket "127.0.0.1:$KS_PORT" --add-header "Connection: close" \
+    --wsgi-file /usr/bin/keystone-wsgi-public \
+    --processes 2 --threads 4 --enable-threads --buffer-size 65535 \
+    --env "OS_KEYSTONE_CONFIG_FILES=$DIR/keystone.conf" \
+    --pidfile "$DIR/run/keystone.pid" --daemonize "$DIR/logs/keystone-uwsgi.log" 9>&-
+  for _ in $(seq 50); do [ -s "$DIR/run/keystone.pid" ] && break; sleep 0.1; done
+  conf_hash keystone > "$DIR/run/keystone.hash"
+  wait_http "$KS_URL" 60 keystone
+}
+
+start_heat() {
+  alive heat && return 0
+  rm -f "$DIR/run/heat.pid"
+  port_busy "$HEAT_PORT" && die "127.0.0.1:$HEAT_PORT is taken by a process this script did not start (set DEVCLOUD_HEAT_PORT)"
+  log "starting heat-all on 127.0.0.1:$HEAT_PORT"
+  # setsid: own session and process group, detached from the caller's terminal/job.
+  # The inner shell writes its own pid and execs heat-all, so the pid file is right whether
+  # or not setsid had to fork.
+  setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' devcloud-heat "$DIR/run/heat.pid" \
+    heat-all --config-file "$DIR/heat.conf" >>"$DIR/logs/heat-all.out" 2>&1 < /dev/null 9>&- &
+  for _ in $(seq 50); do [ -s "$DIR/run/heat.pid" ] && break; sleep 0.1; done
+  conf_hash heat > "$DIR/run/heat.hash"
+  wait_http "$HEAT_ROOT" 90 heat
+}
+
+# Readiness through the whole chain: keystone token -> heat API -> engine (RPC) -> DB.
+wait_heat_engine() {
+  local i body token project
+  for ((i = 0; i < 60; i++)); do
+    body=$(curl -s -m 5 -D "$DIR/run/token.hdr" -H 'Content-Type: application/json' \
+      -d "{\"auth\":{\"identity\":{\"methods\":[\"password\"],\"password\":{\"user\":{\"name\":\"admin\",\"domain\":{\"name\":\"Default\"},\"password\":\"$ADMIN_PASSWORD\"}}},\"scope\":{\"project\":{\"name\":\"admin\",\"domain\":{\"name\":\"Default\"}}}}}" \
+      "$KS_URL/auth/tokens" || true)
+    token=$(tr -d '\r' < "$DIR/run/token.hdr" 2>/dev/null | sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: //p')
+    project=$(printf '%s' "$body" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["token"]["project"]["id"])' 2>/dev/null || true)
+    rm -f "$DIR/run/token.hdr"
+    if [ -n "$token" ] && [ -n "$project" ] && \
+       [ "$(curl -s -o /dev/null -m 30 -w '%{http_code}' -H "X-Auth-Token: $token" \
+            "http://127.0.0.1:$HEAT_PORT/v1/$project/stacks?limit=1")" = 200 ]; then
+      return 0
+    fi
+    alive heat || { log "heat died; last log lines:"; tail -15 "$DIR/logs/heat.log" >&2; return 1; }
+    sleep 1
+  done
+  log "heat engine not ready after 60 tries"; return 1
+}
+
+stop_one() {
+  local f="$DIR/run/$1.pid" pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f")
+  if alive "$1"; then
+    log "stopping $1 (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 75); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f" "$DIR/run/$1.hash"
+}
+
+# Everything runs and answers, with the configuration it was started with.
+is_up() {
+  alive keystone && alive heat && answers "$KS_URL" && answers "$HEAT_ROOT" || return 1
+  [ "$(cat "$DIR/run/keystone.hash" 2>/dev/null)" = "$(conf_hash keystone)" ] || return 1
+  [ "$(cat "$DIR/run/heat.hash" 2>/dev/null)" = "$(conf_hash heat)" ] || return 1
+}
+
+# ---------------------------------------------------------------- output
+print_env() { # admin|demo
+  local u=${1:-admin} pw=$ADMIN_PASSWORD
+  [ "$u" = demo ] && pw=$DEMO_PASSWORD
+  cat <<EOF
+export OS_AUTH_URL=$KS_URL
+export OS_AUTH_TYPE=password
+export OS_IDENTITY_API_VERSION=3
+export OS_USERNAME=$u
+export OS_PASSWORD=$pw
+export OS_PROJECT_NAME=$u
+export OS_USER_DOMAIN_NAME=Default
+export OS_PROJECT_DOMAIN_NAME=Default
+export OS_REGION_NAME=$REGION
+EOF
+}
+
+write_clouds_yaml() {
+  put "$DIR/clouds.yaml" <<EOF
+# use with OS_CLIENT_CONFIG_FILE=$DIR/clouds.yaml OS_CLOUD=devcloud-admin|devcloud-demo
+clouds:
+  devcloud-admin:
+    auth: {auth_url: "$KS_URL", username: admin, password: "$ADMIN_PASSWORD",
+           project_name: admin, user_domain_name: Default, project_domain_name: Default}
+    region_name: $REGION
+    identity_api_version: 3
+  devcloud-demo:
+    auth: {auth_url: "$KS_URL", username: demo, password: "$DEMO_PASSWORD",
+           project_name: demo, user_domain_name: Default, project_domain_name: Default}
+    region_name: $REGION
+    identity_api_version: 3
+EOF
+  print_env admin | put "$DIR/admin-openrc"
+  print_env demo | put "$DIR/demo-openrc"
+}
+
+status() {
+  local rc=0 n
+  for n in keystone heat; do
+    if alive $n; then echo "$n: running (pid $(pid_of $n))"; else echo "$n: stopped"; rc=1; fi
+  done
+  curl -s -o /dev/null -m 2 -w "keystone $KS_URL -> HTTP %{http_code}\n" "$KS_URL" || { echo "keystone: no answer"; rc=1; }
+  curl -s -o /dev/null -m 2 -w "heat $HEAT_ROOT -> HTTP %{http_code}\n" "$HEAT_ROOT" || { echo "heat: no answer"; rc=1; }
+  echo "state: $DIR"
+  return $rc
+}
+
+# Serialize up/down/reset between concurrent callers (parallel test runners). The services
+# are started with fd 9 closed (`9>&-`): a daemon inheriting it would hold the lock forever.
+lock() {
+  mkdir -p "$DIR"
+  exec 9>"$DIR/.lock"
+  flock -w 900 9 || die "could not lock $DIR/.lock"
+}
+
+up() {
+  lock
+  mkdir -p "$DIR/logs"
+  if command -v heat-all >/dev/null && command -v uwsgi >/dev/null && [ -f "$DIR/.registered" ]; then
+    write_configs
+    if is_up; then
+      [ -f "$DIR/clouds.yaml" ] || write_clouds_yaml
+      log "already up: keystone $KS_URL, heat ${HEAT_ROOT}v1, state in $DIR"
+      print_env admin
+      return 0
+    fi
+  fi
+  install_packages
+  write_configs
+  # a service started with another configuration (ports, fakes, env) is restarted
+  if alive keystone && [ "$(cat "$DIR/run/keystone.hash" 2>/dev/null)" != "$(conf_hash keystone)" ]; then
+    log "keystone configuration changed: restarting"; stop_one keystone
+  fi
+  if alive heat && [ "$(cat "$DIR/run/heat.hash" 2>/dev/null)" != "$(conf_hash heat)" ]; then
+    log "heat configuration changed: restarting"; stop_one heat
+  fi
+  # a live process that does not answer (hung) is restarted too
+  alive keystone && ! answers "$KS_URL" 5 && { log "keystone does not answer: restarting"; stop_one keystone; }
+  alive heat && ! answers "$HEAT_ROOT" 5 && { log "heat does not answer: restarting"; stop_one heat; }
+  bootstrap
+  start_keystone
+  register_identity
+  start_heat
+  wait_heat_engine
+  write_clouds_yaml
+  log "up: keystone $KS_URL, heat ${HEAT_ROOT}v1, state in $DIR"
+  log "clouds.yaml: $DIR/clouds.yaml (OS_CLOUD=devcloud-admin|devcloud-demo)"
+  print_env admin
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) lock; stop_one heat; stop_one keystone ;;
+  status) status ;;
+  env) print_env "${2:-admin}" ;;
+  reset)
+    lock; stop_one heat; stop_one keystone
+    rm -rf "${DIR:?}"/* "${DIR:?}"/.[!.]* 2>/dev/null || true
+    rmdir "$DIR" 2>/dev/null || true
+    ;;
+  *) echo "usage: $0 up|down|status|env [admin|demo]|reset" >&2; exit 2 ;;
+esac
