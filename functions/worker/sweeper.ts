@@ -2,13 +2,12 @@
 // table write and the enqueue, a queue purge) is found by age and its step re-sent. Steps
 // are idempotent, so a bay that was merely slow only gets one extra, harmless message.
 import type { WorkerDeps } from "./deps.ts";
-import { HEARTBEAT_MS } from "./steps/poll-bay.ts";
 import { updateBay } from "./bay-store.ts";
 
 /** A bay not yet holding a stack gets its create re-sent after this long. */
 export const CREATE_STALL_MS = 2 * 60_000;
-/** Polls re-write a live bay at least every HEARTBEAT_MS; three missed beats mean no poller. */
-export const POLL_STALL_MS = 3 * HEARTBEAT_MS;
+/** Every poll writes the bay; this long without a write means its poll chain was lost. */
+export const pollStallMs = (deps: WorkerDeps): number => Math.max(3 * Math.max(...deps.pollDelays) * 1000, 5 * 60_000);
 
 export async function sweep(deps: WorkerDeps): Promise<number> {
   const now = deps.now().getTime();
@@ -16,9 +15,9 @@ export async function sweep(deps: WorkerDeps): Promise<number> {
   for (const bay of await deps.table.listBaysInProgress()) {
     const idle = now - new Date(bay.updated_at ?? bay.created_at).getTime();
     const kind = bay.status === "CREATE_IN_PROGRESS" && !bay.stack_id ? "bay.create" : "bay.poll";
-    if (idle < (kind === "bay.create" ? CREATE_STALL_MS : POLL_STALL_MS)) continue;
+    if (idle < (kind === "bay.create" ? CREATE_STALL_MS : pollStallMs(deps))) continue;
     deps.log.warn("bay idle; re-sending its step", { bay: bay.uuid, kind, idleSeconds: Math.round(idle / 1000) });
-    await deps.queue.send({ v: 1, kind, bayId: bay.uuid, projectId: bay.project_id, requestId: bay.request_id, attempt: 0, seq: 0 });
+    await deps.queue.send({ v: 1, kind, bayId: bay.uuid, projectId: bay.project_id, requestId: bay.request_id, attempt: 0, seq: bay.poll_seq });
     // Touch the bay so the next sweep gives the re-sent step time to run.
     await updateBay(deps.table, bay, () => ({}), deps.now());
     resent++;

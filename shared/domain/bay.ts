@@ -101,6 +101,7 @@ export function acceptBay(req: BayRequest, baymodelUuid: string, owner: Owner, o
     deadline_at:
       timeout > 0 ? new Date(o.now.getTime() + (timeout + o.deadlineGraceMinutes) * 60_000).toISOString() : null,
     request_id: o.requestId,
+    poll_seq: 0,
   };
 }
 

@@ -66,6 +66,8 @@ export interface Bay {
   deadline_at: string | null;
   /** the request that created it, for logs and events */
   request_id: string;
+  /** the seq of the one bay.poll message allowed to run next; duplicates carry a stale seq */
+  poll_seq: number;
 }
 
 /** The bay's certificates: CA key stored only encrypted (KeyVault ciphertext). */

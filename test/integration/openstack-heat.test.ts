@@ -11,10 +11,11 @@ import { loadCloudConfig, type CloudConfig } from "../../shared/adapters/opensta
 import type { RetryNotice, RetryPolicy } from "../../shared/adapters/openstack/http.ts";
 import { Session } from "../../shared/adapters/openstack/identity/session.ts";
 import { HeatClient } from "../../shared/adapters/openstack/orchestration/stacks.ts";
+import { devcloudDir } from "../support/devcloud.ts";
 import { openstackFromEnv } from "../../shared/adapters/openstack/index.ts";
 import { OrchestratorError, type Stack, type StackCreateRequest } from "../../shared/ports/orchestrator.ts";
 
-const DEVCLOUD_DIR = process.env.DEVCLOUD_DIR || "/work/main/.bayforge/devcloud";
+const DEVCLOUD_DIR = devcloudDir();
 const CLOUDS_FILE = join(DEVCLOUD_DIR, "clouds.yaml");
 const FAST_RETRY: Partial<RetryPolicy> = { attempts: 4, baseDelayMs: 20, maxDelayMs: 200, budgetMs: 10_000 };
 const RUN = `bf-it-${process.pid}-${Date.now().toString(36)}`;
@@ -425,6 +426,25 @@ describe("OpenStack adapter against the dev cloud (real Keystone + Heat)", () =>
     assert.equal(await client.findStack(`${RUN}-nothing`), undefined);
     assert.ok(Date.now() - started >= 300);
     assert.ok(notices.some((n) => n.reason.startsWith("timeout")));
+  });
+
+  it("reads through Heat's passing 404 about a stack's own row, but says gone for StackNotFound (stub server: the race the dev cloud showed during an update)", async () => {
+    const name = `${RUN}-race`;
+    const { id } = await heat.createStack(tiny(name));
+    created.push({ name, id });
+    const rowGone = { status: 404, body: { error: { type: "NotFound", message: "ResourcePropertiesData 42 not found" }, title: "Not Found" } };
+    const s = await stub(heatOrigin, (req, n) => (req.method === "GET" && n <= 2 ? rowGone : "forward"));
+    stubs.push(s);
+    assert.equal((await viaStub(s).getStack(name, id))?.id, id, "the stack, after two passing 404s");
+
+    const always = await stub(heatOrigin, () => rowGone);
+    stubs.push(always);
+    await assert.rejects(viaStub(always).getStack(name, id), (e: unknown) => e instanceof OrchestratorError && e.retryable && /ResourcePropertiesData/.test(e.message));
+
+    const stackGone = { status: 404, body: { error: { type: "EntityNotFound", message: `The Stack (${name}) could not be found.` } } };
+    const gone = await stub(heatOrigin, () => stackGone);
+    stubs.push(gone);
+    assert.equal(await viaStub(gone).getStack(name, id), undefined);
   });
 
   it("answers a retryable OrchestratorError without status when Heat never answers (stub server: hangs for ever)", async () => {

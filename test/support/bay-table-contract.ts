@@ -75,6 +75,7 @@ export function sampleBay(overrides: Partial<Bay> = {}): Bay {
     stack_name: `${name}-${uuid.slice(0, 12)}`,
     deadline_at: null,
     request_id: `req-${randomUUID()}`,
+    poll_seq: 0,
     ...overrides,
   };
 }

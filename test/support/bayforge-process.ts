@@ -2,7 +2,7 @@
 // port, against the dev cloud's demo project. Output goes to a log file per process.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import { createWriteStream, mkdtempSync, readFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { cloudsYamlPath } from "./devcloud.ts";
@@ -44,7 +44,7 @@ export async function startBayforge(o: StartOptions = {}): Promise<BayforgeProce
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), "bf-e2e-"));
   const port = o.port ?? (await freePort());
   const logFile = join(dataDir, `bayforge-${o.role ?? "all"}-${Date.now()}.log`);
-  const out = createWriteStream(logFile);
+  const out = openSync(logFile, "a"); // the child writes straight to the file: nothing to pipe, no race
   const child = spawn("npm", ["start", "--silent"], {
     cwd: ROOT,
     env: {
@@ -55,11 +55,10 @@ export async function startBayforge(o: StartOptions = {}): Promise<BayforgeProce
       BAYFORGE_ROLE: o.role ?? "all",
       ...o.env,
     },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", out, out],
     detached: true, // own process group: kill() reaches npm, node and nothing else
   });
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
+  closeSync(out);
   const url = `http://127.0.0.1:${port}`;
   const p: BayforgeProcess = {
     url,

@@ -27,13 +27,18 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
     const stackId = await ensureStack(bay, baymodel, deps);
     if (!stackId) return; // failed permanently; the bay says why
     const at = deps.now();
-    bay = await updateBay(deps.table, bay, (b) => (b.stack_id ? undefined : { stack_id: stackId }), at);
+    let recorded = false;
+    bay = await updateBay(deps.table, bay, (b) => ((recorded = !b.stack_id) ? { stack_id: stackId } : undefined), at);
     if (!bay) return;
-    await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "stack_requested", detail: `stack ${bay.stack_name} (${stackId}) requested from Heat`, request_id: msg.requestId });
+    if (recorded)
+      await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "stack_requested", detail: `stack ${bay.stack_name} (${stackId}) requested from Heat`, request_id: msg.requestId });
   }
+  // Every delivery sends the first poll (one may have crashed before it did); pollBay lets
+  // only one message per seq go on, so duplicates end there.
+  const seq = bay.poll_seq;
   await deps.queue.send(
-    { v: 1, kind: "bay.poll", bayId: bay.uuid, projectId: bay.project_id, requestId: msg.requestId, attempt: 0, seq: 0 },
-    { delaySeconds: pollDelay(deps, 0) },
+    { v: 1, kind: "bay.poll", bayId: bay.uuid, projectId: bay.project_id, requestId: msg.requestId, attempt: 0, seq },
+    { delaySeconds: pollDelay(deps, seq) },
   );
 }
 

@@ -8,12 +8,13 @@ import { pollDelay } from "../deps.ts";
 import { failBay } from "./fail-bay.ts";
 import { updateBay } from "../bay-store.ts";
 
-/** An unchanged in-progress bay is still re-written this often, so the sweeper sees it alive. */
-export const HEARTBEAT_MS = 5 * 60_000;
-
 export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   const bay = await deps.table.getBay(msg.bayId);
   if (!bay || !isInProgress(bay.status) || !bay.stack_id) return;
+  // One poll chain per bay: a duplicate delivery (or a second create delivery's first poll)
+  // carries a seq the bay has already moved past, and ends here.
+  const seq = msg.seq ?? 0;
+  if (seq !== bay.poll_seq) return;
   const stack = await deps.heat.getStack(bay.stack_name, bay.stack_id);
   if (!stack) {
     await failBay(deps, bay, `Stack ${bay.stack_id} not found in Heat.`);
@@ -35,10 +36,8 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
     await failBay(deps, bay, `Bay creation timed out: Heat still reported ${stack.stack_status} after the ${bay.bay_create_timeout} minute timeout.`);
     return;
   }
-  const stale = at.getTime() - new Date(bay.updated_at ?? bay.created_at).getTime() > HEARTBEAT_MS;
-  if (stack.stack_status_reason !== bay.status_reason || stale) {
-    await updateBay(deps.table, bay, (b) => (isInProgress(b.status) ? { status_reason: stack.stack_status_reason } : undefined), at);
-  }
-  const seq = (msg.seq ?? 0) + 1;
-  await deps.queue.send({ ...msg, attempt: 0, seq }, { delaySeconds: pollDelay(deps, seq) });
+  // Send the next poll before advancing poll_seq: a crash in between leaves this message to be
+  // redelivered and send again (the extra copy loses at the seq check), never a lost chain.
+  await deps.queue.send({ ...msg, attempt: 0, seq: seq + 1 }, { delaySeconds: pollDelay(deps, seq + 1) });
+  await updateBay(deps.table, bay, (b) => (isInProgress(b.status) && b.poll_seq === seq ? { poll_seq: seq + 1, status_reason: stack.stack_status_reason } : undefined), at);
 }

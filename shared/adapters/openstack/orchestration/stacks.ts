@@ -117,10 +117,20 @@ export class HeatClient implements Orchestrator {
   }
 
   private async fetchStack(name: string, id: string): Promise<{ stack: Stack; createdAt?: number } | undefined> {
-    const res = await this.call("GET", (ep) => stackURL(ep, name, id));
-    if (res.status === 404) return undefined;
-    if (res.status === 200) return withCreatedAt(res);
-    throw this.fail(res);
+    for (let attempt = 1; ; attempt++) {
+      const res = await this.call("GET", (ep) => stackURL(ep, name, id));
+      if (res.status === 200) return withCreatedAt(res);
+      if (res.status !== 404) throw this.fail(res);
+      if (stackIsGone(res)) return undefined;
+      // Heat (convergence) can answer 404 about one of the stack's own rows while an update or
+      // delete traversal finishes ("The ResourcePropertiesData (…) could not be found"): the
+      // stack is there, ask again shortly; after that, a retryable error, never "gone".
+      if (attempt >= TRANSIENT_404_ATTEMPTS) {
+        const e = this.fail(res);
+        throw new OrchestratorError(`${e.message} (while reading stack ${name})`, 404, true, e.heatType);
+      }
+      await new Promise((r) => setTimeout(r, 250 * attempt));
+    }
   }
 
   /** Resolves the endpoint and sends; Keystone and transport failures become OrchestratorErrors. */
@@ -149,6 +159,15 @@ export class HeatClient implements Orchestrator {
     const suffix = retryable ? ` (HTTP ${res.status} after ${res.attempts} attempt(s))` : "";
     return new OrchestratorError(message + suffix, res.status, retryable, type);
   }
+}
+
+/** Tries of a stack GET whose 404 is about something other than the stack itself. */
+const TRANSIENT_404_ATTEMPTS = 4;
+
+/** Heat's 404 means the stack itself is unknown: StackNotFound / "The Stack (x) could not be found." */
+function stackIsGone(res: HttpResponse): boolean {
+  const { message, type } = heatError(res.body, res.status);
+  return type === "StackNotFound" || /^The Stack \(/.test(message) || type === undefined;
 }
 
 function withCreatedAt(res: HttpResponse): { stack: Stack; createdAt?: number } {
