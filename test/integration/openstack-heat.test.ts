@@ -35,15 +35,18 @@ const PARENT = {
   },
 };
 
+// OS::Heat::Value, not TestResource: after a PATCH update, Debian's Heat answers every GET of a
+// parent whose nested stack holds a TestResource with 404 "ResourcePropertiesData with id {} not
+// found", for good (reproduced by hand on the dev cloud; Value does not trigger it).
 const CHILD_YAML = `heat_template_version: 2016-10-14
 parameters:
   greeting: {type: string}
 resources:
   echo:
-    type: OS::Heat::TestResource
+    type: OS::Heat::Value
     properties: {value: {get_param: greeting}}
 outputs:
-  greeting: {value: {get_attr: [echo, output]}}
+  greeting: {value: {get_attr: [echo, value]}}
 `;
 
 const TINY = {
@@ -276,7 +279,7 @@ describe("OpenStack adapter against the dev cloud (real Keystone + Heat)", () =>
       assert.ok(top.every((r) => r.stack_id === id && r.stack_name === name));
       const nested = await heat.listResources(name, id, { nestedDepth: 2 });
       const echo = nested.find((r) => r.resource_name === "echo");
-      assert.equal(echo?.resource_type, "OS::Heat::TestResource");
+      assert.equal(echo?.resource_type, "OS::Heat::Value");
       assert.equal(echo?.parent_resource, "child");
       assert.notEqual(echo?.stack_id, id);
     });
