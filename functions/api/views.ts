@@ -26,6 +26,8 @@ export function bayView(bay: Bay, base: string) {
     api_address: bay.api_address,
     node_addresses: bay.node_addresses,
     master_addresses: bay.master_addresses,
+    // Bayforge's: Heat's failed resources when the stack failed (modern Magnum has a flat map)
+    faults: bay.faults ?? [],
     created_at: time(bay.created_at),
     updated_at: time(bay.updated_at),
   };

@@ -23,6 +23,8 @@ export interface WorkerDeps {
   /** retryable cloud failures are retried this many times, with these delays (seconds) */
   retryDelays: readonly number[];
   now(): Date;
+  /** removes what a deleted bay owned outside the table (its Keystone trust and trustee) */
+  cleanup?(bay: Bay): Promise<void>;
 }
 
 export const pollDelay = (deps: WorkerDeps, seq: number): number =>

@@ -7,6 +7,8 @@ import type { WorkMessage } from "../../shared/ports/work-queue.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { createBay } from "./steps/create-bay.ts";
 import { pollBay } from "./steps/poll-bay.ts";
+import { updateBayStack } from "./steps/update-bay.ts";
+import { deleteBayStack } from "./steps/delete-bay.ts";
 import { failBay } from "./steps/fail-bay.ts";
 import { updateBay } from "./bay-store.ts";
 import { isInProgress } from "../../shared/domain/status.ts";
@@ -14,6 +16,8 @@ import { isInProgress } from "../../shared/domain/status.ts";
 const STEPS: Partial<Record<WorkMessage["kind"], (m: WorkMessage, d: WorkerDeps) => Promise<void>>> = {
   "bay.create": createBay,
   "bay.poll": pollBay,
+  "bay.update": updateBayStack,
+  "bay.delete": deleteBayStack,
 };
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN"]);

@@ -2,6 +2,8 @@
 // table write and the enqueue, a queue purge) is found by age and its step re-sent. Steps
 // are idempotent, so a bay that was merely slow only gets one extra, harmless message.
 import type { WorkerDeps } from "./deps.ts";
+import type { Bay } from "../../shared/domain/model.ts";
+import type { WorkKind } from "../../shared/ports/work-queue.ts";
 import { updateBay } from "./bay-store.ts";
 
 /** A bay not yet holding a stack gets its create re-sent after this long. */
@@ -14,8 +16,8 @@ export async function sweep(deps: WorkerDeps): Promise<number> {
   let resent = 0;
   for (const bay of await deps.table.listBaysInProgress()) {
     const idle = now - new Date(bay.updated_at ?? bay.created_at).getTime();
-    const kind = bay.status === "CREATE_IN_PROGRESS" && !bay.stack_id ? "bay.create" : "bay.poll";
-    if (idle < (kind === "bay.create" ? CREATE_STALL_MS : pollStallMs(deps))) continue;
+    const kind = stepFor(bay);
+    if (idle < (kind === "bay.poll" ? pollStallMs(deps) : CREATE_STALL_MS)) continue;
     deps.log.warn("bay idle; re-sending its step", { bay: bay.uuid, kind, idleSeconds: Math.round(idle / 1000) });
     await deps.queue.send({ v: 1, kind, bayId: bay.uuid, projectId: bay.project_id, requestId: bay.request_id, attempt: 0, seq: bay.poll_seq });
     // Touch the bay so the next sweep gives the re-sent step time to run.
@@ -23,4 +25,12 @@ export async function sweep(deps: WorkerDeps): Promise<number> {
     resent++;
   }
   return resent;
+}
+
+/** The step that moves an idle in-progress bay on (each is idempotent). */
+function stepFor(bay: Bay): WorkKind {
+  if (bay.status === "CREATE_IN_PROGRESS" && !bay.stack_id) return "bay.create";
+  if (bay.status === "UPDATE_IN_PROGRESS" && !bay.update?.stack_update_sent_at) return "bay.update";
+  if (bay.status === "DELETE_IN_PROGRESS") return "bay.delete";
+  return "bay.poll";
 }

@@ -68,6 +68,31 @@ export interface Bay {
   request_id: string;
   /** the seq of the one bay.poll message allowed to run next; duplicates carry a stale seq */
   poll_seq: number;
+  /** the update in flight (set by the API with UPDATE_IN_PROGRESS, kept after for the record) */
+  update?: BayUpdate | null;
+  /** minion resource name ("0", "1", ...) → private address, from the last completed stack */
+  minions?: Record<string, string>;
+  /** Heat's failed resources, read when the stack failed (served as `faults`) */
+  faults?: BayFault[];
+}
+
+/** A scale request: the new minion count and the minions to remove first (names or private IPs). */
+export interface BayUpdate {
+  node_count: number;
+  nodes_to_remove: string[];
+  previous_node_count: number;
+  requested_at: string;
+  request_id: string;
+  /** set once Heat accepted the stack update, so a redelivery does not send it twice */
+  stack_update_sent_at?: string;
+}
+
+/** One failed resource of the bay's stack (or of a nested stack). */
+export interface BayFault {
+  resource: string;
+  type: string;
+  reason: string | null;
+  time: string | null;
 }
 
 /** The bay's certificates: CA key stored only encrypted (KeyVault ciphertext). */

@@ -19,6 +19,8 @@ export interface Stack {
   timeout_mins: number | null;
   parameters: Record<string, string>;
   outputs: Array<{ output_key: string; output_value: unknown; output_error?: string }>;
+  /** ISO time Heat last started an update of the stack, or null */
+  updated_time?: string | null;
 }
 
 /**
@@ -47,6 +49,8 @@ export interface StackResource {
   /** the stack this resource belongs to (from its "stack" link) */
   stack_name?: string;
   stack_id?: string;
+  /** ISO time of the resource's last status change */
+  updated_time?: string | null;
 }
 
 export interface Orchestrator {

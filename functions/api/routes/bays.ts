@@ -8,6 +8,8 @@ import { readJson } from "../request.ts";
 import { findBayModel, getBay, scope } from "../lookup.ts";
 import { bayListView, bayView } from "../views.ts";
 import { atLeast } from "../microversion.ts";
+import { checkDeletable, parseBayPatch, planScale } from "../../../shared/domain/bay-update.ts";
+import { startDelete, startScale } from "../operations.ts";
 
 export function bayRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const r = new Hono<ApiEnv>();
@@ -52,5 +54,35 @@ export function bayRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const bay = await getBay(deps.table, c.get("caller"), c.req.param("ident"));
     return c.json(bayView(bay, c.get("base")));
   });
+
+  // Scale: Magnum mitaka's JSON patch, only /node_count. 1.1 answers 200 with the bay (mitaka
+  // was synchronous), ≥ 1.2 answers 202 with {uuid} as Newton+ does.
+  r.patch("/:ident", async (c) => {
+    const body = await readJson(c);
+    const bay = await getBay(deps.table, c.get("caller"), c.req.param("ident"));
+    const update = planScale(bay, parseBayPatch(body, bay), { now: deps.now?.() ?? new Date(), requestId: c.get("requestId") });
+    const saved = await startScale(deps, bay, update, c.get("requestId"), deadlineMinutes(deps, bay));
+    if (atLeast(c.get("version"), "1.2")) return c.json({ uuid: saved.uuid }, 202);
+    return c.json(bayView(saved, c.get("base")), 200);
+  });
+
+  r.delete("/:ident", async (c) => {
+    const bay = await getBay(deps.table, c.get("caller"), c.req.param("ident"));
+    checkDeletable(bay);
+    await startDelete(deps, bay, c.get("requestId"));
+    return c.body(null, 204);
+  });
+
+  // Bayforge's own: what happened to the bay, step by step, with times.
+  r.get("/:ident/events", async (c) => {
+    const bay = await getBay(deps.table, c.get("caller"), c.req.param("ident"));
+    const events = await deps.table.listEvents(bay.uuid);
+    return c.json({ bay_uuid: bay.uuid, events: events.map(({ bay_uuid: _b, ...e }) => e) });
+  });
   return r;
+}
+
+/** An update gets the bay's create timeout (or the default) plus the grace, like a create. */
+export function deadlineMinutes(deps: ApiDeps, bay: { bay_create_timeout: number }): number {
+  return bay.bay_create_timeout > 0 ? bay.bay_create_timeout + deps.deadlineGraceMinutes : 0;
 }

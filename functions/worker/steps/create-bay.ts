@@ -28,8 +28,15 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
     if (!stackId) return; // failed permanently; the bay says why
     const at = deps.now();
     let recorded = false;
+    const stackName = bay.stack_name;
     bay = await updateBay(deps.table, bay, (b) => ((recorded = !b.stack_id) ? { stack_id: stackId } : undefined), at);
-    if (!bay) return;
+    if (!bay) {
+      // Deleted while we were creating its stack: nobody else knows this stack, so remove it.
+      deps.log.warn("bay deleted during create; deleting the stack it got", { bay: msg.bayId, stack: stackName });
+      await deps.heat.deleteStack(stackName, stackId);
+      return;
+    }
+    if (bay.status !== "CREATE_IN_PROGRESS") return; // a delete took over; it now knows the stack
     if (recorded)
       await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "stack_requested", detail: `stack ${bay.stack_name} (${stackId}) requested from Heat`, request_id: msg.requestId });
   }

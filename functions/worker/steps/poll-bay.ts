@@ -1,12 +1,23 @@
-// bay.poll: reads the stack and moves the bay with it, as Magnum's HeatPoller does, then
-// schedules the next poll until the stack is terminal or Bayforge's own deadline passes.
+// bay.poll: reads the stack and moves the bay with it, as Magnum's HeatPoller does, for
+// whichever operation the bay is in (create, update, delete), then schedules the next poll
+// until the stack is terminal for that operation or Bayforge's own deadline passes.
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
-import { bayStatusFromStack, isInProgress } from "../../../shared/domain/status.ts";
+import type { Stack } from "../../../shared/ports/orchestrator.ts";
+import type { Bay, BayFault } from "../../../shared/domain/model.ts";
+import { bayStatusFromStack, isInProgress, type BayStatus } from "../../../shared/domain/status.ts";
 import { bayOutputs } from "../../../shared/templates/kubernetes-definition.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { pollDelay } from "../deps.ts";
 import { failBay } from "./fail-bay.ts";
+import { finishDelete } from "./delete-bay.ts";
 import { updateBay } from "../bay-store.ts";
+
+/** Stack actions that answer each bay operation (an update that Heat rolled back failed). */
+const ACTIONS: Record<string, readonly string[]> = {
+  CREATE_IN_PROGRESS: ["CREATE"],
+  UPDATE_IN_PROGRESS: ["UPDATE", "ROLLBACK"],
+  DELETE_IN_PROGRESS: ["DELETE"],
+};
 
 export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   const bay = await deps.table.getBay(msg.bayId);
@@ -16,28 +27,82 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
   const seq = msg.seq ?? 0;
   if (seq !== bay.poll_seq) return;
   const stack = await deps.heat.getStack(bay.stack_name, bay.stack_id);
-  if (!stack) {
-    await failBay(deps, bay, `Stack ${bay.stack_id} not found in Heat.`);
+  if (!stack || (bay.status === "DELETE_IN_PROGRESS" && stack.stack_status === "DELETE_COMPLETE")) {
+    if (bay.status === "DELETE_IN_PROGRESS") await finishDelete(deps, bay, msg.requestId);
+    else await failBay(deps, bay, `Stack ${bay.stack_id} not found in Heat.`);
     return;
   }
-  const status = bayStatusFromStack(stack.stack_status);
+  const [action] = stack.stack_status.split("_");
+  const finished = !stack.stack_status.endsWith("_IN_PROGRESS") && ACTIONS[bay.status]?.includes(action);
   const at = deps.now();
-  if (!isInProgress(status)) {
-    const baymodel = await deps.table.getBayModel(bay.baymodel_id);
-    const outputs = status.endsWith("_COMPLETE") && baymodel ? bayOutputs(stack.outputs ?? [], baymodel) : {};
-    const saved = await updateBay(deps.table, bay, (b) => (b.status === bay.status ? { status, status_reason: stack.stack_status_reason, ...outputs } : undefined), at);
-    if (saved?.status === status) {
-      deps.log.info("bay finished", { bay: bay.uuid, status, reason: stack.stack_status_reason });
-      await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: status.endsWith("_COMPLETE") ? "completed" : "failed", detail: `${status}: ${stack.stack_status_reason ?? ""}`.trim() });
-    }
+  if (finished) {
+    await settle(deps, bay, stack, at);
     return;
   }
   if (bay.deadline_at && at > new Date(bay.deadline_at)) {
-    await failBay(deps, bay, `Bay creation timed out: Heat still reported ${stack.stack_status} after the ${bay.bay_create_timeout} minute timeout.`);
+    const op = bay.status.split("_")[0].toLowerCase();
+    await failBay(deps, bay, `Bay ${op} timed out: Heat still reported ${stack.stack_status} after the ${bay.bay_create_timeout} minute timeout.`);
     return;
   }
   // Send the next poll before advancing poll_seq: a crash in between leaves this message to be
   // redelivered and send again (the extra copy loses at the seq check), never a lost chain.
   await deps.queue.send({ ...msg, attempt: 0, seq: seq + 1 }, { delaySeconds: pollDelay(deps, seq + 1) });
-  await updateBay(deps.table, bay, (b) => (isInProgress(b.status) && b.poll_seq === seq ? { poll_seq: seq + 1, status_reason: stack.stack_status_reason } : undefined), at);
+  const reason = ACTIONS[bay.status]?.includes(action) ? stack.stack_status_reason : bay.status_reason;
+  await updateBay(deps.table, bay, (b) => (b.status === bay.status && b.poll_seq === seq ? { poll_seq: seq + 1, status_reason: reason } : undefined), at);
+}
+
+/** The stack reached a terminal status for the bay's operation: copy it, with outputs or faults. */
+async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date): Promise<void> {
+  let status: BayStatus = bayStatusFromStack(stack.stack_status);
+  if (stack.stack_status === "ROLLBACK_COMPLETE") status = "UPDATE_FAILED"; // the update was undone
+  const patch: Partial<Bay> = { status, status_reason: stack.stack_status_reason };
+  if (status.endsWith("_COMPLETE")) {
+    const baymodel = await deps.table.getBayModel(bay.baymodel_id);
+    if (baymodel) Object.assign(patch, bayOutputs(stack.outputs ?? [], baymodel));
+    patch.minions = minionsOf(stack);
+    patch.faults = [];
+  } else {
+    patch.faults = await faultsOf(deps, stack);
+  }
+  // Magnum's poller keeps node_count in step with what the stack really has.
+  const minions = Number(stack.parameters.number_of_minions);
+  if (bay.status === "UPDATE_IN_PROGRESS" && Number.isInteger(minions) && minions > 0) patch.node_count = minions;
+  const saved = await updateBay(deps.table, bay, (b) => (b.status === bay.status ? patch : undefined), at);
+  if (saved?.status === status) {
+    deps.log.info("bay finished", { bay: bay.uuid, status, reason: stack.stack_status_reason });
+    const faults = patch.faults?.length ? `; failed: ${patch.faults.map((f) => `${f.resource} (${f.reason ?? f.type})`).join("; ")}` : "";
+    await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: status.endsWith("_COMPLETE") ? "completed" : "failed", detail: `${status}: ${stack.stack_status_reason ?? ""}${faults}`.trim() });
+  }
+}
+
+/** kube_minions_by_name: minion resource name → private address (what nodes_to_remove takes). */
+function minionsOf(stack: Stack): Record<string, string> {
+  const v = stack.outputs.find((o) => o.output_key === "kube_minions_by_name")?.output_value;
+  const out: Record<string, string> = {};
+  if (v && typeof v === "object" && !Array.isArray(v))
+    for (const [k, ip] of Object.entries(v as Record<string, unknown>)) if (typeof ip === "string") out[k] = ip;
+  return out;
+}
+
+/**
+ * The resources Heat failed, nested ones included, deepest first (the root cause is usually
+ * the innermost). Best effort: a failure to read them never hides the stack's own reason.
+ */
+async function faultsOf(deps: WorkerDeps, stack: Stack): Promise<BayFault[]> {
+  try {
+    const resources = await deps.heat.listResources(stack.stack_name, stack.id, { nestedDepth: 5 });
+    return resources
+      .filter((r) => r.resource_status.endsWith("_FAILED"))
+      .map((r) => ({
+        resource: r.parent_resource && r.stack_name ? `${r.stack_name}/${r.resource_name}` : r.resource_name,
+        type: r.resource_type,
+        reason: r.resource_status_reason,
+        time: r.updated_time ?? null,
+      }))
+      .sort((a, b) => b.resource.split("/").length - a.resource.split("/").length || a.resource.localeCompare(b.resource))
+      .slice(0, 20);
+  } catch (e) {
+    deps.log.warn("failed resources not readable", { stack: stack.stack_name, err: e });
+    return [];
+  }
 }

@@ -26,6 +26,7 @@ export function extractStack(body: unknown): Stack {
     timeout_mins: typeof s.timeout_mins === "number" ? s.timeout_mins : null,
     parameters,
     outputs,
+    updated_time: heatTime(s.updated_time),
   };
 }
 
@@ -51,6 +52,7 @@ export function extractResources(body: unknown): StackResource[] {
       physical_resource_id: str(r.physical_resource_id) || null,
     };
     if (typeof r.parent_resource === "string") res.parent_resource = r.parent_resource;
+    res.updated_time = heatTime(r.updated_time ?? r.creation_time);
     if (stack) {
       res.stack_name = stack.name;
       res.stack_id = stack.id;
@@ -73,4 +75,11 @@ export function heatError(body: unknown, status: number): { message: string; typ
     return { message: body.trim().slice(0, 500), type };
   }
   return { message: `Heat answered HTTP ${status}`, type };
+}
+
+/** Heat writes "2026-11-25T10:41:43Z" (older releases without the Z): UTC either way → ISO. */
+export function heatTime(v: unknown): string | null {
+  if (typeof v !== "string" || !v) return null;
+  const t = Date.parse(/Z|[+-]\d\d:?\d\d$/.test(v) ? v : `${v}Z`);
+  return Number.isNaN(t) ? null : new Date(t).toISOString();
 }

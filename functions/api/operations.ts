@@ -1,0 +1,64 @@
+// Starting an operation on an existing bay (scale, delete): the bay moves to *_IN_PROGRESS with
+// a conditional write, then its message is durably enqueued; if the enqueue fails the write is
+// taken back, so a user is never told "accepted" about work nobody will do. Shared by the
+// mitaka bay API and the modern cluster API.
+import type { Bay, BayUpdate } from "../../shared/domain/model.ts";
+import type { WorkMessage } from "../../shared/ports/work-queue.ts";
+import { VersionConflict } from "../../shared/ports/bay-table.ts";
+import { ApiError, conflict } from "../../shared/domain/errors.ts";
+import type { ApiDeps } from "./env.ts";
+
+async function start(deps: ApiDeps, bay: Bay, patch: Partial<Bay>, kind: WorkMessage["kind"], requestId: string, what: string): Promise<Bay> {
+  const now = deps.now?.() ?? new Date();
+  // A new operation starts a new poll chain: messages of the old one carry a stale seq.
+  const next: Bay = { ...bay, ...patch, poll_seq: bay.poll_seq + 1, version: bay.version + 1, updated_at: now.toISOString() };
+  let saved: Bay;
+  try {
+    saved = await deps.table.updateBay(next, bay.version);
+  } catch (e) {
+    if (e instanceof VersionConflict) throw conflict(`Bay ${bay.uuid} changed while it was being ${what}; read it again and retry.`);
+    throw e;
+  }
+  try {
+    await deps.queue.send({ v: 1, kind, bayId: bay.uuid, projectId: bay.project_id, requestId, attempt: 0 });
+  } catch (err) {
+    deps.log.error("enqueue failed; operation withdrawn", { requestId, bay: bay.uuid, kind, err });
+    await deps.table.updateBay({ ...bay, version: saved.version + 1, updated_at: now.toISOString() }, saved.version).catch(() => {});
+    throw new ApiError(503, "Service Unavailable", `The bay could not be queued to be ${what}; nothing was changed. Try again.`);
+  }
+  await deps.table
+    .appendEvent({ bay_uuid: bay.uuid, at: now.toISOString(), kind: `${kind.split(".")[1]}_accepted`, detail: describe(kind, bay, patch), request_id: requestId })
+    .catch((err) => deps.log.warn("event not recorded", { requestId, err }));
+  deps.log.info(`bay ${what}`, { requestId, bay: bay.uuid, kind });
+  return saved;
+}
+
+function describe(kind: WorkMessage["kind"], bay: Bay, patch: Partial<Bay>): string {
+  if (kind === "bay.delete") return `delete of bay ${bay.name} accepted (was ${bay.status})`;
+  const u = patch.update!;
+  const removing = u.nodes_to_remove.length ? `, removing ${u.nodes_to_remove.join(", ")}` : "";
+  return `scale of bay ${bay.name} from ${u.previous_node_count} to ${u.node_count} nodes accepted${removing}`;
+}
+
+export function startScale(deps: ApiDeps, bay: Bay, update: BayUpdate, requestId: string, deadlineMinutes: number): Promise<Bay> {
+  const now = deps.now?.() ?? new Date();
+  return start(
+    deps,
+    bay,
+    {
+      status: "UPDATE_IN_PROGRESS",
+      status_reason: null,
+      node_count: update.node_count,
+      update,
+      faults: [],
+      deadline_at: deadlineMinutes > 0 ? new Date(now.getTime() + deadlineMinutes * 60_000).toISOString() : null,
+    },
+    "bay.update",
+    requestId,
+    "updated",
+  );
+}
+
+export function startDelete(deps: ApiDeps, bay: Bay, requestId: string): Promise<Bay> {
+  return start(deps, bay, { status: "DELETE_IN_PROGRESS", status_reason: null, deadline_at: null }, "bay.delete", requestId, "deleted");
+}

@@ -1,0 +1,50 @@
+// bay.delete: asks Heat to delete the bay's stack (found by id, or by its fixed name when a
+// create was interrupted before recording it), then polls; a stack Heat no longer has means
+// the delete is done. finishDelete removes what the bay owned and then the bay itself.
+import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
+import type { Bay } from "../../../shared/domain/model.ts";
+import type { WorkerDeps } from "../deps.ts";
+import { pollDelay } from "../deps.ts";
+import { updateBay } from "../bay-store.ts";
+import { VersionConflict } from "../../../shared/ports/bay-table.ts";
+
+export async function deleteBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
+  let bay = await deps.table.getBay(msg.bayId);
+  if (!bay || bay.status !== "DELETE_IN_PROGRESS") return;
+  const stack = bay.stack_id ? await deps.heat.getStack(bay.stack_name, bay.stack_id) : await deps.heat.findStack(bay.stack_name);
+  if (!stack || stack.stack_status === "DELETE_COMPLETE") {
+    await finishDelete(deps, bay, msg.requestId);
+    return;
+  }
+  if (stack.stack_status !== "DELETE_IN_PROGRESS") {
+    await deps.heat.deleteStack(stack.stack_name, stack.id);
+    deps.log.info("stack delete sent", { bay: bay.uuid, stack: stack.stack_name, was: stack.stack_status });
+  }
+  if (!bay.stack_id) {
+    bay = await updateBay(deps.table, bay, (b) => (b.stack_id ? undefined : { stack_id: stack.id }), deps.now());
+    if (!bay) return;
+  }
+  await deps.table.appendEvent({ bay_uuid: bay.uuid, at: deps.now().toISOString(), kind: "stack_delete_requested", detail: `stack ${stack.stack_name} (${stack.id}) delete requested from Heat (was ${stack.stack_status})`, request_id: msg.requestId });
+  await deps.queue.send(
+    { v: 1, kind: "bay.poll", bayId: bay.uuid, projectId: bay.project_id, requestId: msg.requestId, attempt: 0, seq: bay.poll_seq },
+    { delaySeconds: pollDelay(deps, 0) },
+  );
+}
+
+/**
+ * The stack is gone: remove the bay's certificates, then the bay (conditional on the version
+ * read, so a racing writer makes this delivery fail and be redelivered, never lose a change).
+ * Safe to repeat: every removal tolerates what is already gone.
+ */
+export async function finishDelete(deps: WorkerDeps, bay: Bay, requestId?: string): Promise<void> {
+  await deps.table.deleteCerts(bay.uuid);
+  await deps.cleanup?.(bay);
+  try {
+    await deps.table.deleteBay(bay.uuid, bay.version);
+  } catch (e) {
+    if (!(e instanceof VersionConflict) || (await deps.table.getBay(bay.uuid))) throw e;
+    return; // another delivery finished it
+  }
+  await deps.table.appendEvent({ bay_uuid: bay.uuid, at: deps.now().toISOString(), kind: "deleted", detail: `bay ${bay.name} deleted; its stack and certificates are gone`, ...(requestId ? { request_id: requestId } : {}) });
+  deps.log.info("bay deleted", { bay: bay.uuid, name: bay.name });
+}

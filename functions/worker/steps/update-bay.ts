@@ -1,0 +1,65 @@
+// bay.update: sends the scale to Heat as a PATCH update (existing parameters kept, new
+// number_of_minions, minions_to_remove naming the minions to drop first), once, then polls.
+// A redelivery finds the update already sent (recorded on the bay, or visible on the stack)
+// and only makes sure a poll follows.
+import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
+import { OrchestratorError, type Stack } from "../../../shared/ports/orchestrator.ts";
+import type { Bay } from "../../../shared/domain/model.ts";
+import type { WorkerDeps } from "../deps.ts";
+import { pollDelay } from "../deps.ts";
+import { failBay } from "./fail-bay.ts";
+import { updateBay } from "../bay-store.ts";
+
+export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
+  let bay = await deps.table.getBay(msg.bayId);
+  if (!bay || bay.status !== "UPDATE_IN_PROGRESS" || !bay.update) return;
+  const u = bay.update;
+  if (!u.stack_update_sent_at) {
+    if (!bay.stack_id) {
+      await failBay(deps, bay, "The bay has no Heat stack to update.");
+      return;
+    }
+    const stack = await deps.heat.getStack(bay.stack_name, bay.stack_id);
+    if (!stack) {
+      await failBay(deps, bay, `Stack ${bay.stack_id} not found in Heat.`);
+      return;
+    }
+    if (!alreadySent(stack, bay)) {
+      try {
+        await deps.heat.updateStack(bay.stack_name, bay.stack_id, {
+          parameters: { number_of_minions: u.node_count, minions_to_remove: u.nodes_to_remove },
+        });
+      } catch (e) {
+        if (e instanceof OrchestratorError && !e.retryable) {
+          await failBay(deps, bay, `Heat refused the update: ${e.message}`);
+          return;
+        }
+        throw e;
+      }
+      deps.log.info("stack update sent", { bay: bay.uuid, stack: bay.stack_name, node_count: u.node_count, remove: u.nodes_to_remove });
+    }
+    const at = deps.now();
+    let recorded = false;
+    bay = await updateBay(
+      deps.table,
+      bay,
+      (b) => ((recorded = b.status === "UPDATE_IN_PROGRESS" && !!b.update && !b.update.stack_update_sent_at) ? { update: { ...b.update!, stack_update_sent_at: at.toISOString() } } : undefined),
+      at,
+    );
+    if (!bay) return;
+    if (recorded)
+      await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "stack_update_requested", detail: `stack ${bay.stack_name}: number_of_minions=${u.node_count}${u.nodes_to_remove.length ? `, minions_to_remove=${u.nodes_to_remove.join(",")}` : ""}`, request_id: msg.requestId });
+  }
+  await deps.queue.send(
+    { v: 1, kind: "bay.poll", bayId: bay.uuid, projectId: bay.project_id, requestId: msg.requestId, attempt: 0, seq: bay.poll_seq },
+    { delaySeconds: pollDelay(deps, 0) },
+  );
+}
+
+/** An earlier delivery's PATCH reached Heat (its answer or our record of it was lost). */
+function alreadySent(stack: Stack, bay: Bay): boolean {
+  const u = bay.update!;
+  if (stack.stack_status === "UPDATE_IN_PROGRESS") return true;
+  const since = stack.updated_time ? Date.parse(stack.updated_time) >= Date.parse(u.requested_at) - 1000 : false;
+  return since && stack.parameters.number_of_minions === String(u.node_count);
+}
