@@ -9,6 +9,10 @@ import { renderError } from "./errors.ts";
 import type { ApiDeps, ApiEnv } from "./env.ts";
 import { baymodelRoutes } from "./routes/baymodels.ts";
 import { bayRoutes } from "./routes/bays.ts";
+import { certificateRoutes } from "./routes/certificates.ts";
+import { clusterRoutes } from "./routes/clusters.ts";
+import { clusterTemplateRoutes } from "./routes/clustertemplates.ts";
+import { versionRoutes } from "./routes/versions.ts";
 
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -28,6 +32,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
         renderError(c, new ApiError(413, "Request entity too large", `The request body exceeds the limit of ${deps.maxBodyBytes} bytes.`), deps.log),
     }),
   );
+  app.route("/", versionRoutes());
   app.use("/v1/*", async (c, next) => {
     c.set("caller", await deps.authenticate(c.req.raw.headers));
     await next();
@@ -35,6 +40,9 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.route("/v1/baymodels", baymodelRoutes(deps));
   app.route("/v1/bays", bayRoutes(deps));
+  app.route("/v1/certificates", certificateRoutes(deps));
+  app.route("/v1/clusters", clusterRoutes(deps));
+  app.route("/v1/clustertemplates", clusterTemplateRoutes(deps));
 
   app.notFound((c) => renderError(c, new ApiError(404, "Not Found", `No resource at ${c.req.method} ${c.req.path}.`), deps.log));
   app.onError((err, c) => renderError(c, err, deps.log));

@@ -1,6 +1,7 @@
 // What the API's handlers get from the composition root and from middleware.
 import type { BayTable } from "../../shared/ports/bay-table.ts";
 import type { WorkQueue } from "../../shared/ports/work-queue.ts";
+import type { KeyVault } from "../../shared/ports/key-vault.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import type { Version } from "./microversion.ts";
 
@@ -10,11 +11,19 @@ export interface Caller {
   userId: string;
   /** admins see every project's bays and baymodels */
   isAdmin: boolean;
+  /** the caller's Keystone token (to create trusts as the caller); never log or echo it */
+  token?: string;
+  /** the token's role names (Keystone auth only) */
+  roles?: string[];
+  userName?: string;
+  projectName?: string;
 }
 
 export interface ApiDeps {
   table: BayTable;
   queue: WorkQueue;
+  /** decrypts a bay's CA key to sign CSRs, encrypts the keys of a rotated CA (the worker's vault) */
+  vault: KeyVault;
   log: Logger;
   /** Resolves the caller of a request, or throws ApiError 401/403. */
   authenticate(headers: Headers): Promise<Caller>;

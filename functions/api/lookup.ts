@@ -9,33 +9,33 @@ import type { Caller } from "./env.ts";
 
 const scope = (caller: Caller) => (caller.isAdmin ? undefined : caller.projectId);
 
-export async function findBayModel(table: BayTable, caller: Caller, ident: string): Promise<BayModel | undefined> {
+export async function findBayModel(table: BayTable, caller: Caller, ident: string, noun = "baymodel"): Promise<BayModel | undefined> {
   const projectId = scope(caller);
   if (looksLikeUuid(ident)) {
     const m = await table.getBayModel(ident.toLowerCase());
     return m && isVisible(m, projectId) ? m : undefined;
   }
   const named = (await table.listBayModels({ projectId })).filter((m) => m.name === ident);
-  if (named.length > 1) throw conflict(`Multiple baymodels exist with same name ${ident}. Please use the baymodel uuid instead.`);
+  if (named.length > 1) throw conflict(`Multiple ${noun}s exist with same name ${ident}. Please use the ${noun} uuid instead.`);
   return named[0];
 }
 
-export async function getBayModel(table: BayTable, caller: Caller, ident: string): Promise<BayModel> {
-  const m = await findBayModel(table, caller, ident);
-  if (!m) throw notFound(`BayModel ${ident} could not be found.`);
+export async function getBayModel(table: BayTable, caller: Caller, ident: string, noun = "BayModel"): Promise<BayModel> {
+  const m = await findBayModel(table, caller, ident, noun === "BayModel" ? "baymodel" : "cluster template");
+  if (!m) throw notFound(`${noun} ${ident} could not be found.`);
   return m;
 }
 
-export async function getBay(table: BayTable, caller: Caller, ident: string): Promise<Bay> {
+export async function getBay(table: BayTable, caller: Caller, ident: string, noun = "Bay"): Promise<Bay> {
   const projectId = scope(caller);
   if (looksLikeUuid(ident)) {
     const b = await table.getBay(ident.toLowerCase());
     if (b && (projectId === undefined || b.project_id === projectId)) return b;
-    throw notFound(`Bay ${ident} could not be found.`);
+    throw notFound(`${noun} ${ident} could not be found.`);
   }
   const named = (await table.listBays({ projectId })).filter((b) => b.name === ident);
-  if (named.length > 1) throw conflict(`Multiple bays exist with same name ${ident}. Please use the bay uuid instead.`);
-  if (!named[0]) throw notFound(`Bay ${ident} could not be found.`);
+  if (named.length > 1) throw conflict(`Multiple ${noun.toLowerCase()}s exist with same name ${ident}. Please use the ${noun.toLowerCase()} uuid instead.`);
+  if (!named[0]) throw notFound(`${noun} ${ident} could not be found.`);
   return named[0];
 }
 

@@ -5,8 +5,12 @@ import type { MiddlewareHandler } from "hono";
 import { ApiError } from "../../shared/domain/errors.ts";
 
 export const MIN_VERSION = "1.1";
-/** 1.2: asynchronous create answers 202 {uuid}. */
-export const MAX_VERSION = "1.2";
+/**
+ * 1.2: asynchronous create answers 202 {uuid}; 1.5 CA rotation; 1.7 the resize action;
+ * 1.9 nodegroups (read-only here). Magnum 15 serves 1.10; what Bayforge leaves out of the
+ * versions between (quotas, stats, upgrade, federations) is listed in the README.
+ */
+export const MAX_VERSION = "1.10";
 const SERVICES = ["container-infra", "container-infrastructure-management", "container-infrastructure"];
 
 export interface Version {

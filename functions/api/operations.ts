@@ -2,11 +2,38 @@
 // a conditional write, then its message is durably enqueued; if the enqueue fails the write is
 // taken back, so a user is never told "accepted" about work nobody will do. Shared by the
 // mitaka bay API and the modern cluster API.
-import type { Bay, BayUpdate } from "../../shared/domain/model.ts";
+import type { Bay, BayModel, BayUpdate, ClusterOverrides } from "../../shared/domain/model.ts";
+import { acceptBay, type BayRequest } from "../../shared/domain/bay.ts";
+import type { Caller } from "./env.ts";
 import type { WorkMessage } from "../../shared/ports/work-queue.ts";
 import { VersionConflict } from "../../shared/ports/bay-table.ts";
 import { ApiError, conflict } from "../../shared/domain/errors.ts";
 import type { ApiDeps } from "./env.ts";
+
+/** A new bay: stored CREATE_IN_PROGRESS, its create message durably enqueued, then answered. */
+export async function acceptAndEnqueue(deps: ApiDeps, caller: Caller, req: BayRequest, baymodel: BayModel, requestId: string, overrides?: ClusterOverrides): Promise<Bay> {
+  const bay = acceptBay(req, baymodel.uuid, { projectId: caller.projectId, userId: caller.userId }, {
+    defaultTimeoutMinutes: deps.defaultTimeoutMinutes,
+    deadlineGraceMinutes: deps.deadlineGraceMinutes,
+    requestId,
+    now: deps.now?.() ?? new Date(),
+  });
+  if (overrides && Object.keys(overrides).length) bay.overrides = overrides;
+  await deps.table.createBay(bay);
+  try {
+    await deps.queue.send({ v: 1, kind: "bay.create", bayId: bay.uuid, projectId: bay.project_id, requestId, attempt: 0 });
+  } catch (err) {
+    // Not enqueued: take the bay back so nothing the user was not told about lingers.
+    deps.log.error("enqueue failed; bay withdrawn", { requestId, bay: bay.uuid, err });
+    await deps.table.deleteBay(bay.uuid, bay.version).catch(() => {});
+    throw new ApiError(503, "Service Unavailable", "The bay could not be queued for creation; nothing was created. Try again.");
+  }
+  await deps.table
+    .appendEvent({ bay_uuid: bay.uuid, at: bay.created_at, kind: "accepted", detail: `bay ${bay.name} accepted`, request_id: requestId })
+    .catch((err) => deps.log.warn("event not recorded", { requestId, err }));
+  deps.log.info("bay accepted", { requestId, bay: bay.uuid, name: bay.name, project: bay.project_id });
+  return bay;
+}
 
 async function start(deps: ApiDeps, bay: Bay, patch: Partial<Bay>, kind: WorkMessage["kind"], requestId: string, what: string): Promise<Bay> {
   const now = deps.now?.() ?? new Date();

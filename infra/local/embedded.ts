@@ -42,11 +42,13 @@ export async function startEmbedded(
   let worker: RunningWorker | undefined;
   const closers: Array<() => Promise<void> | void> = [];
   try {
+    // One vault (one key file under the data dir, or BAYFORGE_MASTER_KEY_FILE) for both parts:
+    // the worker encrypts the CA keys that the API decrypts to sign nodes' CSRs.
+    const vault = await LocalKeyVault.forDataDir(settings.dataDir, env);
     if (parts.worker) {
       const cloud = openstackFromEnv(env, { logger: log.child({ fn: "openstack" }) });
       if (!cloud) throw new Error("no OpenStack cloud configured: set OS_CLOUD (clouds.yaml) or OS_AUTH_URL and the other OS_* variables");
       closers.push(() => cloud.close());
-      const vault = await LocalKeyVault.forDataDir(settings.dataDir, env);
       workerDeps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, vault, log: log.child({ fn: "worker" }) });
       worker = startLocalWorker(stores.queue, workerDeps, {
         concurrency: settings.workerConcurrency,
@@ -57,7 +59,7 @@ export async function startEmbedded(
       log.info("worker started", { cloud: cloud.session.cloud.cloud, concurrency: settings.workerConcurrency });
     }
     if (parts.api) {
-      http = await listen(composeApi(settings, stores, log.child({ fn: "api" })), settings.port, settings.host);
+      http = await listen(composeApi(settings, { ...stores, vault }, log.child({ fn: "api" })), settings.port, settings.host);
       log.info("api listening", { url: http.url, dataDir: settings.dataDir });
     }
   } catch (e) {

@@ -52,8 +52,13 @@ export interface Owner {
 }
 
 /** Validates a POST /v1/baymodels body and builds the baymodel with Magnum's defaults. */
-export function newBayModel(body: unknown, owner: Owner, now: string): BayModel {
-  const f = checkBody("baymodel", body, BAYMODEL_FIELDS);
+export function newBayModel(
+  body: unknown,
+  owner: Owner,
+  now: string,
+  kind: { resource: string; fields: Record<string, FieldRule> } = { resource: "baymodel", fields: BAYMODEL_FIELDS },
+): BayModel {
+  const f = checkBody(kind.resource, body, kind.fields);
   const serverType = (f.server_type as string | undefined) ?? "vm";
   if (f.coe !== "kubernetes" || serverType !== "vm")
     throw badRequest(
@@ -79,7 +84,7 @@ export function newBayModel(body: unknown, owner: Owner, now: string): BayModel 
     image_id: f.image_id as string,
     flavor_id: s("flavor_id"),
     master_flavor_id: s("master_flavor_id"),
-    keypair_id: f.keypair_id as string,
+    keypair_id: s("keypair_id"),
     external_network_id: f.external_network_id as string,
     fixed_network: s("fixed_network"),
     fixed_subnet: s("fixed_subnet"),
@@ -103,6 +108,8 @@ export function newBayModel(body: unknown, owner: Owner, now: string): BayModel 
     floating_ip_enabled: (f.floating_ip_enabled as boolean | undefined) ?? true,
     created_at: now,
     updated_at: null,
+    ...(f.hidden !== undefined ? { hidden: f.hidden as boolean } : {}),
+    ...(f.tags !== undefined ? { tags: f.tags as string | null } : {}),
   };
 }
 

@@ -12,7 +12,8 @@ export interface BayModel {
   image_id: string;
   flavor_id: string | null;
   master_flavor_id: string | null;
-  keypair_id: string;
+  /** a cluster template may leave it to each cluster (modern Magnum); a baymodel always has one */
+  keypair_id: string | null;
   external_network_id: string;
   fixed_network: string | null;
   fixed_subnet: string | null;
@@ -36,7 +37,15 @@ export interface BayModel {
   floating_ip_enabled: boolean;
   created_at: string;
   updated_at: string | null;
+  /** modern Magnum's cluster template extras */
+  hidden?: boolean;
+  tags?: string | null;
 }
+
+/** What a cluster may set over its template (modern Magnum's cluster create fields). */
+export type ClusterOverrides = Partial<
+  Pick<BayModel, "keypair_id" | "docker_volume_size" | "labels" | "master_flavor_id" | "flavor_id" | "fixed_network" | "fixed_subnet" | "floating_ip_enabled" | "master_lb_enabled">
+>;
 
 export interface Bay {
   uuid: string;
@@ -74,6 +83,8 @@ export interface Bay {
   minions?: Record<string, string>;
   /** Heat's failed resources, read when the stack failed (served as `faults`) */
   faults?: BayFault[];
+  /** a cluster's own values over its template's (modern API); absent for mitaka bays */
+  overrides?: ClusterOverrides;
 }
 
 /** A scale request: the new minion count and the minions to remove first (names or private IPs). */

@@ -31,6 +31,13 @@ export interface BayTable {
   /** Insert unless certs exist for the bay; returns the certs that are stored afterwards. */
   putCertsIfAbsent(certs: BayCerts): Promise<BayCerts>;
   getCerts(bayUuid: string): Promise<BayCerts | undefined>;
+  /**
+   * CA rotation: store `certs` in place of the bay's certs only if the stored ones are still
+   * those created at `expectedCreatedAt` (their created_at is their version); throws
+   * CertsChanged otherwise, including when the bay has no certs. `certs.created_at` must
+   * differ from `expectedCreatedAt`. Returns the stored certs.
+   */
+  replaceCerts(certs: BayCerts, expectedCreatedAt: string): Promise<BayCerts>;
   deleteCerts(bayUuid: string): Promise<void>;
 
   appendEvent(event: BayEvent): Promise<void>;
@@ -41,6 +48,13 @@ export class VersionConflict extends Error {
   constructor(readonly uuid: string, readonly expected: number) {
     super(`bay ${uuid} changed since version ${expected} was read`);
     this.name = "VersionConflict";
+  }
+}
+/** replaceCerts found other certs (or none) than the ones it was told were read. */
+export class CertsChanged extends Error {
+  constructor(readonly bayUuid: string, readonly expectedCreatedAt: string) {
+    super(`the certificates of bay ${bayUuid} changed since the ones created at ${expectedCreatedAt} were read`);
+    this.name = "CertsChanged";
   }
 }
 export class AlreadyExists extends Error {

@@ -3,6 +3,7 @@
 // parameter is one row. A baymodel value wins over a bay value (ParameterMapping.set_param);
 // a required row with no value fails with RequiredParameterNotProvided's message.
 import { fileURLToPath } from "node:url";
+import { effectiveModel } from "../domain/cluster.ts";
 import { loadTemplate, type LoadedTemplate } from "./load-template.ts";
 import type { Bay, BayModel } from "../domain/model.ts";
 
@@ -79,7 +80,8 @@ export class RequiredParameterNotProvided extends Error {
 }
 
 /** The Heat parameters for a bay; unset optional rows are left to the template defaults. */
-export function heatParameters(bay: Bay, baymodel: BayModel, ctx: DefinitionContext): Record<string, unknown> {
+export function heatParameters(bay: Bay, template: BayModel, ctx: DefinitionContext): Record<string, unknown> {
+  const baymodel = effectiveModel(bay, template);
   const out: Record<string, unknown> = {};
   for (const row of PARAMETERS) {
     const v = row.value({ bay, baymodel, ctx });

@@ -47,7 +47,7 @@ describe("POST /v1/bays", () => {
     assert.equal(r.headers.get("location"), `http://bayforge.test:9511/v1/bays/${r.json.uuid}`);
     assert.equal(r.headers.get("openstack-api-version"), "container-infra 1.1");
     assert.equal(r.headers.get("openstack-api-minimum-version"), "container-infra 1.1");
-    assert.equal(r.headers.get("x-openstack-magnum-api-maximum-version"), "1.2");
+    assert.equal(r.headers.get("x-openstack-magnum-api-maximum-version"), "1.10");
     assert.equal(r.json.status, "CREATE_IN_PROGRESS");
     assert.equal(r.json.node_count, 2);
     assert.equal(r.json.master_count, 1);
@@ -75,7 +75,7 @@ describe("POST /v1/bays", () => {
   });
   it("treats 'latest' as the newest version", async () => {
     const r = await api.call("GET", "/v1/bays", undefined, { "OpenStack-API-Version": "container-infra latest" });
-    assert.equal(r.headers.get("openstack-api-version"), "container-infra 1.2");
+    assert.equal(r.headers.get("openstack-api-version"), "container-infra 1.10");
   });
   it("lists bays in the collection view and finds one by name; a name two bays share gives 409", async () => {
     const list = await api.call("GET", "/v1/bays");

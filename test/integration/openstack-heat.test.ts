@@ -206,7 +206,7 @@ describe("OpenStack adapter against the dev cloud (real Keystone + Heat)", () =>
     assert.match(await heat.endpoint(), new RegExp(`^http://127\\.0\\.0\\.1:\\d+/v1/${projectId}$`));
     const internal = await session.endpoint("orchestration", { interface: "internal" });
     assert.match(internal, /\/v1\//);
-    await assert.rejects(session.endpoint("container-infra"), /no "container-infra" service/);
+    await assert.rejects(session.endpoint("key-manager"), /no "key-manager" service/);
     await assert.rejects(session.endpoint("orchestration", { region: "Atlantis" }), /no public "orchestration" endpoint in region "Atlantis"/);
   });
 

@@ -4,13 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSettings } from "../../shared/config.ts";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
+import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
 import { composeApi } from "../../functions/api/compose.ts";
 import { listen } from "../../functions/api/serve.ts";
-import { silentLogger } from "../../shared/observability/logger.ts";
+import { createLogger } from "../../shared/observability/logger.ts";
 
 export interface ApiHarness {
   url: string;
   stores: LocalStores;
+  /** the API's key vault (its key file is in the harness's data dir), to store certs as the worker does */
+  vault: LocalKeyVault;
+  /** every log line the API wrote, debug and up (JSON) */
+  logs: string[];
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: any }>;
   /** bays + baymodels in the table and messages in the queue */
   counts(): Promise<{ bays: number; baymodels: number; messages: number }>;
@@ -21,7 +26,10 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
   const dataDir = mkdtempSync(join(tmpdir(), "bf-api-"));
   const settings = loadSettings({ BAYFORGE_DATA_DIR: dataDir, PORT: "0", ...env });
   const stores = openLocalStores(dataDir);
-  const server = await listen(composeApi(settings, stores, silentLogger), 0);
+  const vault = await LocalKeyVault.forDataDir(dataDir, env);
+  const logs: string[] = [];
+  const log = createLogger({}, "debug", (line) => logs.push(line));
+  const server = await listen(composeApi(settings, { ...stores, vault }, log), 0);
   const call: ApiHarness["call"] = async (method, path, body, headers = {}) => {
     const res = await fetch(server.url + path, {
       method,
@@ -40,6 +48,8 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
   return {
     url: server.url,
     stores,
+    vault,
+    logs,
     call,
     async counts() {
       const s = await stores.queue.stats();

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { describe, it } from "node:test";
 import type { Bay, BayCerts, BayEvent, BayModel } from "../../shared/domain/model.ts";
-import { AlreadyExists, VersionConflict, type BayTable } from "../../shared/ports/bay-table.ts";
+import { AlreadyExists, CertsChanged, VersionConflict, type BayTable } from "../../shared/ports/bay-table.ts";
 
 export interface BayTableHandle {
   table: BayTable;
@@ -298,6 +298,60 @@ export function bayTableContract(name: string, make: () => Promise<BayTableHandl
           ]);
           assert.deepEqual(x, y);
           assert.deepEqual(await table.getCerts(bayUuid), x);
+        }));
+
+      it("replaces certs (CA rotation) only while the stored ones are those read, keyed by created_at", () =>
+        withTable(async (table) => {
+          const bayUuid = randomUUID();
+          const old = { ...sampleCerts(bayUuid, "old"), created_at: at(1) };
+          await table.putCertsIfAbsent(old);
+          const rotated = { ...sampleCerts(bayUuid, "rotated"), created_at: at(2) };
+          assert.deepEqual(await table.replaceCerts(rotated, old.created_at), rotated);
+          assert.deepEqual(await table.getCerts(bayUuid), rotated);
+
+          // a writer that read the old certs is refused, and the rotated ones stay
+          const stale = { ...sampleCerts(bayUuid, "stale"), created_at: at(3) };
+          await assert.rejects(table.replaceCerts(stale, old.created_at), (e: unknown) => {
+            assert.ok(e instanceof CertsChanged, `expected CertsChanged, got ${String(e)}`);
+            assert.equal(e.bayUuid, bayUuid);
+            assert.equal(e.expectedCreatedAt, old.created_at);
+            return true;
+          });
+          assert.deepEqual(await table.getCerts(bayUuid), rotated);
+          // and putCertsIfAbsent still keeps whatever is stored
+          assert.deepEqual(await table.putCertsIfAbsent(sampleCerts(bayUuid, "late-worker")), rotated);
+        }));
+
+      it("lets exactly one of two rotations that read the same certs win", () =>
+        withTable(async (table) => {
+          const bayUuid = randomUUID();
+          const old = { ...sampleCerts(bayUuid, "old"), created_at: at(1) };
+          await table.putCertsIfAbsent(old);
+          const x = { ...sampleCerts(bayUuid, "x"), created_at: at(2) };
+          const y = { ...sampleCerts(bayUuid, "y"), created_at: at(3) };
+          const results = await Promise.allSettled([table.replaceCerts(x, old.created_at), table.replaceCerts(y, old.created_at)]);
+          const won = results.filter((r) => r.status === "fulfilled");
+          const lost = results.filter((r) => r.status === "rejected");
+          assert.equal(won.length, 1);
+          assert.equal(lost.length, 1);
+          assert.ok((lost[0] as PromiseRejectedResult).reason instanceof CertsChanged);
+          assert.deepEqual(await table.getCerts(bayUuid), (won[0] as PromiseFulfilledResult<BayCerts>).value);
+        }));
+
+      it("refuses to replace certs a bay does not have, and creates none", () =>
+        withTable(async (table) => {
+          const bayUuid = randomUUID();
+          await assert.rejects(table.replaceCerts({ ...sampleCerts(bayUuid, "new"), created_at: at(2) }, at(1)), CertsChanged);
+          assert.equal(await table.getCerts(bayUuid), undefined);
+        }));
+
+      it("refuses replacement certs carrying the created_at they replace (it is their version)", () =>
+        withTable(async (table) => {
+          const bayUuid = randomUUID();
+          const old = { ...sampleCerts(bayUuid, "old"), created_at: at(1) };
+          await table.putCertsIfAbsent(old);
+          await assert.rejects(table.replaceCerts({ ...sampleCerts(bayUuid, "same"), created_at: at(1) }, at(1)), RangeError);
+          assert.deepEqual(await table.getCerts(bayUuid), old);
         }));
 
       it("deletes certs, after which new ones can be stored", () =>

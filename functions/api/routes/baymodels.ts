@@ -1,5 +1,6 @@
 // /v1/baymodels: create, list, show, delete (Magnum mitaka BayModelsController).
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
+import { pageQuery, paginate } from "../pagination.ts";
 import { newBayModel } from "../../../shared/domain/baymodel.ts";
 import { ApiError, badRequest } from "../../../shared/domain/errors.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
@@ -22,10 +23,14 @@ export function baymodelRoutes(deps: ApiDeps): Hono<ApiEnv> {
     return c.json(baymodelView(model, c.get("base")), 201);
   });
 
-  r.get("/", async (c) => {
-    const models = await deps.table.listBayModels({ projectId: scope(c.get("caller")) });
-    return c.json({ baymodels: models.map((m) => baymodelListView(m, c.get("base"))) });
-  });
+  const list = (detail: boolean) => async (c: Context<ApiEnv>) => {
+    const all = await deps.table.listBayModels({ projectId: scope(c.get("caller")) });
+    const { page, next } = paginate(all, pageQuery((k) => c.req.query(k)), { noun: "BayModel", nextUrl: `${c.get("base")}/v1/baymodels${detail ? "/detail" : ""}` });
+    const view = detail ? baymodelView : baymodelListView;
+    return c.json({ baymodels: page.map((m) => view(m, c.get("base"))), ...(next ? { next } : {}) });
+  };
+  r.get("/", list(false));
+  r.get("/detail", list(true));
 
   r.get("/:ident", async (c) => {
     const m = await getBayModel(deps.table, c.get("caller"), c.req.param("ident"));

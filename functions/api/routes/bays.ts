@@ -1,15 +1,16 @@
 // /v1/bays: accept a bay (stored CREATE_IN_PROGRESS, create message durably enqueued,
 // then answered), list and show. The work itself happens in the worker.
-import { Hono } from "hono";
-import { acceptBay, parseBayRequest } from "../../../shared/domain/bay.ts";
-import { ApiError, badRequest } from "../../../shared/domain/errors.ts";
+import { Hono, type Context } from "hono";
+import { pageQuery, paginate } from "../pagination.ts";
+import { parseBayRequest } from "../../../shared/domain/bay.ts";
+import { badRequest } from "../../../shared/domain/errors.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
 import { findBayModel, getBay, scope } from "../lookup.ts";
 import { bayListView, bayView } from "../views.ts";
 import { atLeast } from "../microversion.ts";
 import { checkDeletable, parseBayPatch, planScale } from "../../../shared/domain/bay-update.ts";
-import { startDelete, startScale } from "../operations.ts";
+import { acceptAndEnqueue, startDelete, startScale } from "../operations.ts";
 
 export function bayRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const r = new Hono<ApiEnv>();
@@ -20,35 +21,21 @@ export function bayRoutes(deps: ApiDeps): Hono<ApiEnv> {
     // Magnum answers 400 (not 404) when the bay's baymodel does not exist.
     const baymodel = await findBayModel(deps.table, caller, req.baymodel_id);
     if (!baymodel) throw badRequest(`BayModel ${req.baymodel_id} could not be found.`);
-    const requestId = c.get("requestId");
-    const bay = acceptBay(req, baymodel.uuid, { projectId: caller.projectId, userId: caller.userId }, {
-      defaultTimeoutMinutes: deps.defaultTimeoutMinutes,
-      deadlineGraceMinutes: deps.deadlineGraceMinutes,
-      requestId,
-      now: deps.now?.() ?? new Date(),
-    });
-    await deps.table.createBay(bay);
-    try {
-      await deps.queue.send({ v: 1, kind: "bay.create", bayId: bay.uuid, projectId: bay.project_id, requestId, attempt: 0 });
-    } catch (err) {
-      // Not enqueued: take the bay back so nothing the user was not told about lingers.
-      deps.log.error("enqueue failed; bay withdrawn", { requestId, bay: bay.uuid, err });
-      await deps.table.deleteBay(bay.uuid, bay.version).catch(() => {});
-      throw new ApiError(503, "Service Unavailable", "The bay could not be queued for creation; nothing was created. Try again.");
-    }
-    await deps.table
-      .appendEvent({ bay_uuid: bay.uuid, at: bay.created_at, kind: "accepted", detail: `bay ${bay.name} accepted`, request_id: requestId })
-      .catch((err) => deps.log.warn("event not recorded", { requestId, err }));
-    deps.log.info("bay accepted", { requestId, bay: bay.uuid, name: bay.name, project: bay.project_id });
+    if (!baymodel.keypair_id) throw badRequest(`BayModel ${baymodel.uuid} has no keypair_id; a bay needs one (create the bay as a cluster with a keypair, or use another baymodel).`);
+    const bay = await acceptAndEnqueue(deps, caller, req, baymodel, c.get("requestId"));
     if (atLeast(c.get("version"), "1.2")) return c.json({ uuid: bay.uuid }, 202);
     c.header("Location", `${c.get("base")}/v1/bays/${bay.uuid}`);
     return c.json(bayView(bay, c.get("base")), 201);
   });
 
-  r.get("/", async (c) => {
-    const bays = await deps.table.listBays({ projectId: scope(c.get("caller")) });
-    return c.json({ bays: bays.map((b) => bayListView(b, c.get("base"))) });
-  });
+  const list = (detail: boolean) => async (c: Context<ApiEnv>) => {
+    const all = await deps.table.listBays({ projectId: scope(c.get("caller")) });
+    const { page, next } = paginate(all, pageQuery((k) => c.req.query(k)), { noun: "Bay", nextUrl: `${c.get("base")}/v1/bays${detail ? "/detail" : ""}` });
+    const view = detail ? bayView : bayListView;
+    return c.json({ bays: page.map((b) => view(b, c.get("base"))), ...(next ? { next } : {}) });
+  };
+  r.get("/", list(false));
+  r.get("/detail", list(true));
 
   r.get("/:ident", async (c) => {
     const bay = await getBay(deps.table, c.get("caller"), c.req.param("ident"));

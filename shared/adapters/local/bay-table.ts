@@ -3,7 +3,7 @@
 // processes sharing the file can never both win a version.
 import { BAY_STATUSES, isInProgress } from "../../domain/status.ts";
 import type { Bay, BayCerts, BayEvent, BayModel } from "../../domain/model.ts";
-import { AlreadyExists, VersionConflict, type BayTable, type ListFilter } from "../../ports/bay-table.ts";
+import { AlreadyExists, CertsChanged, VersionConflict, type BayTable, type ListFilter } from "../../ports/bay-table.ts";
 import type { SqliteDatabase } from "./sqlite.ts";
 
 interface DocRow {
@@ -49,6 +49,7 @@ function prepareStatements(db: SqliteDatabase) {
 
     insertCerts: p(`INSERT OR IGNORE INTO bay_certs (bay_uuid, created_at, doc) VALUES (?, ?, ?)`),
     getCerts: p<DocRow>(`SELECT doc FROM bay_certs WHERE bay_uuid = ?`),
+    replaceCerts: p(`UPDATE bay_certs SET created_at = ?, doc = ? WHERE bay_uuid = ? AND created_at = ?`),
     deleteCerts: p(`DELETE FROM bay_certs WHERE bay_uuid = ?`),
 
     appendEvent: p(`INSERT INTO bay_events (bay_uuid, at, doc) VALUES (?, ?, ?)`),
@@ -140,6 +141,16 @@ export class SqliteBayTable implements BayTable {
   async getCerts(bayUuid: string): Promise<BayCerts | undefined> {
     const row = this.sql.getCerts.get(bayUuid);
     return row && (JSON.parse(row.doc) as BayCerts);
+  }
+
+  /** One conditional UPDATE: of two rotations that read the same certs, exactly one wins. */
+  async replaceCerts(certs: BayCerts, expectedCreatedAt: string): Promise<BayCerts> {
+    if (certs.created_at === expectedCreatedAt) {
+      throw new RangeError(`replacement certs for bay ${certs.bay_uuid} must have a created_at other than ${expectedCreatedAt}`);
+    }
+    const r = this.sql.replaceCerts.run(certs.created_at, JSON.stringify(certs), certs.bay_uuid, expectedCreatedAt);
+    if (r.changes === 0) throw new CertsChanged(certs.bay_uuid, expectedCreatedAt);
+    return certs;
   }
 
   async deleteCerts(bayUuid: string): Promise<void> {

@@ -1,0 +1,125 @@
+// How clusters, cluster templates and nodegroups look on the wire (modern Magnum's API
+// types), built from the same bays and baymodels the mitaka API serves.
+import type { Bay, BayModel } from "../../shared/domain/model.ts";
+import { effectiveModel } from "../../shared/domain/cluster.ts";
+import { links } from "./views.ts";
+
+const time = (iso: string | null) => (iso ? iso.replace(/\.\d{3}Z$|Z$/, "+00:00") : null);
+/** Magnum's driver name for what Bayforge provisions. */
+export const DRIVER = "k8s_fedora_atomic_v1";
+
+/** Labels the cluster set over its template, as modern Magnum reports them. */
+function labelDiff(bay: Bay, model: BayModel) {
+  const mine = bay.overrides?.labels ?? {};
+  const theirs = model.labels ?? {};
+  const overridden: Record<string, string> = {};
+  const added: Record<string, string> = {};
+  for (const [k, v] of Object.entries(mine)) {
+    if (!(k in theirs)) added[k] = v;
+    else if (theirs[k] !== v) overridden[k] = theirs[k];
+  }
+  const skipped = Object.fromEntries(Object.entries(theirs).filter(([k]) => bay.overrides?.labels && !(k in mine)));
+  return { labels_overridden: overridden, labels_added: added, labels_skipped: skipped };
+}
+
+export function clusterView(bay: Bay, model: BayModel | undefined, base: string) {
+  const m = model ? effectiveModel(bay, model) : undefined;
+  return {
+    uuid: bay.uuid,
+    name: bay.name,
+    cluster_template_id: bay.baymodel_id,
+    keypair: m?.keypair_id ?? null,
+    node_count: bay.node_count,
+    master_count: bay.master_count,
+    docker_volume_size: m?.docker_volume_size ?? null,
+    labels: m?.labels ?? {},
+    ...(model ? labelDiff(bay, model) : { labels_overridden: {}, labels_added: {}, labels_skipped: {} }),
+    master_flavor_id: m?.master_flavor_id ?? null,
+    flavor_id: m?.flavor_id ?? null,
+    create_timeout: bay.bay_create_timeout,
+    links: links(base, "clusters", bay.uuid),
+    stack_id: bay.stack_id,
+    status: bay.status,
+    status_reason: bay.status_reason,
+    health_status: null,
+    health_status_reason: {},
+    discovery_url: bay.discovery_url,
+    api_address: bay.api_address,
+    coe_version: null,
+    container_version: null,
+    node_addresses: bay.node_addresses,
+    master_addresses: bay.master_addresses,
+    floating_ip_enabled: m?.floating_ip_enabled ?? true,
+    fixed_network: m?.fixed_network ?? null,
+    fixed_subnet: m?.fixed_subnet ?? null,
+    master_lb_enabled: m?.master_lb_enabled ?? false,
+    project_id: bay.project_id,
+    user_id: bay.user_id,
+    merge_labels: false,
+    // modern Magnum: failed resource name → reason, shown only when the stack failed
+    ...(bay.faults?.length ? { faults: Object.fromEntries(bay.faults.map((f) => [f.resource, f.reason ?? f.type])) } : {}),
+    created_at: time(bay.created_at),
+    updated_at: time(bay.updated_at),
+  };
+}
+
+export function clusterListView(bay: Bay, model: BayModel | undefined, base: string) {
+  const full = clusterView(bay, model, base);
+  // Magnum 15's collection view, in its order
+  const keys = ["uuid", "name", "cluster_template_id", "keypair", "node_count", "master_count", "docker_volume_size", "labels", "master_flavor_id", "flavor_id", "create_timeout", "links", "stack_id", "status", "health_status", "merge_labels"] as const;
+  return Object.fromEntries(keys.map((k) => [k, full[k]]));
+}
+
+export function clusterTemplateView(m: BayModel, base: string) {
+  const { project_id, user_id, created_at, updated_at, hidden, tags, ...fields } = m;
+  return {
+    ...fields,
+    hidden: hidden ?? false,
+    tags: tags ?? null,
+    driver: DRIVER,
+    project_id,
+    user_id,
+    links: links(base, "clustertemplates", m.uuid),
+    created_at: time(created_at),
+    updated_at: time(updated_at),
+  };
+}
+
+export function clusterTemplateListView(m: BayModel, base: string) {
+  return { uuid: m.uuid, name: m.name, tags: m.tags ?? null, hidden: m.hidden ?? false, links: links(base, "clustertemplates", m.uuid) };
+}
+
+/** The two nodegroups every Bayforge cluster has, as modern Magnum's default groups. */
+export function nodegroupViews(bay: Bay, model: BayModel | undefined, base: string) {
+  const m = model ? effectiveModel(bay, model) : undefined;
+  const group = (role: "master" | "worker") => {
+    const id = `${bay.uuid.slice(0, 24)}${role === "master" ? "00000000aaaa" : "00000000bbbb"}`;
+    return {
+      uuid: id,
+      name: `default-${role}`,
+      cluster_id: bay.uuid,
+      project_id: bay.project_id,
+      docker_volume_size: m?.docker_volume_size ?? null,
+      labels: m?.labels ?? {},
+      flavor_id: role === "master" ? (m?.master_flavor_id ?? null) : (m?.flavor_id ?? null),
+      image_id: m?.image_id ?? null,
+      node_addresses: role === "master" ? bay.master_addresses : bay.node_addresses,
+      node_count: role === "master" ? bay.master_count : bay.node_count,
+      role,
+      max_node_count: null,
+      min_node_count: 1,
+      is_default: true,
+      stack_id: bay.stack_id,
+      status: bay.status,
+      status_reason: bay.status_reason,
+      version: null,
+      links: [
+        { href: `${base}/v1/clusters/${bay.uuid}/nodegroups/${id}`, rel: "self" },
+        { href: `${base}/clusters/${bay.uuid}/nodegroups/${id}`, rel: "bookmark" },
+      ],
+      created_at: time(bay.created_at),
+      updated_at: time(bay.updated_at),
+    };
+  };
+  return [group("master"), group("worker")];
+}

@@ -1,0 +1,97 @@
+// /v1/clusters: modern Magnum's cluster API (what python-magnumclient and `openstack coe`
+// speak) on the same bays: create (202 {uuid}), list, detail, show, JSON-patch update,
+// delete, the resize action with nodes_to_remove, and the default nodegroups.
+import { Hono, type Context } from "hono";
+import { badRequest, notFound } from "../../../shared/domain/errors.ts";
+import { parseClusterRequest, resolveOverrides } from "../../../shared/domain/cluster.ts";
+import { checkDeletable, parseBayPatch, parseResize, planScale } from "../../../shared/domain/bay-update.ts";
+import type { Bay, BayModel } from "../../../shared/domain/model.ts";
+import type { ApiDeps, ApiEnv } from "../env.ts";
+import { readJson } from "../request.ts";
+import { pageQuery, paginate } from "../pagination.ts";
+import { findBayModel, getBay, scope } from "../lookup.ts";
+import { clusterListView, clusterView, nodegroupViews } from "../cluster-views.ts";
+import { acceptAndEnqueue, startDelete, startScale } from "../operations.ts";
+import { deadlineMinutes } from "./bays.ts";
+
+export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
+  const r = new Hono<ApiEnv>();
+  const now = () => deps.now?.() ?? new Date();
+  /** Templates of a page of clusters, each read once. */
+  const templatesOf = async (bays: Bay[]) => {
+    const ids = [...new Set(bays.map((b) => b.baymodel_id))];
+    const models = await Promise.all(ids.map((id) => deps.table.getBayModel(id)));
+    const byId = new Map(models.filter((m): m is BayModel => !!m).map((m) => [m.uuid, m]));
+    return (b: Bay) => byId.get(b.baymodel_id);
+  };
+  const getCluster = (c: Context<ApiEnv>, ident: string) => getBay(deps.table, c.get("caller"), ident, "Cluster");
+
+  r.post("/", async (c) => {
+    const caller = c.get("caller");
+    const req = parseClusterRequest(await readJson(c));
+    const template = await findBayModel(deps.table, caller, req.bay.baymodel_id, "cluster template");
+    if (!template) throw badRequest(`ClusterTemplate ${req.bay.baymodel_id} could not be found.`);
+    const bay = await acceptAndEnqueue(deps, caller, req.bay, template, c.get("requestId"), resolveOverrides(req, template));
+    return c.json({ uuid: bay.uuid }, 202);
+  });
+
+  const list = (detail: boolean) => async (c: Context<ApiEnv>) => {
+    const all = await deps.table.listBays({ projectId: scope(c.get("caller")) });
+    const base = c.get("base");
+    const { page, next } = paginate(all, pageQuery((k) => c.req.query(k)), {
+      noun: "Cluster",
+      nextUrl: `${base}/v1/clusters${detail ? "/detail" : ""}`,
+      keys: { cluster_template_id: "baymodel_id", create_timeout: "bay_create_timeout" },
+    });
+    const tpl = await templatesOf(page);
+    return c.json({ clusters: page.map((b) => (detail ? clusterView(b, tpl(b), base) : clusterListView(b, tpl(b), base))), ...(next ? { next } : {}) });
+  };
+  r.get("/", list(false));
+  r.get("/detail", list(true));
+
+  r.get("/:ident", async (c) => {
+    const bay = await getCluster(c, c.req.param("ident"));
+    return c.json(clusterView(bay, await deps.table.getBayModel(bay.baymodel_id), c.get("base")));
+  });
+
+  r.patch("/:ident", async (c) => {
+    const body = await readJson(c);
+    const bay = await getCluster(c, c.req.param("ident"));
+    const update = planScale(bay, parseBayPatch(body, bay), { now: now(), requestId: c.get("requestId") });
+    const saved = await startScale(deps, bay, update, c.get("requestId"), deadlineMinutes(deps, bay));
+    return c.json({ uuid: saved.uuid }, 202);
+  });
+
+  r.delete("/:ident", async (c) => {
+    const bay = await getCluster(c, c.req.param("ident"));
+    checkDeletable(bay);
+    await startDelete(deps, bay, c.get("requestId"));
+    return c.body(null, 204);
+  });
+
+  r.post("/:ident/actions/resize", async (c) => {
+    const req = parseResize(await readJson(c));
+    const bay = await getCluster(c, c.req.param("ident"));
+    if (req.nodegroup !== undefined && !["default-worker", nodegroupViews(bay, undefined, "")[1].uuid].includes(req.nodegroup))
+      throw badRequest(`Nodegroup ${req.nodegroup} cannot be resized: Bayforge clusters resize their default-worker nodegroup only.`);
+    const update = planScale(bay, req, { now: now(), requestId: c.get("requestId") });
+    const saved = await startScale(deps, bay, update, c.get("requestId"), deadlineMinutes(deps, bay));
+    return c.json({ uuid: saved.uuid }, 202);
+  });
+
+  r.get("/:ident/nodegroups", async (c) => {
+    const bay = await getCluster(c, c.req.param("ident"));
+    const groups = nodegroupViews(bay, await deps.table.getBayModel(bay.baymodel_id), c.get("base"));
+    const role = c.req.query("role");
+    return c.json({ nodegroups: groups.filter((g) => !role || g.role === role) });
+  });
+
+  r.get("/:ident/nodegroups/:ng", async (c) => {
+    const bay = await getCluster(c, c.req.param("ident"));
+    const ng = c.req.param("ng");
+    const group = nodegroupViews(bay, await deps.table.getBayModel(bay.baymodel_id), c.get("base")).find((g) => g.uuid === ng || g.name === ng);
+    if (!group) throw notFound(`Nodegroup ${ng} could not be found.`);
+    return c.json(group);
+  });
+  return r;
+}

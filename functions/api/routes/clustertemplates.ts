@@ -1,0 +1,51 @@
+// /v1/clustertemplates: modern Magnum's name for baymodels, with its extra fields.
+import { Hono, type Context } from "hono";
+import { newBayModel } from "../../../shared/domain/baymodel.ts";
+import { CLUSTER_TEMPLATE_FIELDS } from "../../../shared/domain/cluster.ts";
+import { ApiError, badRequest } from "../../../shared/domain/errors.ts";
+import type { ApiDeps, ApiEnv } from "../env.ts";
+import { readJson } from "../request.ts";
+import { pageQuery, paginate } from "../pagination.ts";
+import { getBayModel, scope } from "../lookup.ts";
+import { clusterTemplateListView, clusterTemplateView } from "../cluster-views.ts";
+
+export function clusterTemplateRoutes(deps: ApiDeps): Hono<ApiEnv> {
+  const r = new Hono<ApiEnv>();
+  const now = () => (deps.now?.() ?? new Date()).toISOString();
+
+  r.post("/", async (c) => {
+    const caller = c.get("caller");
+    const model = newBayModel(await readJson(c), { projectId: caller.projectId, userId: caller.userId }, now(), { resource: "clustertemplate", fields: CLUSTER_TEMPLATE_FIELDS });
+    if (model.public && !caller.isAdmin)
+      throw new ApiError(403, "Not authorized to publish cluster template", "Only administrators may create public cluster templates (public: true).");
+    await deps.table.putBayModel(model);
+    c.header("Location", `${c.get("base")}/v1/clustertemplates/${model.uuid}`);
+    return c.json(clusterTemplateView(model, c.get("base")), 201);
+  });
+
+  const list = (detail: boolean) => async (c: Context<ApiEnv>) => {
+    const all = (await deps.table.listBayModels({ projectId: scope(c.get("caller")) })).filter((m) => !m.hidden || c.get("caller").isAdmin);
+    const base = c.get("base");
+    const { page, next } = paginate(all, pageQuery((k) => c.req.query(k)), { noun: "ClusterTemplate", nextUrl: `${base}/v1/clustertemplates${detail ? "/detail" : ""}` });
+    return c.json({ clustertemplates: page.map((m) => (detail ? clusterTemplateView(m, base) : clusterTemplateListView(m, base))), ...(next ? { next } : {}) });
+  };
+  r.get("/", list(false));
+  r.get("/detail", list(true));
+
+  r.get("/:ident", async (c) => {
+    const m = await getBayModel(deps.table, c.get("caller"), c.req.param("ident"), "ClusterTemplate");
+    return c.json(clusterTemplateView(m, c.get("base")));
+  });
+
+  r.delete("/:ident", async (c) => {
+    const caller = c.get("caller");
+    const m = await getBayModel(deps.table, caller, c.req.param("ident"), "ClusterTemplate");
+    if (!caller.isAdmin && m.project_id !== caller.projectId)
+      throw new ApiError(403, "Not authorized", `ClusterTemplate ${m.uuid} belongs to another project and cannot be deleted.`);
+    const users = (await deps.table.listBays({})).filter((b) => b.baymodel_id === m.uuid);
+    if (users.length) throw badRequest(`ClusterTemplate ${m.uuid} is referenced by one or multiple clusters: ${users.map((b) => b.name).join(", ")}. Delete them first.`);
+    await deps.table.deleteBayModel(m.uuid);
+    return c.body(null, 204);
+  });
+  return r;
+}

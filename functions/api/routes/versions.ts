@@ -1,0 +1,37 @@
+// Version discovery at / and /v1, as Magnum serves it (unauthenticated, like Magnum's
+// public_api_routes), so clients and the catalog can find the API and its microversions.
+import { Hono } from "hono";
+import type { ApiEnv } from "../env.ts";
+import { MAX_VERSION, MIN_VERSION } from "../microversion.ts";
+
+const RESOURCES = ["baymodels", "bays", "clustertemplates", "clusters", "certificates"];
+
+export function versionRoutes(): Hono<ApiEnv> {
+  const r = new Hono<ApiEnv>();
+  const v1 = (base: string) => ({
+    id: "v1",
+    links: [{ href: `${base}/v1/`, rel: "self" }],
+    status: "CURRENT",
+    max_version: MAX_VERSION,
+    min_version: MIN_VERSION,
+  });
+  r.get("/", (c) =>
+    c.json({
+      name: "Bayforge (OpenStack Magnum API)",
+      description: "Kubernetes bays on OpenStack Heat, provisioned the way Magnum does, by serverless functions.",
+      versions: [v1(c.get("base"))],
+    }),
+  );
+  r.get("/v1", (c) => {
+    const base = c.get("base");
+    const body: Record<string, unknown> = {
+      id: "v1",
+      media_types: [{ base: "application/json", type: "application/vnd.openstack.magnum.v1+json" }],
+      links: [{ href: `${base}/v1/`, rel: "self" }],
+    };
+    for (const k of RESOURCES) body[k] = [{ href: `${base}/v1/${k}/`, rel: "self" }, { href: `${base}/${k}/`, rel: "bookmark" }];
+    body.nodegroups = [{ href: `${base}/v1/clusters/{cluster_id}/nodegroups`, rel: "self" }, { href: `${base}/clusters/{cluster_id}/nodegroups`, rel: "bookmark" }];
+    return c.json(body);
+  });
+  return r;
+}

@@ -1,0 +1,385 @@
+// /v1/certificates on the API harness (real embedded SQLite stores and key file): the bay's
+// CA, nodes' CSRs signed by it (checked with the openssl CLI, as a node or kubectl would), and
+// CA rotation. Certificates are generated the way the worker does, with its own step.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BAYMODEL, startApi, type ApiHarness } from "../support/api-harness.ts";
+import { ensureCertificates } from "../../functions/worker/steps/certificates.ts";
+import type { WorkerDeps } from "../../functions/worker/deps.ts";
+import type { BayStatus } from "../../shared/domain/status.ts";
+
+const BASE = "http://bayforge.test:9511";
+const OTHER_PROJECT = { "x-project-id": "someone-else" };
+
+let api: ApiHarness;
+let work: string;
+let modelUuid: string;
+let n = 0;
+
+before(async () => {
+  api = await startApi({ BAYFORGE_PUBLIC_URL: BASE });
+  work = mkdtempSync(join(tmpdir(), "bf-certs-"));
+  const r = await api.call("POST", "/v1/baymodels", BAYMODEL);
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  modelUuid = r.json.uuid;
+});
+after(async () => {
+  await api.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+// --- helpers -------------------------------------------------------------------------------
+
+/** A bay accepted by the API (CREATE_IN_PROGRESS), without certificates yet. */
+async function acceptedBay(name = `certs-${++n}`, baymodel = modelUuid): Promise<{ uuid: string; name: string }> {
+  const r = await api.call("POST", "/v1/bays", { name, baymodel_id: baymodel });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  return { uuid: r.json.uuid, name };
+}
+
+/** Runs the worker's certificate step for the bay, on the API's own table and key vault. */
+async function generateCerts(uuid: string) {
+  const bay = await api.stores.table.getBay(uuid);
+  assert.ok(bay);
+  const deps = { table: api.stores.table, vault: api.vault, now: () => new Date() } as unknown as WorkerDeps;
+  return ensureCertificates(bay, deps);
+}
+
+/** A bay whose worker has generated its certificates, optionally moved on to `status`. */
+async function bayWithCerts(status: BayStatus = "CREATE_IN_PROGRESS", name?: string, baymodel?: string) {
+  const bay = await acceptedBay(name, baymodel);
+  await generateCerts(bay.uuid);
+  if (status !== "CREATE_IN_PROGRESS") {
+    const stored = (await api.stores.table.getBay(bay.uuid))!;
+    await api.stores.table.updateBay({ ...stored, status }, stored.version);
+  }
+  return bay;
+}
+
+function openssl(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync("openssl", args, { input, encoding: "utf8" });
+  if (r.error) throw r.error;
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A node's CSR as make-cert.sh makes one: RSA 2048, CN=kubernetes.invalid, SAN IPs, EKU clientAuth/serverAuth. */
+function makeCsr(extra: string[] = []): string {
+  const csr = join(work, `csr-${++n}.pem`);
+  const r = openssl([
+    "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", join(work, `key-${n}.pem`), "-out", csr,
+    "-subj", "/CN=kubernetes.invalid",
+    "-addext", "subjectAltName=IP:10.0.0.5,IP:172.24.4.3,IP:127.0.0.1",
+    "-addext", "extendedKeyUsage=clientAuth,serverAuth",
+    ...extra.flatMap((e) => ["-addext", e]),
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  return readFileSync(csr, "utf8");
+}
+
+/** `openssl verify -CAfile ca leaf`: true when the leaf chains to the CA. */
+function verifies(caPem: string, leafPem: string): boolean {
+  const ca = join(work, `ca-${++n}.pem`);
+  const leaf = join(work, `leaf-${n}.pem`);
+  writeFileSync(ca, caPem);
+  writeFileSync(leaf, leafPem);
+  const r = openssl(["verify", "-CAfile", ca, leaf]);
+  if (r.status === 0) assert.match(r.stdout, /: OK/);
+  return r.status === 0;
+}
+
+const text = (pem: string) => openssl(["x509", "-noout", "-text"], pem).stdout;
+
+/** What a refused request must leave untouched: the bay's certs, events, and the table/queue counts. */
+async function snapshot(uuid: string) {
+  return {
+    certs: await api.stores.table.getCerts(uuid),
+    events: await api.stores.table.listEvents(uuid),
+    counts: await api.counts(),
+  };
+}
+
+function assertError(r: { status: number; json: any }, status: number, detail: RegExp) {
+  assert.equal(r.status, status, JSON.stringify(r.json));
+  const [e] = r.json.errors;
+  assert.equal(e.status, status);
+  assert.equal(e.code, "client");
+  assert.match(e.detail, detail);
+}
+
+// --- GET -----------------------------------------------------------------------------------
+
+describe("GET /v1/certificates/{bay}", () => {
+  it("answers 200 with the bay's CA certificate, by uuid and by name, in Magnum's shape", async () => {
+    const bay = await bayWithCerts("CREATE_COMPLETE");
+    const r = await api.call("GET", `/v1/certificates/${bay.uuid}`);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.deepEqual(Object.keys(r.json).sort(), ["bay_uuid", "cluster_uuid", "links", "pem"]);
+    assert.equal(r.json.bay_uuid, bay.uuid);
+    assert.equal(r.json.cluster_uuid, bay.uuid);
+    assert.deepEqual(r.json.links, [
+      { href: `${BASE}/v1/certificates/${bay.uuid}`, rel: "self" },
+      { href: `${BASE}/certificates/${bay.uuid}`, rel: "bookmark" },
+    ]);
+    const ca = new X509Certificate(r.json.pem);
+    assert.equal(ca.ca, true);
+    assert.equal(ca.subject, `CN=${bay.name}`);
+    assert.equal(ca.issuer, `CN=${bay.name}`);
+
+    const byName = await api.call("GET", `/v1/certificates/${bay.name}`);
+    assert.equal(byName.status, 200);
+    assert.equal(byName.json.pem, r.json.pem);
+    assert.ok(!JSON.stringify(r.json).includes("PRIVATE KEY"));
+  });
+
+  it("serves the CA while the bay is still being created, once the worker has made it (the nodes fetch it then)", async () => {
+    const bay = await bayWithCerts("CREATE_IN_PROGRESS");
+    const r = await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "OpenStack-API-Version": "container-infra 1.2" });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get("openstack-api-version"), "container-infra 1.2");
+    assert.equal(new X509Certificate(r.json.pem).ca, true);
+  });
+
+  it("answers 409 with Retry-After while the worker has not generated the bay's CA yet", async () => {
+    const bay = await acceptedBay();
+    const r = await api.call("GET", `/v1/certificates/${bay.uuid}`);
+    assertError(r, 409, /CA certificate of bay .* is not ready yet: the bay is CREATE_IN_PROGRESS/);
+    assert.equal(r.headers.get("retry-after"), "5");
+    await generateCerts(bay.uuid);
+    assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`)).status, 200);
+  });
+
+  it("answers 404 for an unknown bay and for another project's bay", async () => {
+    assertError(await api.call("GET", "/v1/certificates/6b1d7e51-7f35-4c1d-9d55-3a0b8f7c0a11"), 404,
+      /Bay 6b1d7e51-7f35-4c1d-9d55-3a0b8f7c0a11 could not be found/);
+    assertError(await api.call("GET", "/v1/certificates/no-such-bay"), 404, /Bay no-such-bay could not be found/);
+    const bay = await bayWithCerts("CREATE_COMPLETE");
+    assertError(await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, OTHER_PROJECT), 404, /could not be found/);
+    assertError(await api.call("GET", `/v1/certificates/${bay.name}`, undefined, OTHER_PROJECT), 404, /could not be found/);
+  });
+});
+
+// --- POST ----------------------------------------------------------------------------------
+
+describe("POST /v1/certificates", () => {
+  let bay: { uuid: string; name: string };
+  let caPem: string;
+  before(async () => {
+    bay = await bayWithCerts("CREATE_IN_PROGRESS");
+    caPem = (await api.call("GET", `/v1/certificates/${bay.uuid}`)).json.pem;
+  });
+
+  it("answers 201 with the node's CSR signed by the bay CA: openssl verifies it, subject and SANs kept", async () => {
+    const csr = makeCsr();
+    const r = await api.call("POST", "/v1/certificates", { bay_uuid: bay.uuid, csr });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    assert.deepEqual(Object.keys(r.json).sort(), ["bay_uuid", "cluster_uuid", "csr", "links", "pem"]);
+    assert.equal(r.json.bay_uuid, bay.uuid);
+    assert.equal(r.json.cluster_uuid, bay.uuid);
+    assert.equal(r.json.csr, csr);
+    assert.equal(r.json.links[0].href, `${BASE}/v1/certificates/${bay.uuid}`);
+
+    assert.ok(verifies(caPem, r.json.pem), "the signed certificate chains to the bay's CA");
+    const cert = new X509Certificate(r.json.pem);
+    assert.equal(cert.subject, "CN=kubernetes.invalid");
+    assert.equal(cert.issuer, `CN=${bay.name}`);
+    assert.equal(cert.subjectAltName, "IP Address:10.0.0.5, IP Address:172.24.4.3, IP Address:127.0.0.1");
+    assert.equal(cert.ca, false);
+    assert.match(text(r.json.pem), /TLS Web Client Authentication, TLS Web Server Authentication/);
+  });
+
+  it("accepts the bay as cluster_uuid (modern Magnum and python-magnumclient) and by name", async () => {
+    for (const body of [{ cluster_uuid: bay.uuid }, { bay_uuid: bay.name }, { cluster_uuid: bay.name }]) {
+      const r = await api.call("POST", "/v1/certificates", { ...body, csr: makeCsr() });
+      assert.equal(r.status, 201, JSON.stringify(r.json));
+      assert.equal(r.json.bay_uuid, bay.uuid);
+      assert.ok(verifies(caPem, r.json.pem));
+    }
+  });
+
+  it("gives a CSR asking to be a CA a certificate that is not one", async () => {
+    const r = await api.call("POST", "/v1/certificates", {
+      bay_uuid: bay.uuid,
+      csr: makeCsr(["basicConstraints=CA:TRUE", "keyUsage=digitalSignature,keyEncipherment,keyCertSign,cRLSign"]),
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    const cert = new X509Certificate(r.json.pem);
+    assert.equal(cert.ca, false);
+    const t = text(r.json.pem);
+    assert.match(t, /CA:FALSE/);
+    assert.doesNotMatch(t, /Certificate Sign|CRL Sign/);
+    assert.match(t, /Digital Signature, Key Encipherment/);
+    assert.ok(verifies(caPem, r.json.pem));
+  });
+
+  it("answers 400 naming basicConstraints when a CSR asks, critically, to be a CA", async () => {
+    const r = await api.call("POST", "/v1/certificates", { bay_uuid: bay.uuid, csr: makeCsr(["basicConstraints=critical,CA:TRUE"]) });
+    assertError(r, 400, /basicConstraints.*CA:TRUE/);
+  });
+
+  it("answers 400 Received invalid csr for a CSR that is not one", async () => {
+    assertError(await api.call("POST", "/v1/certificates", { bay_uuid: bay.uuid, csr: "not a certificate request" }), 400,
+      /Received invalid csr: no PEM block was found/);
+    const garbled = "-----BEGIN CERTIFICATE REQUEST-----\nTm90IGEgQ1NSIGF0IGFsbA==\n-----END CERTIFICATE REQUEST-----\n";
+    assertError(await api.call("POST", "/v1/certificates", { bay_uuid: bay.uuid, csr: garbled }), 400, /Received invalid csr/);
+    // a certificate is not a request
+    assertError(await api.call("POST", "/v1/certificates", { bay_uuid: bay.uuid, csr: caPem }), 400, /Received invalid csr/);
+  });
+
+  it("answers 400 (not 404, as Magnum) for an unknown bay and for another project's bay", async () => {
+    const csr = makeCsr();
+    assertError(await api.call("POST", "/v1/certificates", { bay_uuid: "6b1d7e51-7f35-4c1d-9d55-3a0b8f7c0a11", csr }), 400,
+      /Bay 6b1d7e51-7f35-4c1d-9d55-3a0b8f7c0a11 could not be found/);
+    assertError(await api.call("POST", "/v1/certificates", { cluster_uuid: "no-such-bay", csr }), 400, /Bay no-such-bay could not be found/);
+    assertError(await api.call("POST", "/v1/certificates", { bay_uuid: bay.uuid, csr }, OTHER_PROJECT), 400, /could not be found/);
+    assertError(await api.call("POST", "/v1/certificates", { bay_uuid: bay.name, csr }, OTHER_PROJECT), 400, /could not be found/);
+  });
+
+  it("answers 400 in Magnum's envelope for missing, unknown, read-only and mistyped attributes", async () => {
+    const csr = makeCsr();
+    const cases: Array<[unknown, RegExp]> = [
+      [{ bay_uuid: bay.uuid }, /Invalid input for field\/attribute csr\. Mandatory field missing/],
+      [{ csr }, /Invalid input for field\/attribute bay_uuid\. Mandatory field missing.*cluster_uuid/],
+      [{ bay_uuid: bay.uuid, cluster_uuid: bay.uuid, csr }, /bay_uuid or as cluster_uuid, not both/],
+      [{ bay_uuid: bay.uuid, csr, ca_cert_type: "etcd" }, /Unknown attribute for argument certificate: ca_cert_type/],
+      [{ bay_uuid: bay.uuid, csr, pem: "x" }, /Attribute pem of certificate is read-only/],
+      [{ bay_uuid: bay.uuid, csr: 42 }, /Invalid input for field\/attribute csr\. Value: '42'\. Value should be a string/],
+      [{ bay_uuid: bay.uuid, csr: "" }, /Invalid input for field\/attribute csr\. .*minimum character requirement of 1/],
+      [{ bay_uuid: 7, csr }, /Invalid input for field\/attribute bay_uuid\. Value: '7'\. Value should be a string/],
+      [[{ bay_uuid: bay.uuid, csr }], /must be a JSON object/],
+      ["{not json", /not valid JSON/],
+    ];
+    for (const [body, detail] of cases) {
+      const r = await api.call("POST", "/v1/certificates", body);
+      assertError(r, 400, detail);
+      assert.deepEqual(Object.keys(r.json.errors[0]).sort(), ["code", "detail", "links", "request_id", "status", "title"]);
+    }
+  });
+
+  it("answers 409 with Retry-After when the bay's CA is not generated yet", async () => {
+    const early = await acceptedBay();
+    const r = await api.call("POST", "/v1/certificates", { bay_uuid: early.uuid, csr: makeCsr() });
+    assertError(r, 409, /not ready yet/);
+    assert.equal(r.headers.get("retry-after"), "5");
+  });
+
+  it("never writes the CA's private key to its logs", async () => {
+    assert.ok(api.logs.some((l) => l.includes("certificate signed")), "the API logged its signatures");
+    const certs = await api.stores.table.getCerts(bay.uuid);
+    const caKey = await api.vault.decrypt(certs!.ca_key_encrypted, `bay:${bay.uuid}:ca`);
+    const keyLine = caKey.split("\n")[1];
+    assert.ok(keyLine.length > 40);
+    assert.ok(!api.logs.some((l) => l.includes("PRIVATE KEY") || l.includes(keyLine)), "no key material in the logs");
+  });
+});
+
+// --- PATCH (CA rotation) ---------------------------------------------------------------------
+
+describe("PATCH /v1/certificates/{bay} (CA rotation)", () => {
+  it("answers 202 {uuid}, replaces the CA and client certificate, and records a ca_rotated event", async () => {
+    const bay = await bayWithCerts("CREATE_COMPLETE");
+    const before = await api.stores.table.getCerts(bay.uuid);
+    assert.ok(before);
+    const oldCa = (await api.call("GET", `/v1/certificates/${bay.uuid}`)).json.pem;
+    const oldNode = (await api.call("POST", "/v1/certificates", { bay_uuid: bay.uuid, csr: makeCsr() })).json.pem;
+    assert.ok(verifies(oldCa, before.client_cert_pem) && verifies(oldCa, oldNode));
+
+    const r = await api.call("PATCH", `/v1/certificates/${bay.uuid}`);
+    assert.equal(r.status, 202, JSON.stringify(r.json));
+    assert.deepEqual(r.json, { uuid: bay.uuid });
+
+    const newCa = (await api.call("GET", `/v1/certificates/${bay.uuid}`)).json.pem;
+    assert.notEqual(newCa, oldCa);
+    const ca = new X509Certificate(newCa);
+    assert.equal(ca.ca, true);
+    assert.equal(ca.subject, `CN=${bay.name}`);
+    assert.notEqual(ca.fingerprint256, new X509Certificate(oldCa).fingerprint256);
+
+    const after = await api.stores.table.getCerts(bay.uuid);
+    assert.ok(after);
+    assert.notEqual(after.client_cert_pem, before.client_cert_pem);
+    assert.ok(verifies(newCa, after.client_cert_pem), "the new client certificate chains to the new CA");
+    assert.ok(!verifies(newCa, before.client_cert_pem), "the old client certificate no longer chains to the CA");
+    assert.ok(!verifies(newCa, oldNode), "nodes' old certificates no longer chain to the CA");
+    // the new CA key is stored encrypted for this bay, and belongs to the new CA
+    assert.ok(!after.ca_key_encrypted.includes("PRIVATE KEY"));
+    const caKey = createPrivateKey(await api.vault.decrypt(after.ca_key_encrypted, `bay:${bay.uuid}:ca`));
+    assert.ok(ca.checkPrivateKey(caKey));
+    const clientKey = createPrivateKey(await api.vault.decrypt(after.client_key_encrypted, `bay:${bay.uuid}:client`));
+    assert.ok(new X509Certificate(after.client_cert_pem).checkPrivateKey(clientKey));
+
+    // CSRs are now signed by the new CA
+    const signed = await api.call("POST", "/v1/certificates", { bay_uuid: bay.uuid, csr: makeCsr() });
+    assert.equal(signed.status, 201);
+    assert.ok(verifies(newCa, signed.json.pem) && !verifies(oldCa, signed.json.pem));
+
+    const rotated = (await api.stores.table.listEvents(bay.uuid)).filter((e) => e.kind === "ca_rotated");
+    assert.equal(rotated.length, 1);
+    assert.match(rotated[0].request_id ?? "", /^req-/);
+    assert.equal(rotated[0].request_id, r.headers.get("x-openstack-request-id"));
+  });
+
+  it("rotates again, by name, at any API version, and after UPDATE_COMPLETE", async () => {
+    const bay = await bayWithCerts("UPDATE_COMPLETE");
+    const seen = new Set<string>([(await api.call("GET", `/v1/certificates/${bay.uuid}`)).json.pem]);
+    const versions: Record<string, string>[] = [{}, { "OpenStack-API-Version": "container-infra 1.2" }, { "X-OpenStack-Magnum-API-Version": "1.1" }];
+    for (const headers of versions) {
+      const r = await api.call("PATCH", `/v1/certificates/${bay.name}`, undefined, headers);
+      assert.equal(r.status, 202, JSON.stringify(r.json));
+      seen.add((await api.call("GET", `/v1/certificates/${bay.uuid}`)).json.pem);
+    }
+    assert.equal(seen.size, 4, "every rotation made a new CA");
+    assert.equal((await api.stores.table.listEvents(bay.uuid)).filter((e) => e.kind === "ca_rotated").length, 3);
+  });
+
+  for (const status of ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "CREATE_FAILED", "DELETE_IN_PROGRESS"] as const) {
+    it(`refuses a ${status} bay with 400 naming the status, and changes nothing`, async () => {
+      const bay = await bayWithCerts(status);
+      const before = await snapshot(bay.uuid);
+      const r = await api.call("PATCH", `/v1/certificates/${bay.uuid}`);
+      assertError(r, 400, new RegExp(`Updating a bay when status is "${status}" is not supported`));
+      assert.deepEqual(await snapshot(bay.uuid), before);
+    });
+  }
+
+  it("refuses a bay whose baymodel has tls_disabled with 400, and changes nothing", async () => {
+    const m = await api.call("POST", "/v1/baymodels", { ...BAYMODEL, name: `no-tls-${++n}`, tls_disabled: true });
+    assert.equal(m.status, 201, JSON.stringify(m.json));
+    const bay = await bayWithCerts("CREATE_COMPLETE", undefined, m.json.uuid);
+    const before = await snapshot(bay.uuid);
+    assertError(await api.call("PATCH", `/v1/certificates/${bay.uuid}`), 400,
+      /Rotating the CA certificate on a non-TLS bay is not supported/);
+    assert.deepEqual(await snapshot(bay.uuid), before);
+  });
+
+  it("answers 404 for an unknown bay and for another project's bay, and changes nothing", async () => {
+    assertError(await api.call("PATCH", "/v1/certificates/no-such-bay"), 404, /Bay no-such-bay could not be found/);
+    const bay = await bayWithCerts("CREATE_COMPLETE");
+    const before = await snapshot(bay.uuid);
+    assertError(await api.call("PATCH", `/v1/certificates/${bay.uuid}`, undefined, OTHER_PROJECT), 404, /could not be found/);
+    assertError(await api.call("PATCH", `/v1/certificates/${bay.name}`, undefined, OTHER_PROJECT), 404, /could not be found/);
+    assert.deepEqual(await snapshot(bay.uuid), before);
+  });
+
+  it("answers 409 to a rotation whose certificates were replaced meanwhile (two at once), recording only real rotations", async () => {
+    const bay = await bayWithCerts("CREATE_COMPLETE");
+    const results = await Promise.all([
+      api.call("PATCH", `/v1/certificates/${bay.uuid}`),
+      api.call("PATCH", `/v1/certificates/${bay.uuid}`),
+    ]);
+    const statuses = results.map((r) => r.status).sort();
+    assert.ok(
+      JSON.stringify(statuses) === "[202,202]" || JSON.stringify(statuses) === "[202,409]",
+      `statuses ${statuses}: ${JSON.stringify(results.map((r) => r.json))}`,
+    );
+    const events = (await api.stores.table.listEvents(bay.uuid)).filter((e) => e.kind === "ca_rotated");
+    assert.equal(events.length, statuses.filter((s) => s === 202).length);
+    for (const r of results.filter((x) => x.status === 409)) assert.match(r.json.errors[0].detail, /replaced by another request/);
+    const certs = await api.stores.table.getCerts(bay.uuid);
+    assert.ok(certs && verifies(certs.ca_cert_pem, certs.client_cert_pem));
+  });
+});

@@ -1,0 +1,180 @@
+// The modern Magnum API (clusters, cluster templates, nodegroups, resize, version discovery)
+// on real embedded stores: the shapes python-magnumclient reads, the same bays underneath.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { startApi, type ApiHarness } from "../support/api-harness.ts";
+
+const LATEST = { "OpenStack-API-Version": "container-infra latest" };
+// What `openstack coe cluster template create` sends (python-magnumclient 4): unset options as null.
+const TEMPLATE = {
+  name: "k8s-tpl", image_id: "fedora-atomic", keypair_id: null, external_network_id: "public", coe: "kubernetes",
+  fixed_network: null, fixed_subnet: null, network_driver: null, volume_driver: null, dns_nameserver: null,
+  flavor_id: "m1.small", master_flavor_id: "m1.medium", docker_volume_size: 10, docker_storage_driver: null,
+  http_proxy: null, https_proxy: null, no_proxy: null, labels: { kube_tag: "v1.18.16" }, tls_disabled: false,
+  public: false, registry_enabled: false, server_type: "vm", master_lb_enabled: false,
+};
+const CLUSTER = { cluster_template_id: "k8s-tpl", create_timeout: 60, discovery_url: null, keypair: "demo-key", master_count: 1, name: "c1", node_count: 2 };
+
+let api: ApiHarness;
+let tplId: string;
+before(async () => {
+  api = await startApi({ BAYFORGE_PUBLIC_URL: "http://bayforge.test:9511" });
+  const r = await api.call("POST", "/v1/clustertemplates", TEMPLATE, LATEST);
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  tplId = r.json.uuid;
+});
+after(() => api.close());
+
+describe("version discovery", () => {
+  it("serves / and /v1 without a token, with the microversion range", async () => {
+    const root = await api.call("GET", "/");
+    assert.equal(root.status, 200);
+    assert.deepEqual(root.json.versions.map((v: any) => [v.id, v.min_version, v.max_version, v.status]), [["v1", "1.1", "1.10", "CURRENT"]]);
+    const v1 = await api.call("GET", "/v1");
+    assert.equal(v1.status, 200);
+    for (const k of ["bays", "baymodels", "clusters", "clustertemplates", "certificates"]) assert.equal(v1.json[k][0].href, `http://bayforge.test:9511/v1/${k}/`);
+    assert.equal(v1.headers.get("openstack-api-maximum-version"), "container-infra 1.10");
+  });
+  it("refuses a microversion above the maximum with 406", async () => {
+    const r = await api.call("GET", "/v1/clusters", undefined, { "OpenStack-API-Version": "container-infra 1.99" });
+    assert.equal(r.status, 406);
+  });
+});
+
+describe("cluster templates", () => {
+  it("accept the client's nulls, serve driver/hidden/tags, and read as baymodels too", async () => {
+    const r = await api.call("GET", `/v1/clustertemplates/${tplId}`, undefined, LATEST);
+    assert.equal(r.json.keypair_id, null);
+    assert.equal(r.json.network_driver, "flannel");
+    assert.equal(r.json.hidden, false);
+    assert.equal(r.json.driver, "k8s_fedora_atomic_v1");
+    assert.equal((await api.call("GET", `/v1/baymodels/${tplId}`)).json.name, "k8s-tpl");
+    const list = await api.call("GET", "/v1/clustertemplates", undefined, LATEST);
+    assert.deepEqual(list.json.clustertemplates.map((t: any) => t.uuid), [tplId]);
+  });
+  it("refuse unknown attributes with 400 and write nothing", async () => {
+    const before = await api.counts();
+    const r = await api.call("POST", "/v1/clustertemplates", { ...TEMPLATE, name: "x", colour: "blue" }, LATEST);
+    assert.equal(r.status, 400);
+    assert.match(r.json.errors[0].detail, /colour/);
+    assert.deepEqual(await api.counts(), before);
+  });
+  it("a bay from a template with no keypair is 400 (a cluster must name one)", async () => {
+    const before = await api.counts();
+    const r = await api.call("POST", "/v1/bays", { name: "nokey", baymodel_id: tplId });
+    assert.equal(r.status, 400);
+    assert.match(r.json.errors[0].detail, /keypair/);
+    const c = await api.call("POST", "/v1/clusters", { ...CLUSTER, keypair: null }, LATEST);
+    assert.equal(c.status, 400);
+    assert.match(c.json.errors[0].detail, /keypair/);
+    assert.deepEqual(await api.counts(), before);
+  });
+});
+
+describe("clusters", () => {
+  let id: string;
+  it("create answers 202 {uuid}, enqueues the bay's create, and shows as a cluster and as a bay", async () => {
+    const before = await api.counts();
+    const r = await api.call("POST", "/v1/clusters", { ...CLUSTER, labels: { extra: "1" }, merge_labels: true, flavor_id: "m1.large" }, LATEST);
+    assert.equal(r.status, 202, JSON.stringify(r.json));
+    assert.deepEqual(Object.keys(r.json), ["uuid"]);
+    id = r.json.uuid;
+    const after = await api.counts();
+    assert.equal(after.bays, before.bays + 1);
+    assert.equal(after.messages, before.messages + 1);
+    const c = (await api.call("GET", `/v1/clusters/c1`, undefined, LATEST)).json;
+    assert.equal(c.uuid, id);
+    assert.equal(c.cluster_template_id, tplId);
+    assert.equal(c.keypair, "demo-key");
+    assert.equal(c.flavor_id, "m1.large", "the cluster's own flavor wins");
+    assert.equal(c.master_flavor_id, "m1.medium", "the template's where the cluster sets none");
+    assert.deepEqual(c.labels, { kube_tag: "v1.18.16", extra: "1" });
+    assert.deepEqual(c.labels_added, { extra: "1" });
+    assert.equal(c.create_timeout, 60);
+    assert.equal(c.status, "CREATE_IN_PROGRESS");
+    assert.equal(c.links[0].href, `http://bayforge.test:9511/v1/clusters/${id}`);
+    assert.equal((await api.call("GET", `/v1/bays/${id}`)).json.baymodel_id, tplId);
+  });
+  it("lists in Magnum 15's collection view, and in full under /detail", async () => {
+    const list = (await api.call("GET", "/v1/clusters", undefined, LATEST)).json.clusters;
+    assert.deepEqual(Object.keys(list[0]), ["uuid", "name", "cluster_template_id", "keypair", "node_count", "master_count", "docker_volume_size", "labels", "master_flavor_id", "flavor_id", "create_timeout", "links", "stack_id", "status", "health_status", "merge_labels"]);
+    const detail = (await api.call("GET", "/v1/clusters/detail", undefined, LATEST)).json.clusters;
+    assert.equal(detail[0].api_address, null);
+    assert.ok("node_addresses" in detail[0]);
+  });
+  it("has the default master and worker nodegroups", async () => {
+    const r = await api.call("GET", `/v1/clusters/${id}/nodegroups`, undefined, LATEST);
+    assert.deepEqual(r.json.nodegroups.map((g: any) => [g.name, g.role, g.node_count, g.is_default]), [["default-master", "master", 1, true], ["default-worker", "worker", 2, true]]);
+    const one = await api.call("GET", `/v1/clusters/${id}/nodegroups/default-worker`, undefined, LATEST);
+    assert.equal(one.json.flavor_id, "m1.large");
+    assert.equal((await api.call("GET", `/v1/clusters/${id}/nodegroups/nope`, undefined, LATEST)).status, 404);
+  });
+  it("resize is refused while the cluster is being created (409 naming the status), nothing changes", async () => {
+    const before = await api.counts();
+    const r = await api.call("POST", `/v1/clusters/${id}/actions/resize`, { node_count: 3 }, LATEST);
+    assert.equal(r.status, 409);
+    assert.match(r.json.errors[0].detail, /CREATE_IN_PROGRESS/);
+    assert.deepEqual(await api.counts(), before);
+  });
+  it("resize of a complete cluster: 202, UPDATE_IN_PROGRESS, the named minion recorded for Heat", async () => {
+    const bay = (await api.stores.table.getBay(id))!;
+    await api.stores.table.updateBay({ ...bay, status: "CREATE_COMPLETE", minions: { "0": "10.0.0.3", "1": "10.0.0.4" }, version: bay.version + 1 }, bay.version);
+    const bad = await api.call("POST", `/v1/clusters/${id}/actions/resize`, { node_count: 1, nodes_to_remove: ["10.9.9.9"] }, LATEST);
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.errors[0].detail, /10\.9\.9\.9 is not a minion/);
+    const r = await api.call("POST", `/v1/clusters/${id}/actions/resize`, { node_count: 1, nodes_to_remove: ["0"] }, LATEST);
+    assert.equal(r.status, 202, JSON.stringify(r.json));
+    const after = (await api.stores.table.getBay(id))!;
+    assert.equal(after.status, "UPDATE_IN_PROGRESS");
+    assert.deepEqual(after.update?.nodes_to_remove, ["0"]);
+    assert.equal(after.node_count, 1);
+  });
+  it("delete answers 204 and moves the cluster to DELETE_IN_PROGRESS; a second delete is 409", async () => {
+    assert.equal((await api.call("DELETE", `/v1/clusters/${id}`, undefined, LATEST)).status, 204);
+    assert.equal((await api.call("GET", `/v1/clusters/${id}`, undefined, LATEST)).json.status, "DELETE_IN_PROGRESS");
+    assert.equal((await api.call("DELETE", `/v1/clusters/${id}`, undefined, LATEST)).status, 409);
+  });
+  it("an unknown cluster is 404 in Magnum's words", async () => {
+    const r = await api.call("GET", "/v1/clusters/does-not-exist", undefined, LATEST);
+    assert.equal(r.status, 404);
+    assert.equal(r.json.errors[0].detail, "Cluster does-not-exist could not be found.");
+  });
+});
+
+describe("listing like Magnum: limit, marker, sort_key, sort_dir, next", () => {
+  before(async () => {
+    for (const [name, n] of [["p-b", 3], ["p-a", 1], ["p-c", 2]] as const) {
+      const r = await api.call("POST", "/v1/clusters", { ...CLUSTER, name, node_count: n }, LATEST);
+      assert.equal(r.status, 202);
+    }
+  });
+  it("pages with limit and follows the next link to the end, in creation order", async () => {
+    const seen: string[] = [];
+    let url: string | undefined = "/v1/clusters?limit=2";
+    let pages = 0;
+    while (url) {
+      const r = await api.call("GET", url, undefined, LATEST);
+      assert.equal(r.status, 200);
+      seen.push(...r.json.clusters.map((c: any) => c.name));
+      url = r.json.next?.replace("http://bayforge.test:9511", "");
+      if (url) assert.match(url, /^\/v1\/clusters\?limit=2&sort_key=id&sort_dir=asc&marker=[0-9a-f-]{36}$/);
+      pages++;
+    }
+    const all = (await api.call("GET", "/v1/clusters", undefined, LATEST)).json.clusters.map((c: any) => c.name);
+    assert.deepEqual(seen, all);
+    assert.equal(pages, Math.ceil(all.length / 2) + (all.length % 2 === 0 ? 1 : 0));
+  });
+  it("sorts by a field, either way", async () => {
+    const asc = (await api.call("GET", "/v1/bays?sort_key=name&sort_dir=asc")).json.bays.map((b: any) => b.name).filter((n: string) => n.startsWith("p-"));
+    assert.deepEqual(asc, ["p-a", "p-b", "p-c"]);
+    const desc = (await api.call("GET", "/v1/clusters?sort_key=node_count&sort_dir=desc", undefined, LATEST)).json.clusters.map((c: any) => c.node_count);
+    assert.deepEqual(desc, [...desc].sort((a, b) => b - a));
+  });
+  it("refuses a bad limit, direction, sort key or marker, naming it", async () => {
+    for (const [q, status, words] of [["limit=0", 400, /Limit must be positive/], ["limit=x", 400, /limit/], ["sort_dir=up", 400, /sort direction/], ["sort_key=colour", 400, /colour/], ["marker=4b5c2d1e-0000-4000-8000-000000000000", 404, /could not be found/]] as const) {
+      const r = await api.call("GET", `/v1/bays?${q}`);
+      assert.equal(r.status, status, q);
+      assert.match(r.json.errors[0].detail, words);
+    }
+  });
+});
