@@ -74,6 +74,13 @@ describe("a bay created through npm start on the real dev cloud", () => {
     assert.equal(stack?.stack_status, "CREATE_FAILED");
     assert.ok(stack?.stack_status_reason);
     assert.equal(bay.status_reason, stack.stack_status_reason, "the bay shows Heat's own reason");
+    // and which resource failed, deepest first: the fake server's "boot" inside a master
+    const root = bay.faults[0];
+    assert.ok(root, "faults name the failed resources");
+    assert.match(root.resource, /\/boot$/);
+    assert.equal(root.type, "OS::Heat::TestResource");
+    assert.match(root.reason, /failed/i);
+    assert.ok(root.time, "with the time Heat recorded");
   });
 
   it("shows CREATE_FAILED when the stack runs past bay_create_timeout", async () => {
