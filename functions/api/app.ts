@@ -13,6 +13,7 @@ import { certificateRoutes } from "./routes/certificates.ts";
 import { clusterRoutes } from "./routes/clusters.ts";
 import { clusterTemplateRoutes } from "./routes/clustertemplates.ts";
 import { versionRoutes } from "./routes/versions.ts";
+import { bootstrapAllows } from "./bootstrap-auth.ts";
 
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -34,7 +35,10 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   );
   app.route("/", versionRoutes());
   app.use("/v1/*", async (c, next) => {
-    c.set("caller", await deps.authenticate(c.req.raw.headers));
+    const caller = await deps.authenticate(c.req.raw.headers);
+    if (caller.bootstrapBay && !bootstrapAllows(c.req.method, c.req.path))
+      throw new ApiError(403, "Forbidden", "A bay bootstrap token may only read the bay's CA and sign certificates for it.");
+    c.set("caller", caller);
     await next();
   });
 

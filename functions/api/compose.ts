@@ -6,6 +6,7 @@ import type { KeyVault } from "../../shared/ports/key-vault.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import { createApp } from "./app.ts";
 import { noauth } from "./noauth.ts";
+import { withBootstrapTokens } from "./bootstrap-auth.ts";
 
 /** `parts.vault` must be the worker's (same key): the API decrypts the CA keys the worker stored. */
 export function composeApi(settings: Settings, parts: { table: BayTable; queue: WorkQueue; vault: KeyVault }, log: Logger) {
@@ -14,7 +15,7 @@ export function composeApi(settings: Settings, parts: { table: BayTable; queue: 
     queue: parts.queue,
     vault: parts.vault,
     log,
-    authenticate: noauth(settings.noauthProject),
+    authenticate: withBootstrapTokens(parts.table, noauth(settings.noauthProject)),
     defaultTimeoutMinutes: settings.defaultTimeoutMinutes,
     deadlineGraceMinutes: settings.deadlineGraceMinutes,
     publicUrl: settings.publicUrl,

@@ -17,6 +17,8 @@ export interface Caller {
   roles?: string[];
   userName?: string;
   projectName?: string;
+  /** set when the caller is a bay's nodes holding its bootstrap token: that bay only */
+  bootstrapBay?: string;
 }
 
 export interface ApiDeps {

@@ -30,10 +30,10 @@ export async function getBay(table: BayTable, caller: Caller, ident: string, nou
   const projectId = scope(caller);
   if (looksLikeUuid(ident)) {
     const b = await table.getBay(ident.toLowerCase());
-    if (b && (projectId === undefined || b.project_id === projectId)) return b;
+    if (b && (projectId === undefined || b.project_id === projectId) && (!caller.bootstrapBay || b.uuid === caller.bootstrapBay)) return b;
     throw notFound(`${noun} ${ident} could not be found.`);
   }
-  const named = (await table.listBays({ projectId })).filter((b) => b.name === ident);
+  const named = (await table.listBays({ projectId })).filter((b) => b.name === ident && (!caller.bootstrapBay || b.uuid === caller.bootstrapBay));
   if (named.length > 1) throw conflict(`Multiple ${noun.toLowerCase()}s exist with same name ${ident}. Please use the ${noun.toLowerCase()} uuid instead.`);
   if (!named[0]) throw notFound(`${noun} ${ident} could not be found.`);
   return named[0];

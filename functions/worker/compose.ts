@@ -32,15 +32,15 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
     pollDelays: settings.pollDelays,
     retryDelays: settings.retryDelays,
     now: () => new Date(),
-    async definitionContext(bay) {
+    async definitionContext(bay, bootstrapToken) {
       const info = await p.session.tokenInfo();
       return {
         authUrl: identityV3Url(auth.authUrl),
         username: info.userName ?? info.userId,
         tenantName: info.projectName ?? info.projectId ?? "",
-        // As Magnum mitaka: the nodes call the certificates API with this token (#3 replaces
-        // it with a short-lived per-bay bootstrap token). It is a hidden stack parameter.
-        userToken: await p.session.token(),
+        // The nodes call the certificates API with it (a hidden stack parameter). Magnum passed
+        // the user's own token; this one is bound to the bay and expires with the operation.
+        userToken: bootstrapToken,
         magnumUrl: `${settings.publicUrl}/v1`,
         // Served by Bayforge itself in #3 (no discovery.etcd.io dependency).
         discoveryUrl: `${settings.publicUrl}/v1/bays/${bay.uuid}/discovery`,

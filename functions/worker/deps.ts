@@ -15,7 +15,7 @@ export interface WorkerDeps {
   vault: KeyVault;
   log: Logger;
   /** the values Magnum takes from the request context (auth URL, token for the nodes, ...) */
-  definitionContext(bay: Bay): Promise<DefinitionContext>;
+  definitionContext(bay: Bay, bootstrapToken: string): Promise<DefinitionContext>;
   /** kubecluster.yaml with its files */
   template(): LoadedTemplate;
   /** seconds before poll n (0-based); the last entry repeats */

@@ -2,6 +2,7 @@
 // keeps off the API (project_id, user_id, ...) and Bayforge's own bookkeeping (version for
 // conditional writes, the stack name fixed once per bay, the deadline).
 import type { BayStatus } from "./status.ts";
+import type { BootstrapRecord } from "./bootstrap-token.ts";
 
 export interface BayModel {
   uuid: string;
@@ -85,6 +86,8 @@ export interface Bay {
   faults?: BayFault[];
   /** a cluster's own values over its template's (modern API); absent for mitaka bays */
   overrides?: ClusterOverrides;
+  /** the nodes' bootstrap token for the certificates API: hash and expiry only */
+  bootstrap?: BootstrapRecord | null;
 }
 
 /** A scale request: the new minion count and the minions to remove first (names or private IPs). */

@@ -383,3 +383,57 @@ describe("PATCH /v1/certificates/{bay} (CA rotation)", () => {
     assert.ok(certs && verifies(certs.ca_cert_pem, certs.client_cert_pem));
   });
 });
+
+describe("the nodes' bootstrap token (the template's user_token)", () => {
+  /** What the worker does before it creates the stack: a token for the bay, its hash stored. */
+  async function bootstrap(uuid: string, ttlMinutes = 60) {
+    const bay = (await api.stores.table.getBay(uuid))!;
+    const deps = { table: api.stores.table, now: () => new Date() } as unknown as WorkerDeps;
+    const { issueBootstrapToken } = await import("../../functions/worker/steps/create-bay.ts");
+    if (ttlMinutes !== 60) {
+      const { newBootstrapToken } = await import("../../shared/domain/bootstrap-token.ts");
+      const { token, record } = newBootstrapToken(uuid, new Date(), ttlMinutes);
+      await api.stores.table.updateBay({ ...bay, bootstrap: record }, bay.version);
+      return token;
+    }
+    const token = await issueBootstrapToken(deps, bay);
+    assert.ok(token);
+    return token;
+  }
+
+  it("reads its own bay's CA and gets a CSR signed, nothing else", async () => {
+    const mine = await bayWithCerts();
+    const other = await bayWithCerts();
+    const token = await bootstrap(mine.uuid);
+    const auth = { "x-auth-token": token };
+    const ca = await api.call("GET", `/v1/certificates/${mine.uuid}`, undefined, auth);
+    assert.equal(ca.status, 200, JSON.stringify(ca.json));
+    const signed = await api.call("POST", "/v1/certificates", { bay_uuid: mine.uuid, csr: makeCsr() }, auth);
+    assert.equal(signed.status, 201, JSON.stringify(signed.json));
+    assert.equal((await api.call("GET", `/v1/certificates/${other.uuid}`, undefined, auth)).status, 404, "another bay's CA");
+    assert.equal((await api.call("POST", "/v1/certificates", { bay_uuid: other.uuid, csr: makeCsr() }, auth)).status, 400, "another bay's signature");
+    for (const [method, path] of [["GET", "/v1/bays"], ["GET", `/v1/bays/${mine.uuid}`], ["PATCH", `/v1/certificates/${mine.uuid}`], ["DELETE", `/v1/bays/${mine.uuid}`]] as const) {
+      const r = await api.call(method, path, undefined, auth);
+      assert.equal(r.status, 403, `${method} ${path}`);
+      assert.match(r.json.errors[0].detail, /bootstrap token/);
+    }
+    assert.equal((await api.stores.table.getBay(mine.uuid))?.status, "CREATE_IN_PROGRESS", "the refused delete changed nothing");
+  });
+
+  it("is refused with 401 when wrong, replaced by a newer one, or expired, and is never echoed", async () => {
+    const bay = await bayWithCerts();
+    const first = await bootstrap(bay.uuid);
+    const second = await bootstrap(bay.uuid);
+    assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": second })).status, 200);
+    const replaced = await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": first });
+    assert.equal(replaced.status, 401);
+    assert.ok(!JSON.stringify(replaced.json).includes(first));
+    const forged = `bfb_${bay.uuid}_${"A".repeat(43)}`;
+    assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": forged })).status, 401);
+    const expired = await bootstrap(bay.uuid, -1);
+    assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": expired })).status, 401);
+    assert.ok(!api.logs.some((l) => l.includes(second) || l.includes(first)), "tokens never logged");
+    const stored = JSON.stringify(await api.stores.table.getBay(bay.uuid));
+    assert.ok(!stored.includes(second), "only the hash is stored");
+  });
+});

@@ -9,6 +9,8 @@ import { pollDelay } from "../deps.ts";
 import { ensureCertificates } from "./certificates.ts";
 import { failBay } from "./fail-bay.ts";
 import { updateBay } from "../bay-store.ts";
+import { newBootstrapToken } from "../../../shared/domain/bootstrap-token.ts";
+import { isInProgress } from "../../../shared/domain/status.ts";
 
 export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   let bay = await deps.table.getBay(msg.bayId);
@@ -53,9 +55,12 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
 async function ensureStack(bay: Bay, baymodel: BayModel, deps: WorkerDeps): Promise<string | undefined> {
   const existing = await deps.heat.findStack(bay.stack_name);
   if (existing && existing.stack_status !== "DELETE_COMPLETE") return existing.id;
+  // A fresh bootstrap token per attempt: only its hash is kept, and no stack holds the old one.
+  const token = await issueBootstrapToken(deps, bay);
+  if (!token) return undefined;
   let parameters: Record<string, unknown>;
   try {
-    parameters = heatParameters(bay, baymodel, await deps.definitionContext(bay));
+    parameters = heatParameters(bay, baymodel, await deps.definitionContext(bay, token));
   } catch (e) {
     await failBay(deps, bay, (e as Error).message);
     return undefined;
@@ -84,3 +89,13 @@ async function ensureStack(bay: Bay, baymodel: BayModel, deps: WorkerDeps): Prom
     throw e;
   }
 }
+
+/** Stores a new bootstrap token's hash on the bay (valid for the operation's time) and returns the token. */
+export async function issueBootstrapToken(deps: WorkerDeps, bay: Bay): Promise<string | undefined> {
+  const { token, record } = newBootstrapToken(bay.uuid, deps.now(), bootstrapMinutes(bay));
+  const saved = await updateBay(deps.table, bay, (b) => (isInProgress(b.status) ? { bootstrap: record } : undefined), deps.now());
+  return saved?.bootstrap?.hash === record.hash ? token : undefined;
+}
+
+/** A bootstrap token is good for the operation's timeout (or an hour) and half an hour more. */
+export const bootstrapMinutes = (bay: Bay): number => (bay.bay_create_timeout > 0 ? bay.bay_create_timeout : 60) + 30;

@@ -9,6 +9,8 @@ import type { WorkerDeps } from "../deps.ts";
 import { pollDelay } from "../deps.ts";
 import { failBay } from "./fail-bay.ts";
 import { updateBay } from "../bay-store.ts";
+import { bootstrapMinutes } from "./create-bay.ts";
+import { isInProgress } from "../../../shared/domain/status.ts";
 
 export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   let bay = await deps.table.getBay(msg.bayId);
@@ -25,8 +27,14 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
       return;
     }
     if (!alreadySent(stack, bay)) {
+      // New minions fetch their certificates with the token the stack already holds: a new
+      // one would change every minion's properties and make Heat replace them all. It is
+      // made valid again for the time of this update.
+      const fresh = await reopenBootstrapToken(deps, bay);
+      if (!fresh) return;
+      bay = fresh;
       try {
-        await deps.heat.updateStack(bay.stack_name, bay.stack_id, {
+        await deps.heat.updateStack(bay.stack_name, bay.stack_id!, {
           parameters: { number_of_minions: u.node_count, minions_to_remove: u.nodes_to_remove },
         });
       } catch (e) {
@@ -62,4 +70,10 @@ function alreadySent(stack: Stack, bay: Bay): boolean {
   if (stack.stack_status === "UPDATE_IN_PROGRESS") return true;
   const since = stack.updated_time ? Date.parse(stack.updated_time) >= Date.parse(u.requested_at) - 1000 : false;
   return since && stack.parameters.number_of_minions === String(u.node_count);
+}
+
+async function reopenBootstrapToken(deps: WorkerDeps, bay: Bay): Promise<Bay | undefined> {
+  const expires_at = new Date(deps.now().getTime() + bootstrapMinutes(bay) * 60_000).toISOString();
+  const saved = await updateBay(deps.table, bay, (b) => (isInProgress(b.status) && b.bootstrap ? { bootstrap: { ...b.bootstrap, expires_at } } : isInProgress(b.status) ? {} : undefined), deps.now());
+  return saved?.status === "UPDATE_IN_PROGRESS" ? saved : undefined;
 }
