@@ -178,3 +178,35 @@ describe("listing like Magnum: limit, marker, sort_key, sort_dir, next", () => {
     }
   });
 });
+
+describe("PATCH of baymodels and cluster templates (JSON patch, create's rules)", () => {
+  it("replaces a field and a label, keeps the identity, answers 200 with the result", async () => {
+    const r = await api.call("PATCH", `/v1/clustertemplates/${tplId}`, [{ op: "replace", path: "/dns_nameserver", value: "8.8.8.8" }, { op: "add", path: "/labels/flannel_backend", value: "vxlan" }], LATEST);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.uuid, tplId);
+    assert.equal(r.json.dns_nameserver, "8.8.8.8");
+    assert.deepEqual(r.json.labels, { kube_tag: "v1.18.16", flannel_backend: "vxlan" });
+    assert.ok(r.json.updated_at);
+    assert.equal((await api.call("GET", `/v1/baymodels/${tplId}`)).json.dns_nameserver, "8.8.8.8", "the baymodel is the same thing");
+  });
+  it("refuses removing a mandatory field, unknown or read-only fields, and bad values; nothing changes", async () => {
+    const before = (await api.call("GET", `/v1/baymodels/${tplId}`)).json;
+    for (const [patch, words] of [
+      [[{ op: "remove", path: "/image_id" }], /image_id can not be removed/],
+      [[{ op: "replace", path: "/colour", value: "x" }], /colour/],
+      [[{ op: "replace", path: "/uuid", value: "x" }], /read-only/],
+      [[{ op: "replace", path: "/docker_volume_size", value: -1 }], /docker_volume_size/],
+      [[{ op: "replace", path: "/dns_nameserver", value: "not-an-ip" }], /dns_nameserver/],
+      [{ name: "x" }, /JSON patch/],
+    ] as const) {
+      const r = await api.call("PATCH", `/v1/baymodels/${tplId}`, patch);
+      assert.equal(r.status, 400, JSON.stringify(patch));
+      assert.match(r.json.errors[0].detail, words);
+    }
+    assert.deepEqual((await api.call("GET", `/v1/baymodels/${tplId}`)).json, before);
+  });
+  it("only an admin may make one public, and another project cannot change it at all", async () => {
+    assert.equal((await api.call("PATCH", `/v1/baymodels/${tplId}`, [{ op: "replace", path: "/public", value: true }])).status, 403);
+    assert.equal((await api.call("PATCH", `/v1/baymodels/${tplId}`, [{ op: "replace", path: "/name", value: "mine" }], { "x-project-id": "someone-else" })).status, 404);
+  });
+});

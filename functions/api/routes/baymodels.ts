@@ -1,7 +1,9 @@
 // /v1/baymodels: create, list, show, delete (Magnum mitaka BayModelsController).
 import { Hono, type Context } from "hono";
 import { pageQuery, paginate } from "../pagination.ts";
-import { newBayModel } from "../../../shared/domain/baymodel.ts";
+import { BAYMODEL_FIELDS, newBayModel } from "../../../shared/domain/baymodel.ts";
+import { patchBayModel } from "../../../shared/domain/baymodel-patch.ts";
+import { CLUSTER_TEMPLATE_FIELDS } from "../../../shared/domain/cluster.ts";
 import { ApiError, badRequest } from "../../../shared/domain/errors.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
@@ -35,6 +37,20 @@ export function baymodelRoutes(deps: ApiDeps): Hono<ApiEnv> {
   r.get("/:ident", async (c) => {
     const m = await getBayModel(deps.table, c.get("caller"), c.req.param("ident"));
     return c.json(baymodelView(m, c.get("base")));
+  });
+
+  r.patch("/:ident", async (c) => {
+    const caller = c.get("caller");
+    const body = await readJson(c);
+    const m = await getBayModel(deps.table, caller, c.req.param("ident"));
+    if (!caller.isAdmin && m.project_id !== caller.projectId)
+      throw new ApiError(403, "Not authorized", `${m.uuid} belongs to another project and cannot be changed.`);
+    // a cluster template made without a keypair stays valid when patched as a baymodel
+    const fields = m.keypair_id ? BAYMODEL_FIELDS : { ...BAYMODEL_FIELDS, keypair_id: CLUSTER_TEMPLATE_FIELDS.keypair_id };
+    const next = patchBayModel(m, body, { resource: "baymodel", fields }, now());
+    if (next.public !== m.public && !caller.isAdmin) throw new ApiError(403, "Not authorized to publish", "Only administrators may change public.");
+    await deps.table.putBayModel(next);
+    return c.json(baymodelView(next, c.get("base")), 200);
   });
 
   r.delete("/:ident", async (c) => {

@@ -2,6 +2,7 @@
 import { Hono, type Context } from "hono";
 import { newBayModel } from "../../../shared/domain/baymodel.ts";
 import { CLUSTER_TEMPLATE_FIELDS } from "../../../shared/domain/cluster.ts";
+import { patchBayModel } from "../../../shared/domain/baymodel-patch.ts";
 import { ApiError, badRequest } from "../../../shared/domain/errors.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
@@ -35,6 +36,18 @@ export function clusterTemplateRoutes(deps: ApiDeps): Hono<ApiEnv> {
   r.get("/:ident", async (c) => {
     const m = await getBayModel(deps.table, c.get("caller"), c.req.param("ident"), "ClusterTemplate");
     return c.json(clusterTemplateView(m, c.get("base")));
+  });
+
+  r.patch("/:ident", async (c) => {
+    const caller = c.get("caller");
+    const body = await readJson(c);
+    const m = await getBayModel(deps.table, caller, c.req.param("ident"), "ClusterTemplate");
+    if (!caller.isAdmin && m.project_id !== caller.projectId)
+      throw new ApiError(403, "Not authorized", `${m.uuid} belongs to another project and cannot be changed.`);
+    const next = patchBayModel(m, body, { resource: "clustertemplate", fields: CLUSTER_TEMPLATE_FIELDS }, now());
+    if (next.public !== m.public && !caller.isAdmin) throw new ApiError(403, "Not authorized to publish", "Only administrators may change public.");
+    await deps.table.putBayModel(next);
+    return c.json(clusterTemplateView(next, c.get("base")), 200);
   });
 
   r.delete("/:ident", async (c) => {
