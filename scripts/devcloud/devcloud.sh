@@ -5,7 +5,7 @@
 #                             Idempotent: returns at once when both services run and answer.
 #   devcloud.sh down          stop the processes this script started (by pid file)
 #   devcloud.sh status        show pids and whether the APIs answer (exit 0 = up)
-#   devcloud.sh env [admin|demo]   print the OS_* environment
+#   devcloud.sh env [admin|demo|demo2|bayforge]   print the OS_* environment
 #   devcloud.sh reset         down + delete the state dir (next `up` starts from empty DBs)
 #
 # Debian bookworm packages: keystone 2:22 (Zed), heat 1:19 (Zed). Everything lives in
@@ -28,7 +28,12 @@ HEAT_PORT=${DEVCLOUD_HEAT_PORT:-8004}
 REGION=${DEVCLOUD_REGION:-RegionOne}
 ADMIN_PASSWORD=${DEVCLOUD_ADMIN_PASSWORD:-devcloud-admin}
 DEMO_PASSWORD=${DEVCLOUD_DEMO_PASSWORD:-devcloud-demo}
+DEMO2_PASSWORD=${DEVCLOUD_DEMO2_PASSWORD:-devcloud-demo2}
+BAYFORGE_PASSWORD=${DEVCLOUD_BAYFORGE_PASSWORD:-devcloud-bayforge}
 HEAT_PASSWORD=${DEVCLOUD_HEAT_PASSWORD:-devcloud-heat}
+# Bayforge's own API in the catalog (container-infra, as Magnum), for python-magnumclient.
+BAYFORGE_URL=${DEVCLOUD_BAYFORGE_URL:-http://127.0.0.1:9511}
+BAYFORGE_URL="${BAYFORGE_URL%/}/v1"
 # Heat's convergence engine (Zed default) or the legacy in-memory one (false).
 HEAT_CONVERGENCE=${DEVCLOUD_HEAT_CONVERGENCE:-true}
 KS_URL="http://127.0.0.1:${KS_PORT}/v3"
@@ -219,61 +224,121 @@ bootstrap() {
   touch "$DIR/.bootstrapped"
 }
 
-# Keystone objects Heat and the tests need; idempotent, talks to the running keystone.
-register_identity() {
-  [ -f "$DIR/.registered" ] && return 0
-  log "registering heat service/endpoints, roles, demo project/user"
-  KS_URL=$KS_URL ADMIN_PASSWORD=$ADMIN_PASSWORD DEMO_PASSWORD=$DEMO_PASSWORD \
-  HEAT_PASSWORD=$HEAT_PASSWORD HEAT_URL=$HEAT_URL REGION=$REGION "$PY" - <<'EOF'
+# Keystone objects Heat, Bayforge and the tests need. The script only creates what is
+# missing (and resets the known users' passwords), so it is safe to run on every start: it
+# runs whenever `up` has to start something, and also on an otherwise-fast `up` when what it
+# registers changed (this script, a password, a URL): `.registered` holds the hash of what
+# was last registered. A state dir bootstrapped by an older version of this script so gets
+# the new projects, users, domain and services on its next `up`, without a reset.
+register_identity_py() {
+  cat <<'EOF'
 import os
 from keystoneauth1.identity import v3
 from keystoneauth1 import session
 from keystoneclient.v3 import client
 
+# Each Keystone request costs ~0.2 s here: read each kind of object once, then create or
+# grant only what is missing.
 E = os.environ
 ks = client.Client(session=session.Session(auth=v3.Password(
     auth_url=E["KS_URL"], username="admin", password=E["ADMIN_PASSWORD"],
     project_name="admin", user_domain_name="Default", project_domain_name="Default")))
-
-def one(manager, **kw):
-    found = manager.list(**kw)
-    return found[0] if found else None
+anon = session.Session()
+projects = {p.name: p for p in ks.projects.list(domain="default")}
+domains = {d.name: d for d in ks.domains.list()}
+roles = {r.name: r for r in ks.roles.list()}
+users = {u.name: u for u in ks.users.list(domain="default")}
+granted = set()
+for a in ks.role_assignments.list():
+    scope = a.scope.get("project") or a.scope.get("domain") or {}
+    if getattr(a, "user", None):
+        granted.add((a.role["id"], a.user["id"], scope.get("id")))
 
 def project(name):
-    return one(ks.projects, name=name, domain="default") or \
-        ks.projects.create(name, domain="default")
+    return projects.get(name) or ks.projects.create(name, domain="default")
+
+def domain(name, description):
+    return domains.get(name) or ks.domains.create(name, description=description)
+
+def role(name):
+    return roles.get(name) or ks.roles.create(name)
+
+def password_works(name, password):
+    r = anon.post(E["KS_URL"] + "/auth/tokens", raise_exc=False, json={"auth": {
+        "identity": {"methods": ["password"], "password": {"user": {
+            "name": name, "domain": {"id": "default"}, "password": password}}},
+        "scope": "unscoped"}})
+    return r.status_code == 201
 
 def user(name, password, proj):
-    u = one(ks.users, name=name, domain="default")
+    u = users.get(name)
     if u:
-        ks.users.update(u, password=password)
+        # setting a password revokes all the user's tokens (running services', tests'):
+        # only when it is not the configured one already
+        if not password_works(name, password):
+            ks.users.update(u, password=password)
         return u
     return ks.users.create(name, domain="default", password=password, default_project=proj)
 
-def role(name):
-    return one(ks.roles, name=name) or ks.roles.create(name)
+def grant(r, u, project=None, domain=None):
+    if (r.id, u.id, (project or domain).id) not in granted:
+        ks.roles.grant(r, user=u, project=project, domain=domain)
 
-service_p, demo_p, admin_p = project("service"), project("demo"), project("admin")
-admin_r, member_r = role("admin"), role("member")
+service_list, endpoint_list = ks.services.list(), ks.endpoints.list()
+
+def service(type_, name, description, url):
+    svc = next((s for s in service_list if s.type == type_), None) or \
+        ks.services.create(name, type=type_, description=description)
+    have = {e.interface: e for e in endpoint_list if e.service_id == svc.id and e.region == E["REGION"]}
+    for iface in ("public", "internal", "admin"):
+        if iface not in have:
+            ks.endpoints.create(svc, url, interface=iface, region=E["REGION"])
+        elif have[iface].url != url:
+            ks.endpoints.update(have[iface], url=url)
+
+service_p, demo_p, demo2_p, admin_p = project("service"), project("demo"), project("demo2"), project("admin")
+# Per-bay trustee users live in their own domain, as Magnum's trustee_domain.
+bayforge_d = domain("bayforge", "Bayforge: per-bay trustee users")
+admin_r, member_r, reader_r = role("admin"), role("member"), role("reader")
 owner_r = role("heat_stack_owner")
 role("heat_stack_user")  # heat assigns it to users it creates; never grant it by hand
 heat_u = user("heat", E["HEAT_PASSWORD"], service_p)
 demo_u = user("demo", E["DEMO_PASSWORD"], demo_p)
-admin_u = one(ks.users, name="admin", domain="default")
+demo2_u = user("demo2", E["DEMO2_PASSWORD"], demo2_p)
+# Bayforge's service user: admin on `service` lets it validate other users' tokens and
+# delete trusts (Keystone's default policy); admin on the `bayforge` domain makes it that
+# domain's admin for the trustee users (Magnum's trustee_domain_admin).
+bayforge_u = user("bayforge", E["BAYFORGE_PASSWORD"], service_p)
+admin_u = users["admin"]
 for r, u, p in [(admin_r, heat_u, service_p), (member_r, demo_u, demo_p),
-                (owner_r, demo_u, demo_p), (owner_r, admin_u, admin_p)]:
-    ks.roles.grant(r, user=u, project=p)
+                (owner_r, demo_u, demo_p), (owner_r, admin_u, admin_p),
+                (member_r, demo2_u, demo2_p), (owner_r, demo2_u, demo2_p),
+                (admin_r, bayforge_u, service_p)]:
+    grant(r, u, project=p)
+grant(admin_r, bayforge_u, domain=bayforge_d)
 
-svc = one(ks.services, type="orchestration") or \
-    ks.services.create("heat", type="orchestration", description="Orchestration")
-have = {e.interface: e for e in ks.endpoints.list(service=svc)}
-for iface in ("public", "internal", "admin"):
-    if iface not in have:
-        ks.endpoints.create(svc, E["HEAT_URL"], interface=iface, region=E["REGION"])
-    elif have[iface].url != E["HEAT_URL"]:
-        ks.endpoints.update(have[iface], url=E["HEAT_URL"])
+service("orchestration", "heat", "Orchestration", E["HEAT_URL"])
+service("container-infra", "magnum", "Container Infrastructure Management (Bayforge)", E["BAYFORGE_URL"])
 EOF
-  touch "$DIR/.registered"
+}
+
+registration_hash() {
+  { register_identity_py
+    printf '%s\n' "$KS_URL" "$HEAT_URL" "$BAYFORGE_URL" "$REGION" \
+      "$ADMIN_PASSWORD" "$DEMO_PASSWORD" "$DEMO2_PASSWORD" "$BAYFORGE_PASSWORD" "$HEAT_PASSWORD"
+  } | sha256sum | cut -c1-16
+}
+
+registered() { [ "$(cat "$DIR/.registered" 2>/dev/null)" = "$(registration_hash)" ]; }
+
+register_identity() {
+  log "registering projects, users, roles, the bayforge domain, heat and container-infra in the catalog"
+  local out="$DIR/logs/register-identity.log"
+  KS_URL=$KS_URL ADMIN_PASSWORD=$ADMIN_PASSWORD DEMO_PASSWORD=$DEMO_PASSWORD \
+  DEMO2_PASSWORD=$DEMO2_PASSWORD BAYFORGE_PASSWORD=$BAYFORGE_PASSWORD \
+  HEAT_PASSWORD=$HEAT_PASSWORD HEAT_URL=$HEAT_URL BAYFORGE_URL=$BAYFORGE_URL REGION=$REGION \
+    "$PY" -c "$(register_identity_py)" >"$out" 2>&1 || { tail -20 "$out" >&2; die "registering keystone objects failed"; }
+  registration_hash > "$DIR/.registered"
 }
 
 # ---------------------------------------------------------------- processes
@@ -385,39 +450,52 @@ is_up() {
 }
 
 # ---------------------------------------------------------------- output
-print_env() { # admin|demo
-  local u=${1:-admin} pw=$ADMIN_PASSWORD
-  [ "$u" = demo ] && pw=$DEMO_PASSWORD
+# creds USER: sets CRED_PASSWORD and CRED_PROJECT for a dev-cloud user (domain Default)
+creds() {
+  case "$1" in
+    admin) CRED_PASSWORD=$ADMIN_PASSWORD CRED_PROJECT=admin ;;
+    demo) CRED_PASSWORD=$DEMO_PASSWORD CRED_PROJECT=demo ;;
+    demo2) CRED_PASSWORD=$DEMO2_PASSWORD CRED_PROJECT=demo2 ;;
+    bayforge) CRED_PASSWORD=$BAYFORGE_PASSWORD CRED_PROJECT=service ;;
+    *) die "unknown user '$1' (admin, demo, demo2, bayforge)" ;;
+  esac
+}
+
+print_env() { # admin|demo|demo2|bayforge
+  local u=${1:-admin}
+  creds "$u"
   cat <<EOF
 export OS_AUTH_URL=$KS_URL
 export OS_AUTH_TYPE=password
 export OS_IDENTITY_API_VERSION=3
 export OS_USERNAME=$u
-export OS_PASSWORD=$pw
-export OS_PROJECT_NAME=$u
+export OS_PASSWORD=$CRED_PASSWORD
+export OS_PROJECT_NAME=$CRED_PROJECT
 export OS_USER_DOMAIN_NAME=Default
 export OS_PROJECT_DOMAIN_NAME=Default
 export OS_REGION_NAME=$REGION
 EOF
 }
 
+USERS=(admin demo demo2 bayforge)
+
 write_clouds_yaml() {
-  put "$DIR/clouds.yaml" <<EOF
-# use with OS_CLIENT_CONFIG_FILE=$DIR/clouds.yaml OS_CLOUD=devcloud-admin|devcloud-demo
-clouds:
-  devcloud-admin:
-    auth: {auth_url: "$KS_URL", username: admin, password: "$ADMIN_PASSWORD",
-           project_name: admin, user_domain_name: Default, project_domain_name: Default}
-    region_name: $REGION
-    identity_api_version: 3
-  devcloud-demo:
-    auth: {auth_url: "$KS_URL", username: demo, password: "$DEMO_PASSWORD",
-           project_name: demo, user_domain_name: Default, project_domain_name: Default}
+  local u
+  {
+    echo "# use with OS_CLIENT_CONFIG_FILE=$DIR/clouds.yaml OS_CLOUD=devcloud-admin|devcloud-demo|devcloud-demo2|devcloud-bayforge"
+    echo "clouds:"
+    for u in "${USERS[@]}"; do
+      creds "$u"
+      cat <<EOF
+  devcloud-$u:
+    auth: {auth_url: "$KS_URL", username: $u, password: "$CRED_PASSWORD",
+           project_name: $CRED_PROJECT, user_domain_name: Default, project_domain_name: Default}
     region_name: $REGION
     identity_api_version: 3
 EOF
-  print_env admin | put "$DIR/admin-openrc"
-  print_env demo | put "$DIR/demo-openrc"
+    done
+  } | put "$DIR/clouds.yaml"
+  for u in "${USERS[@]}"; do print_env "$u" | put "$DIR/$u-openrc"; done
 }
 
 status() {
@@ -442,10 +520,11 @@ lock() {
 up() {
   lock
   mkdir -p "$DIR/logs"
-  if command -v heat-all >/dev/null && command -v uwsgi >/dev/null && [ -f "$DIR/.registered" ]; then
+  if command -v heat-all >/dev/null && command -v uwsgi >/dev/null && [ -f "$DIR/.bootstrapped" ]; then
     write_configs
     if is_up; then
-      [ -f "$DIR/clouds.yaml" ] || write_clouds_yaml
+      registered || register_identity   # what this script registers changed since
+      write_clouds_yaml
       log "already up: keystone $KS_URL, heat ${HEAT_ROOT}v1, state in $DIR"
       print_env admin
       return 0
@@ -470,7 +549,7 @@ up() {
   wait_heat_engine
   write_clouds_yaml
   log "up: keystone $KS_URL, heat ${HEAT_ROOT}v1, state in $DIR"
-  log "clouds.yaml: $DIR/clouds.yaml (OS_CLOUD=devcloud-admin|devcloud-demo)"
+  log "clouds.yaml: $DIR/clouds.yaml (OS_CLOUD=devcloud-admin|devcloud-demo|devcloud-demo2|devcloud-bayforge)"
   print_env admin
 }
 
@@ -484,5 +563,5 @@ case "${1:-}" in
     rm -rf "${DIR:?}"/* "${DIR:?}"/.[!.]* 2>/dev/null || true
     rmdir "$DIR" 2>/dev/null || true
     ;;
-  *) echo "usage: $0 up|down|status|env [admin|demo]|reset" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env [admin|demo|demo2|bayforge]|reset" >&2; exit 2 ;;
 esac

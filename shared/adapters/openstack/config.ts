@@ -19,7 +19,16 @@ export interface ProjectScope {
   projectDomainName?: string;
 }
 
-export interface PasswordAuth extends ProjectScope {
+/**
+ * A trust-scoped token instead of a project-scoped one: the trustee acts in the trust's
+ * project, for its trustor when the trust impersonates (Keystone OS-TRUST). Set by code
+ * (the worker acting for a user), never read from clouds.yaml; it wins over a project scope.
+ */
+export interface TrustScope {
+  trustId?: string;
+}
+
+export interface PasswordAuth extends ProjectScope, TrustScope {
   type: "password";
   authUrl: string;
   userId?: string;
@@ -43,7 +52,7 @@ export interface ApplicationCredentialAuth {
   userDomainName?: string;
 }
 
-export interface TokenAuth extends ProjectScope {
+export interface TokenAuth extends ProjectScope, TrustScope {
   type: "token";
   authUrl: string;
   token: string;

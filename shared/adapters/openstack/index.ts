@@ -44,3 +44,13 @@ export { HttpTransport, TransportError, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, type 
 export { IdentityError, type TokenInfo } from "./identity/results.ts";
 export { Session, type SessionOptions } from "./identity/session.ts";
 export { HeatClient, type HeatClientOptions } from "./orchestration/stacks.ts";
+export {
+  TokenValidator,
+  INVALID_TOKEN,
+  NOT_PROJECT_SCOPED,
+  type TokenValidation,
+  type TokenValidatorOptions,
+  type ValidatedToken,
+} from "./identity/tokens.ts";
+export { TrustClient, trustScopedCloud, trustSession, type Trust, type TrustRequest } from "./identity/trusts.ts";
+export { TrusteeUsers, trusteeName, type TrusteeUser, type TrusteeUsersOptions } from "./identity/trustees.ts";

@@ -1,6 +1,6 @@
 // What the session asks Keystone: the body of POST /v3/auth/tokens for each supported
-// credential kind (password, application credential, token), with the project scope.
-import type { AuthConfig, ProjectScope } from "../config.ts";
+// credential kind (password, application credential, token), with the project or trust scope.
+import type { AuthConfig, ProjectScope, TrustScope } from "../config.ts";
 
 type Json = Record<string, unknown>;
 
@@ -23,6 +23,11 @@ function projectScope(s: ProjectScope): Json | undefined {
   return undefined;
 }
 
+/** A trust scope, when there is one, else the project scope. */
+function scope(s: ProjectScope & TrustScope): Json | undefined {
+  return s.trustId ? { "OS-TRUST:trust": { id: s.trustId } } : projectScope(s);
+}
+
 /** The JSON body of POST /v3/auth/tokens. It holds the secret: never log it. */
 export function authRequestBody(auth: AuthConfig): Json {
   switch (auth.type) {
@@ -30,12 +35,12 @@ export function authRequestBody(auth: AuthConfig): Json {
       return {
         auth: {
           identity: { methods: ["password"], password: { user: { ...userRef(auth), password: auth.password } } },
-          scope: projectScope(auth),
+          scope: scope(auth),
         },
       };
     case "token":
       return {
-        auth: { identity: { methods: ["token"], token: { id: auth.token } }, scope: projectScope(auth) },
+        auth: { identity: { methods: ["token"], token: { id: auth.token } }, scope: scope(auth) },
       };
     case "application_credential": {
       const cred: Json = auth.applicationCredentialId
@@ -51,9 +56,9 @@ export function authRequestBody(auth: AuthConfig): Json {
 export function describeCredential(auth: AuthConfig): string {
   switch (auth.type) {
     case "password":
-      return `user "${auth.username ?? auth.userId}"`;
+      return `user "${auth.username ?? auth.userId}"` + (auth.trustId ? " through a trust" : "");
     case "token":
-      return "the configured token";
+      return "the configured token" + (auth.trustId ? " through a trust" : "");
     case "application_credential":
       return `application credential "${auth.applicationCredentialId ?? auth.applicationCredentialName}"`;
   }
