@@ -18,8 +18,16 @@ export interface Settings {
   pollDelays: number[];
   retryDelays: number[];
   sweepEverySeconds: number;
+  /**
+   * keystone (default): every request carries a Keystone token, validated with Bayforge's
+   * service user (the configured cloud), and the work is done through trusts. noauth: local
+   * use only, set explicitly; every caller is `noauthProject` and no token is asked.
+   */
+  auth: "keystone" | "noauth";
   /** local use only: every caller is this project, no token asked */
   noauthProject: string;
+  /** Keystone domain of the bays' trustee users (Magnum's trustee_domain) */
+  trusteeDomain: string;
 }
 
 const int = (env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number => {
@@ -56,6 +64,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     pollDelays: list(env, "BAYFORGE_POLL_DELAYS", [5, 3, 3, 5, 5, 10, 10, 15, 30, 60]),
     retryDelays: list(env, "BAYFORGE_RETRY_DELAYS", [5, 15, 30, 60, 120, 300]),
     sweepEverySeconds: int(env, "BAYFORGE_SWEEP_SECONDS", 60, 1),
+    auth: authMode(env.BAYFORGE_AUTH),
     noauthProject: env.BAYFORGE_NOAUTH_PROJECT || "default",
+    trusteeDomain: env.BAYFORGE_TRUSTEE_DOMAIN || "bayforge",
   };
+}
+
+function authMode(raw: string | undefined): Settings["auth"] {
+  if (!raw || raw === "keystone") return "keystone";
+  if (raw === "noauth") return "noauth";
+  throw new Error(`BAYFORGE_AUTH must be keystone or noauth, got ${JSON.stringify(raw)}`);
 }

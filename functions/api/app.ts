@@ -14,6 +14,7 @@ import { clusterRoutes } from "./routes/clusters.ts";
 import { clusterTemplateRoutes } from "./routes/clustertemplates.ts";
 import { versionRoutes } from "./routes/versions.ts";
 import { bootstrapAllows } from "./bootstrap-auth.ts";
+import { DISCOVERY_PATH, discoveryRoutes } from "./routes/discovery.ts";
 
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>();
@@ -34,6 +35,8 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     }),
   );
   app.route("/", versionRoutes());
+  // etcd nodes carry no token: the discovery directory's random URL is its secret
+  if (deps.discovery) app.route(DISCOVERY_PATH, discoveryRoutes({ discovery: deps.discovery, log: deps.log }));
   app.use("/v1/*", async (c, next) => {
     const caller = await deps.authenticate(c.req.raw.headers);
     if (caller.bootstrapBay && !bootstrapAllows(c.req.method, c.req.path))

@@ -1,21 +1,49 @@
-// Composition root of the API function: settings + stores + key vault → the Hono app.
+// Composition root of the API function: settings + stores + key vault (+ Bayforge's
+// Keystone session in keystone mode) → the Hono app.
 import type { Settings } from "../../shared/config.ts";
 import type { BayTable } from "../../shared/ports/bay-table.ts";
 import type { WorkQueue } from "../../shared/ports/work-queue.ts";
 import type { KeyVault } from "../../shared/ports/key-vault.ts";
+import type { DiscoveryStore } from "../../shared/ports/discovery-store.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
+import type { Session } from "../../shared/adapters/openstack/identity/session.ts";
+import { TokenValidator } from "../../shared/adapters/openstack/identity/tokens.ts";
+import { KeystoneIdentity } from "../../shared/adapters/openstack/identity/keystone-identity.ts";
 import { createApp } from "./app.ts";
 import { noauth } from "./noauth.ts";
+import { keystoneAuth } from "./keystone-auth.ts";
 import { withBootstrapTokens } from "./bootstrap-auth.ts";
 
-/** `parts.vault` must be the worker's (same key): the API decrypts the CA keys the worker stored. */
-export function composeApi(settings: Settings, parts: { table: BayTable; queue: WorkQueue; vault: KeyVault }, log: Logger) {
+export interface ApiParts {
+  table: BayTable;
+  queue: WorkQueue;
+  /** must be the worker's (same key): the API decrypts the CA keys the worker stored */
+  vault: KeyVault;
+  /** etcd discovery directories (the embedded default's SQLite store) */
+  discovery?: DiscoveryStore;
+  /** Bayforge's service user on Keystone; required in keystone mode */
+  session?: Session;
+}
+
+export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
+  let authenticate;
+  let identity;
+  if (settings.auth === "noauth") {
+    authenticate = noauth(settings.noauthProject);
+  } else {
+    if (!parts.session)
+      throw new Error("keystone auth needs Bayforge's own cloud (OS_CLOUD / OS_* for its service user); set BAYFORGE_AUTH=noauth only for local use without Keystone");
+    authenticate = keystoneAuth(new TokenValidator(parts.session), { log });
+    identity = new KeystoneIdentity(parts.session, { trusteeDomain: settings.trusteeDomain });
+  }
   return createApp({
     table: parts.table,
     queue: parts.queue,
     vault: parts.vault,
+    identity,
+    discovery: parts.discovery,
     log,
-    authenticate: withBootstrapTokens(parts.table, noauth(settings.noauthProject)),
+    authenticate: withBootstrapTokens(parts.table, authenticate),
     defaultTimeoutMinutes: settings.defaultTimeoutMinutes,
     deadlineGraceMinutes: settings.deadlineGraceMinutes,
     publicUrl: settings.publicUrl,

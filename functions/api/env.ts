@@ -2,6 +2,8 @@
 import type { BayTable } from "../../shared/ports/bay-table.ts";
 import type { WorkQueue } from "../../shared/ports/work-queue.ts";
 import type { KeyVault } from "../../shared/ports/key-vault.ts";
+import type { Identity } from "../../shared/ports/identity.ts";
+import type { DiscoveryStore } from "../../shared/ports/discovery-store.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import type { Version } from "./microversion.ts";
 
@@ -27,6 +29,10 @@ export interface ApiDeps {
   /** decrypts a bay's CA key to sign CSRs, encrypts the keys of a rotated CA (the worker's vault) */
   vault: KeyVault;
   log: Logger;
+  /** etcd discovery directories for bays that name no discovery_url (served at /v1/discovery) */
+  discovery?: DiscoveryStore;
+  /** Keystone mode: trusts and trustees made with the caller's token; absent in noauth mode */
+  identity?: Identity;
   /** Resolves the caller of a request, or throws ApiError 401/403. */
   authenticate(headers: Headers): Promise<Caller>;
   /** minutes used when a bay names no bay_create_timeout (Magnum: 60) */

@@ -10,6 +10,9 @@ import type { Session } from "../../shared/adapters/openstack/identity/session.t
 import { identityV3Url } from "../../shared/adapters/openstack/config.ts";
 import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
 import type { WorkerDeps } from "./deps.ts";
+import type { Identity } from "../../shared/ports/identity.ts";
+import { releaseCredentials } from "../../shared/bay-credentials.ts";
+import { bayClouds } from "./bay-clouds.ts";
 
 export interface WorkerParts {
   table: BayTable;
@@ -18,14 +21,18 @@ export interface WorkerParts {
   session: Session;
   vault: KeyVault;
   log: Logger;
+  /** keystone mode: removes the bays' trusts and trustees when they are no longer needed */
+  identity?: Identity;
 }
 
 export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
   const auth = p.session.cloud.auth;
+  const cloudFor = bayClouds({ session: p.session, heat: p.heat });
   return {
     table: p.table,
     queue: p.queue,
-    heat: p.heat,
+    heatFor: (bay) => cloudFor(bay).heat,
+    releaseCredentials: (bay, o) => releaseCredentials(p.identity, { trust_id: bay.trust_id, trustee: o.trustee ? bay.trustee : null }, p.log),
     vault: p.vault,
     log: p.log,
     template: () => kubeclusterTemplate(),
@@ -33,7 +40,9 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
     retryDelays: settings.retryDelays,
     now: () => new Date(),
     async definitionContext(bay, bootstrapToken) {
-      const info = await p.session.tokenInfo();
+      // as the bay's user (through its trust), like Magnum's request context
+      const info = await cloudFor(bay).session.tokenInfo();
+      const t = bay.trustee;
       return {
         authUrl: identityV3Url(auth.authUrl),
         username: info.userName ?? info.userId,
@@ -42,8 +51,19 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
         // the user's own token; this one is bound to the bay and expires with the operation.
         userToken: bootstrapToken,
         magnumUrl: `${settings.publicUrl}/v1`,
-        // Served by Bayforge itself in #3 (no discovery.etcd.io dependency).
-        discoveryUrl: `${settings.publicUrl}/v1/bays/${bay.uuid}/discovery`,
+        // set when the bay was accepted (Bayforge's own discovery, or the user's)
+        discoveryUrl: bay.discovery_url ?? "",
+        ...(t
+          ? {
+              trustee: {
+                domainId: t.domain_id,
+                userId: t.user_id,
+                username: t.username,
+                password: await p.vault.decrypt(t.password_encrypted, `bay:${bay.uuid}:trustee`),
+                trustId: t.trust_id,
+              },
+            }
+          : {}),
       };
     },
   };

@@ -11,7 +11,8 @@ import type { LoadedTemplate } from "../../shared/templates/load-template.ts";
 export interface WorkerDeps {
   table: BayTable;
   queue: WorkQueue;
-  heat: Orchestrator;
+  /** Heat as the bay's user: through the bay's trust in keystone mode, else Bayforge's own */
+  heatFor(bay: Bay): Orchestrator;
   vault: KeyVault;
   log: Logger;
   /** the values Magnum takes from the request context (auth URL, token for the nodes, ...) */
@@ -23,8 +24,11 @@ export interface WorkerDeps {
   /** retryable cloud failures are retried this many times, with these delays (seconds) */
   retryDelays: readonly number[];
   now(): Date;
-  /** removes what a deleted bay owned outside the table (its Keystone trust and trustee) */
-  cleanup?(bay: Bay): Promise<void>;
+  /**
+   * Removes the bay's trust to Bayforge (its operation is over) and, with `trustee`, the
+   * nodes' trustee user and trust (a failed create, a deleted bay). Returns what was left.
+   */
+  releaseCredentials?(bay: Bay, o: { trustee: boolean }): Promise<string[]>;
 }
 
 export const pollDelay = (deps: WorkerDeps, seq: number): number =>

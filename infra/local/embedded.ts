@@ -5,7 +5,7 @@ import { loadSettings, type Settings } from "../../shared/config.ts";
 import { createLogger, type Logger } from "../../shared/observability/logger.ts";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
 import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
-import { openstackFromEnv } from "../../shared/adapters/openstack/index.ts";
+import { KeystoneIdentity, openstackFromEnv } from "../../shared/adapters/openstack/index.ts";
 import { composeApi } from "../../functions/api/compose.ts";
 import { composeWorker } from "../../functions/worker/compose.ts";
 import { listen, type Listening } from "../../functions/api/serve.ts";
@@ -45,11 +45,19 @@ export async function startEmbedded(
     // One vault (one key file under the data dir, or BAYFORGE_MASTER_KEY_FILE) for both parts:
     // the worker encrypts the CA keys that the API decrypts to sign nodes' CSRs.
     const vault = await LocalKeyVault.forDataDir(settings.dataDir, env);
-    if (parts.worker) {
-      const cloud = openstackFromEnv(env, { logger: log.child({ fn: "openstack" }) });
-      if (!cloud) throw new Error("no OpenStack cloud configured: set OS_CLOUD (clouds.yaml) or OS_AUTH_URL and the other OS_* variables");
-      closers.push(() => cloud.close());
-      workerDeps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, vault, log: log.child({ fn: "worker" }) });
+    // Bayforge's own cloud: the worker's (its service user, which acts through the users'
+    // trusts) and, in keystone mode, the API's (to validate tokens and make trusts).
+    const needsCloud = parts.worker || settings.auth === "keystone";
+    const cloud = needsCloud ? openstackFromEnv(env, { logger: log.child({ fn: "openstack" }) }) : undefined;
+    if (needsCloud && !cloud)
+      throw new Error(
+        "no OpenStack cloud configured: set OS_CLOUD (clouds.yaml) or OS_AUTH_URL and the other OS_* variables for Bayforge's service user" +
+          (parts.worker ? "" : ", or BAYFORGE_AUTH=noauth to run the API alone without Keystone (local use only)"),
+      );
+    if (cloud) closers.push(() => cloud.close());
+    const identity = cloud && settings.auth === "keystone" ? new KeystoneIdentity(cloud.session, { trusteeDomain: settings.trusteeDomain }) : undefined;
+    if (parts.worker && cloud) {
+      workerDeps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, vault, identity, log: log.child({ fn: "worker" }) });
       worker = startLocalWorker(stores.queue, workerDeps, {
         concurrency: settings.workerConcurrency,
         visibilitySeconds: settings.visibilitySeconds,
@@ -59,11 +67,12 @@ export async function startEmbedded(
       log.info("worker started", { cloud: cloud.session.cloud.cloud, concurrency: settings.workerConcurrency });
     }
     if (parts.api) {
-      http = await listen(composeApi(settings, { ...stores, vault }, log.child({ fn: "api" })), settings.port, settings.host);
-      log.info("api listening", { url: http.url, dataDir: settings.dataDir });
+      http = await listen(composeApi(settings, { ...stores, vault, session: cloud?.session, discovery: stores.discovery }, log.child({ fn: "api" })), settings.port, settings.host);
+      log.info("api listening", { url: http.url, dataDir: settings.dataDir, auth: settings.auth });
     }
   } catch (e) {
     await worker?.stop();
+    for (const c of closers) await c();
     await stores.close();
     throw e;
   }

@@ -1,6 +1,7 @@
 // `npm start`: Bayforge's API and worker in one process on the embedded stores. With no
 // cloud configured (no OS_CLOUD, no OS_AUTH_URL) it first brings up the dev cloud (a real
-// Keystone + Heat on 127.0.0.1, see scripts/devcloud/) and uses its demo project.
+// Keystone + Heat on 127.0.0.1, see scripts/devcloud/) and runs as its `bayforge` service
+// user; users call with their own Keystone tokens (e.g. the dev cloud's demo user).
 //   BAYFORGE_ROLE=api|worker|all (default all) runs one part alone.
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
@@ -16,7 +17,7 @@ if (!["api", "worker", "all"].includes(role)) {
 const env = { ...process.env };
 let devcloudStarted = false;
 
-if (role !== "api" && !loadCloudConfig(env)) {
+if ((role !== "api" || env.BAYFORGE_AUTH !== "noauth") && !loadCloudConfig(env)) {
   const dir = env.DEVCLOUD_DIR ?? join(root, ".bayforge", "devcloud");
   console.error(`bayforge: no OpenStack cloud configured (OS_CLOUD / OS_AUTH_URL); bringing up the dev cloud in ${dir} (first time: installs Debian's keystone and heat, a few minutes)`);
   const devcloud = (cmd: string) =>
@@ -27,8 +28,9 @@ if (role !== "api" && !loadCloudConfig(env)) {
     process.exit(1);
   }
   env.OS_CLIENT_CONFIG_FILE = join(dir, "clouds.yaml");
-  env.OS_CLOUD = "devcloud-demo";
-  console.error(`bayforge: using cloud devcloud-demo from ${env.OS_CLIENT_CONFIG_FILE}`);
+  env.OS_CLOUD = "devcloud-bayforge";
+  console.error(`bayforge: acting as the dev cloud's bayforge service user (OS_CLOUD=devcloud-bayforge in ${env.OS_CLIENT_CONFIG_FILE})`);
+  console.error(`bayforge: call the API with a user's token, e.g. TOKEN=$(openstack --os-cloud devcloud-demo token issue -f value -c id)`);
   if (devcloudStarted) {
     process.on("exit", () => {
       console.error("bayforge: stopping the dev cloud it started");

@@ -88,6 +88,18 @@ export interface Bay {
   overrides?: ClusterOverrides;
   /** the nodes' bootstrap token for the certificates API: hash and expiry only */
   bootstrap?: BootstrapRecord | null;
+  /** the user's trust to Bayforge for the operation in flight (Keystone auth only) */
+  trust_id?: string | null;
+  /** the bay's trustee user and the user's trust to it, for the nodes; password encrypted */
+  trustee?: TrusteeRecord | null;
+}
+
+export interface TrusteeRecord {
+  user_id: string;
+  username: string;
+  domain_id: string;
+  password_encrypted: string;
+  trust_id: string;
 }
 
 /** A scale request: the new minion count and the minions to remove first (names or private IPs). */

@@ -21,6 +21,8 @@ export interface DefinitionContext {
   discoveryUrl: string;
   /** resource names or private IPs of minions to remove on scale-down */
   minionsToRemove?: string[];
+  /** the bay's trustee user and the user's trust to it (Keystone mode), for the nodes */
+  trustee?: { domainId: string; userId: string; username: string; password: string; trustId: string };
 }
 
 interface Source {
@@ -48,6 +50,11 @@ export const PARAMETERS: readonly ParameterMapping[] = [
   { param: "no_proxy", value: (s) => s.baymodel.no_proxy },
   { param: "number_of_masters", value: (s) => s.bay.master_count },
   { param: "auth_url", value: (s) => s.ctx.authUrl, required: true },
+  { param: "trustee_domain_id", value: (s) => s.ctx.trustee?.domainId },
+  { param: "trustee_user_id", value: (s) => s.ctx.trustee?.userId },
+  { param: "trustee_username", value: (s) => s.ctx.trustee?.username },
+  { param: "trustee_password", value: (s) => s.ctx.trustee?.password },
+  { param: "trust_id", value: (s) => s.ctx.trustee?.trustId },
   // K8sTemplateDefinition
   { param: "master_flavor", value: (s) => s.baymodel.master_flavor_id },
   { param: "minion_flavor", value: (s) => s.baymodel.flavor_id },

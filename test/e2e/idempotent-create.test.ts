@@ -29,7 +29,7 @@ const workers: BayforgeProcess[] = [];
 /** A clouds.yaml like the dev cloud's, whose Heat endpoint is the fault proxy. */
 function writeProxiedClouds(dir: string, proxyUrl: string): string {
   const doc = load(readFileSync(cloudsYamlPath(), "utf8"), { schema: CORE_SCHEMA }) as { clouds: Record<string, Record<string, unknown>> };
-  doc.clouds["devcloud-demo"].orchestration_endpoint_override = `${proxyUrl}/v1/%(project_id)s`;
+  doc.clouds["devcloud-bayforge"].orchestration_endpoint_override = `${proxyUrl}/v1/%(project_id)s`;
   const file = join(dir, "clouds-proxied.yaml");
   writeFileSync(file, dump(doc));
   return file;

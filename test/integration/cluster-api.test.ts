@@ -210,3 +210,22 @@ describe("PATCH of baymodels and cluster templates (JSON patch, create's rules)"
     assert.equal((await api.call("PATCH", `/v1/baymodels/${tplId}`, [{ op: "replace", path: "/name", value: "mine" }], { "x-project-id": "someone-else" })).status, 404);
   });
 });
+
+describe("etcd discovery served by Bayforge", () => {
+  it("a bay without discovery_url gets one of Bayforge's own, sized to its masters, readable without a token", async () => {
+    const r = await api.call("POST", "/v1/bays", { name: "disc", baymodel_id: "k8s-tpl", master_count: 3 });
+    // the template has no keypair: give the bay one through the cluster API instead
+    assert.equal(r.status, 400);
+    const c = await api.call("POST", "/v1/clusters", { ...CLUSTER, name: "disc", master_count: 3 }, LATEST);
+    assert.equal(c.status, 202);
+    const bay = (await api.call("GET", `/v1/clusters/${c.json.uuid}`, undefined, LATEST)).json;
+    assert.match(bay.discovery_url, /^http:\/\/bayforge\.test:9511\/v1\/discovery\/[0-9a-f]{32}$/);
+    const size = await fetch(`${api.url}${new URL(bay.discovery_url).pathname}/_config/size`);
+    assert.equal(size.status, 200);
+    assert.equal(((await size.json()) as { node: { value: string } }).node.value, "3");
+  });
+  it("keeps a discovery_url the user gave", async () => {
+    const c = await api.call("POST", "/v1/clusters", { ...CLUSTER, name: "own-disc", discovery_url: "https://discovery.etcd.io/abc" }, LATEST);
+    assert.equal((await api.call("GET", `/v1/clusters/${c.json.uuid}`, undefined, LATEST)).json.discovery_url, "https://discovery.etcd.io/abc");
+  });
+});

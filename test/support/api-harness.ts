@@ -24,7 +24,8 @@ export interface ApiHarness {
 
 export async function startApi(env: Record<string, string> = {}): Promise<ApiHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), "bf-api-"));
-  const settings = loadSettings({ BAYFORGE_DATA_DIR: dataDir, PORT: "0", ...env });
+  // the API on its own, for local use: noauth unless a test asks otherwise
+  const settings = loadSettings({ BAYFORGE_DATA_DIR: dataDir, PORT: "0", BAYFORGE_AUTH: "noauth", ...env });
   const stores = openLocalStores(dataDir);
   const vault = await LocalKeyVault.forDataDir(dataDir, env);
   const logs: string[] = [];

@@ -6,6 +6,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { cloudsYamlPath } from "./devcloud.ts";
+import { openstackFromEnv } from "../../shared/adapters/openstack/index.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -37,8 +38,20 @@ export interface StartOptions {
   role?: "api" | "worker" | "all";
 }
 
-/** Environment that points Bayforge at the dev cloud's demo project. */
-export const devcloudEnv = () => ({ OS_CLIENT_CONFIG_FILE: cloudsYamlPath(), OS_CLOUD: "devcloud-demo" });
+/** Bayforge's own cloud on the dev cloud: its `bayforge` service user (keystone mode). */
+export const devcloudEnv = () => ({ OS_CLIENT_CONFIG_FILE: cloudsYamlPath(), OS_CLOUD: "devcloud-bayforge" });
+
+/** A dev cloud user's Keystone token (demo by default), as a client would send it. */
+const tokens = new Map<string, Promise<string>>();
+export function userToken(cloud = "devcloud-demo"): Promise<string> {
+  let t = tokens.get(cloud);
+  if (!t) {
+    const os = openstackFromEnv({ OS_CLIENT_CONFIG_FILE: cloudsYamlPath(), OS_CLOUD: cloud })!;
+    t = os.session.token().finally(() => os.close());
+    tokens.set(cloud, t);
+  }
+  return t;
+}
 
 export async function startBayforge(o: StartOptions = {}): Promise<BayforgeProcess> {
   const dataDir = o.dataDir ?? mkdtempSync(join(tmpdir(), "bf-e2e-"));
@@ -90,11 +103,12 @@ export async function startBayforge(o: StartOptions = {}): Promise<BayforgeProce
   return p;
 }
 
-/** Minimal client for the Bayforge API in tests. */
+/** Minimal client for the Bayforge API in tests: as the demo user unless headers say otherwise. */
 export async function api(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  const auth: Record<string, string> = Object.keys(headers).some((h) => h.toLowerCase() === "x-auth-token") ? {} : { "x-auth-token": await userToken() };
   const res = await fetch(base + path, {
     method,
-    headers: { "content-type": "application/json", ...headers },
+    headers: { "content-type": "application/json", ...auth, ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();

@@ -22,7 +22,7 @@ export function bayRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const baymodel = await findBayModel(deps.table, caller, req.baymodel_id);
     if (!baymodel) throw badRequest(`BayModel ${req.baymodel_id} could not be found.`);
     if (!baymodel.keypair_id) throw badRequest(`BayModel ${baymodel.uuid} has no keypair_id; a bay needs one (create the bay as a cluster with a keypair, or use another baymodel).`);
-    const bay = await acceptAndEnqueue(deps, caller, req, baymodel, c.get("requestId"));
+    const bay = await acceptAndEnqueue(deps, caller, req, baymodel, c.get("requestId"), c.get("base"));
     if (atLeast(c.get("version"), "1.2")) return c.json({ uuid: bay.uuid }, 202);
     c.header("Location", `${c.get("base")}/v1/bays/${bay.uuid}`);
     return c.json(bayView(bay, c.get("base")), 201);
@@ -48,7 +48,7 @@ export function bayRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const body = await readJson(c);
     const bay = await getBay(deps.table, c.get("caller"), c.req.param("ident"));
     const update = planScale(bay, parseBayPatch(body, bay), { now: deps.now?.() ?? new Date(), requestId: c.get("requestId") });
-    const saved = await startScale(deps, bay, update, c.get("requestId"), deadlineMinutes(deps, bay));
+    const saved = await startScale(deps, c.get("caller"), bay, update, c.get("requestId"), deadlineMinutes(deps, bay));
     if (atLeast(c.get("version"), "1.2")) return c.json({ uuid: saved.uuid }, 202);
     return c.json(bayView(saved, c.get("base")), 200);
   });
@@ -56,7 +56,7 @@ export function bayRoutes(deps: ApiDeps): Hono<ApiEnv> {
   r.delete("/:ident", async (c) => {
     const bay = await getBay(deps.table, c.get("caller"), c.req.param("ident"));
     checkDeletable(bay);
-    await startDelete(deps, bay, c.get("requestId"));
+    await startDelete(deps, c.get("caller"), bay, c.get("requestId"));
     return c.body(null, 204);
   });
 

@@ -31,7 +31,7 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const req = parseClusterRequest(await readJson(c));
     const template = await findBayModel(deps.table, caller, req.bay.baymodel_id, "cluster template");
     if (!template) throw badRequest(`ClusterTemplate ${req.bay.baymodel_id} could not be found.`);
-    const bay = await acceptAndEnqueue(deps, caller, req.bay, template, c.get("requestId"), resolveOverrides(req, template));
+    const bay = await acceptAndEnqueue(deps, caller, req.bay, template, c.get("requestId"), c.get("base"), resolveOverrides(req, template));
     return c.json({ uuid: bay.uuid }, 202);
   });
 
@@ -58,14 +58,14 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const body = await readJson(c);
     const bay = await getCluster(c, c.req.param("ident"));
     const update = planScale(bay, parseBayPatch(body, bay), { now: now(), requestId: c.get("requestId") });
-    const saved = await startScale(deps, bay, update, c.get("requestId"), deadlineMinutes(deps, bay));
+    const saved = await startScale(deps, c.get("caller"), bay, update, c.get("requestId"), deadlineMinutes(deps, bay));
     return c.json({ uuid: saved.uuid }, 202);
   });
 
   r.delete("/:ident", async (c) => {
     const bay = await getCluster(c, c.req.param("ident"));
     checkDeletable(bay);
-    await startDelete(deps, bay, c.get("requestId"));
+    await startDelete(deps, c.get("caller"), bay, c.get("requestId"));
     return c.body(null, 204);
   });
 
@@ -75,7 +75,7 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
     if (req.nodegroup !== undefined && !["default-worker", nodegroupViews(bay, undefined, "")[1].uuid].includes(req.nodegroup))
       throw badRequest(`Nodegroup ${req.nodegroup} cannot be resized: Bayforge clusters resize their default-worker nodegroup only.`);
     const update = planScale(bay, req, { now: now(), requestId: c.get("requestId") });
-    const saved = await startScale(deps, bay, update, c.get("requestId"), deadlineMinutes(deps, bay));
+    const saved = await startScale(deps, c.get("caller"), bay, update, c.get("requestId"), deadlineMinutes(deps, bay));
     return c.json({ uuid: saved.uuid }, 202);
   });
 

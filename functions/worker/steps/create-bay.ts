@@ -31,11 +31,12 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
     const at = deps.now();
     let recorded = false;
     const stackName = bay.stack_name;
+    const heat = deps.heatFor(bay);
     bay = await updateBay(deps.table, bay, (b) => ((recorded = !b.stack_id) ? { stack_id: stackId } : undefined), at);
     if (!bay) {
       // Deleted while we were creating its stack: nobody else knows this stack, so remove it.
       deps.log.warn("bay deleted during create; deleting the stack it got", { bay: msg.bayId, stack: stackName });
-      await deps.heat.deleteStack(stackName, stackId);
+      await heat.deleteStack(stackName, stackId);
       return;
     }
     if (bay.status !== "CREATE_IN_PROGRESS") return; // a delete took over; it now knows the stack
@@ -53,7 +54,7 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
 
 /** The bay's stack id: the existing stack of that name, or a new one. undefined = failed. */
 async function ensureStack(bay: Bay, baymodel: BayModel, deps: WorkerDeps): Promise<string | undefined> {
-  const existing = await deps.heat.findStack(bay.stack_name);
+  const existing = await deps.heatFor(bay).findStack(bay.stack_name);
   if (existing && existing.stack_status !== "DELETE_COMPLETE") return existing.id;
   // A fresh bootstrap token per attempt: only its hash is kept, and no stack holds the old one.
   const token = await issueBootstrapToken(deps, bay);
@@ -67,7 +68,7 @@ async function ensureStack(bay: Bay, baymodel: BayModel, deps: WorkerDeps): Prom
   }
   const { template, files } = deps.template();
   try {
-    const { id } = await deps.heat.createStack({
+    const { id } = await deps.heatFor(bay).createStack({
       stack_name: bay.stack_name,
       template,
       files,
@@ -79,7 +80,7 @@ async function ensureStack(bay: Bay, baymodel: BayModel, deps: WorkerDeps): Prom
   } catch (e) {
     if (e instanceof OrchestratorError && e.status === 409) {
       // Another delivery created it between our lookup and our create.
-      const raced = await deps.heat.findStack(bay.stack_name);
+      const raced = await deps.heatFor(bay).findStack(bay.stack_name);
       if (raced) return raced.id;
     }
     if (e instanceof OrchestratorError && !e.retryable) {

@@ -11,13 +11,13 @@ import { VersionConflict } from "../../../shared/ports/bay-table.ts";
 export async function deleteBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   let bay = await deps.table.getBay(msg.bayId);
   if (!bay || bay.status !== "DELETE_IN_PROGRESS") return;
-  const stack = bay.stack_id ? await deps.heat.getStack(bay.stack_name, bay.stack_id) : await deps.heat.findStack(bay.stack_name);
+  const stack = bay.stack_id ? await deps.heatFor(bay).getStack(bay.stack_name, bay.stack_id) : await deps.heatFor(bay).findStack(bay.stack_name);
   if (!stack || stack.stack_status === "DELETE_COMPLETE") {
     await finishDelete(deps, bay, msg.requestId);
     return;
   }
   if (stack.stack_status !== "DELETE_IN_PROGRESS") {
-    await deps.heat.deleteStack(stack.stack_name, stack.id);
+    await deps.heatFor(bay).deleteStack(stack.stack_name, stack.id);
     deps.log.info("stack delete sent", { bay: bay.uuid, stack: stack.stack_name, was: stack.stack_status });
   }
   if (!bay.stack_id) {
@@ -38,7 +38,11 @@ export async function deleteBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
  */
 export async function finishDelete(deps: WorkerDeps, bay: Bay, requestId?: string): Promise<void> {
   await deps.table.deleteCerts(bay.uuid);
-  await deps.cleanup?.(bay);
+  // the trusts and the trustee user go first: if Keystone fails, the delete is retried
+  if (deps.releaseCredentials) {
+    const left = await deps.releaseCredentials(bay, { trustee: true });
+    if (left.length) throw new Error(`Keystone did not remove ${left.join(", ")}; the delete will be retried`);
+  }
   try {
     await deps.table.deleteBay(bay.uuid, bay.version);
   } catch (e) {

@@ -3,6 +3,7 @@ import type { Bay } from "../../../shared/domain/model.ts";
 import type { BayStatus } from "../../../shared/domain/status.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { updateBay } from "../bay-store.ts";
+import { releaseAfterOperation } from "./release-credentials.ts";
 
 const FAILED: Record<string, BayStatus> = {
   CREATE_IN_PROGRESS: "CREATE_FAILED",
@@ -21,6 +22,8 @@ export async function failBay(deps: WorkerDeps, bay: Bay, reason: string): Promi
   if (saved && saved.status.endsWith("_FAILED")) {
     deps.log.warn("bay failed", { bay: bay.uuid, status: saved.status, reason });
     await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "failed", detail: reason });
+    // a bay that never came to life needs no trustee; a running one keeps its nodes' one
+    await releaseAfterOperation(deps, saved, { trustee: saved.status === "CREATE_FAILED" });
   }
   return saved;
 }

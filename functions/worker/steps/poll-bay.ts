@@ -2,7 +2,7 @@
 // whichever operation the bay is in (create, update, delete), then schedules the next poll
 // until the stack is terminal for that operation or Bayforge's own deadline passes.
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
-import type { Stack } from "../../../shared/ports/orchestrator.ts";
+import type { Orchestrator, Stack } from "../../../shared/ports/orchestrator.ts";
 import type { Bay, BayFault } from "../../../shared/domain/model.ts";
 import { bayStatusFromStack, isInProgress, type BayStatus } from "../../../shared/domain/status.ts";
 import { bayOutputs } from "../../../shared/templates/kubernetes-definition.ts";
@@ -11,6 +11,7 @@ import { pollDelay } from "../deps.ts";
 import { failBay } from "./fail-bay.ts";
 import { finishDelete } from "./delete-bay.ts";
 import { updateBay } from "../bay-store.ts";
+import { releaseAfterOperation } from "./release-credentials.ts";
 
 /** Stack actions that answer each bay operation (an update that Heat rolled back failed). */
 const ACTIONS: Record<string, readonly string[]> = {
@@ -26,7 +27,8 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
   // carries a seq the bay has already moved past, and ends here.
   const seq = msg.seq ?? 0;
   if (seq !== bay.poll_seq) return;
-  const stack = await deps.heat.getStack(bay.stack_name, bay.stack_id);
+  const heat = deps.heatFor(bay);
+  const stack = await heat.getStack(bay.stack_name, bay.stack_id);
   if (!stack || (bay.status === "DELETE_IN_PROGRESS" && stack.stack_status === "DELETE_COMPLETE")) {
     if (bay.status === "DELETE_IN_PROGRESS") await finishDelete(deps, bay, msg.requestId);
     else await failBay(deps, bay, `Stack ${bay.stack_id} not found in Heat.`);
@@ -36,7 +38,7 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
   const finished = !stack.stack_status.endsWith("_IN_PROGRESS") && ACTIONS[bay.status]?.includes(action);
   const at = deps.now();
   if (finished) {
-    await settle(deps, bay, stack, at);
+    await settle(deps, bay, stack, at, heat);
     return;
   }
   if (bay.deadline_at && at > new Date(bay.deadline_at)) {
@@ -52,7 +54,7 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
 }
 
 /** The stack reached a terminal status for the bay's operation: copy it, with outputs or faults. */
-async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date): Promise<void> {
+async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: Orchestrator): Promise<void> {
   let status: BayStatus = bayStatusFromStack(stack.stack_status);
   if (stack.stack_status === "ROLLBACK_COMPLETE") status = "UPDATE_FAILED"; // the update was undone
   const patch: Partial<Bay> = { status, status_reason: stack.stack_status_reason };
@@ -62,7 +64,7 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date): Promi
     patch.minions = minionsOf(stack);
     patch.faults = [];
   } else {
-    patch.faults = await faultsOf(deps, stack);
+    patch.faults = await faultsOf(deps, stack, heat);
   }
   // Magnum's poller keeps node_count in step with what the stack really has.
   const minions = Number(stack.parameters.number_of_minions);
@@ -72,6 +74,7 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date): Promi
     deps.log.info("bay finished", { bay: bay.uuid, status, reason: stack.stack_status_reason });
     const faults = patch.faults?.length ? `; failed: ${patch.faults.map((f) => `${f.resource} (${f.reason ?? f.type})`).join("; ")}` : "";
     await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: status.endsWith("_COMPLETE") ? "completed" : "failed", detail: `${status}: ${stack.stack_status_reason ?? ""}${faults}`.trim() });
+    await releaseAfterOperation(deps, saved, { trustee: status === "CREATE_FAILED" });
   }
 }
 
@@ -88,9 +91,9 @@ function minionsOf(stack: Stack): Record<string, string> {
  * The resources Heat failed, nested ones included, deepest first (the root cause is usually
  * the innermost). Best effort: a failure to read them never hides the stack's own reason.
  */
-async function faultsOf(deps: WorkerDeps, stack: Stack): Promise<BayFault[]> {
+async function faultsOf(deps: WorkerDeps, stack: Stack, heat: Orchestrator): Promise<BayFault[]> {
   try {
-    const resources = await deps.heat.listResources(stack.stack_name, stack.id, { nestedDepth: 5 });
+    const resources = await heat.listResources(stack.stack_name, stack.id, { nestedDepth: 5 });
     return resources
       .filter((r) => r.resource_status.endsWith("_FAILED"))
       .map((r) => ({

@@ -21,7 +21,7 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
       await failBay(deps, bay, "The bay has no Heat stack to update.");
       return;
     }
-    const stack = await deps.heat.getStack(bay.stack_name, bay.stack_id);
+    const stack = await deps.heatFor(bay).getStack(bay.stack_name, bay.stack_id);
     if (!stack) {
       await failBay(deps, bay, `Stack ${bay.stack_id} not found in Heat.`);
       return;
@@ -34,7 +34,7 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
       if (!fresh) return;
       bay = fresh;
       try {
-        await deps.heat.updateStack(bay.stack_name, bay.stack_id!, {
+        await deps.heatFor(bay).updateStack(bay.stack_name, bay.stack_id!, {
           parameters: { number_of_minions: u.node_count, minions_to_remove: u.nodes_to_remove },
         });
       } catch (e) {

@@ -1,11 +1,14 @@
-// The embedded default stores in one call: the bay table and the work queue on one SQLite
-// file under dataDir, sharing one connection (one handle per process is enough).
+// The embedded default stores in one call: the bay table, the work queue and the etcd
+// discovery directories on one SQLite file under dataDir, sharing one connection (one
+// handle per process is enough).
 import { join } from "node:path";
 import { SqliteBayTable } from "./bay-table.ts";
+import { SqliteDiscoveryStore } from "./discovery-store.ts";
 import { DEFAULT_DB_FILE, openDatabase, type OpenDatabaseOptions } from "./sqlite.ts";
 import { SqliteWorkQueue, type SqliteWorkQueueOptions } from "./work-queue.ts";
 
 export { SqliteBayTable } from "./bay-table.ts";
+export { SqliteDiscoveryStore } from "./discovery-store.ts";
 export { SqliteWorkQueue } from "./work-queue.ts";
 export type { DeadLetter, DeadLetterHandler, QueueStats, SqliteWorkQueueOptions } from "./work-queue.ts";
 export { openDatabase, integrityCheck, SCHEMA_VERSION } from "./sqlite.ts";
@@ -18,6 +21,7 @@ export interface LocalStoresOptions extends OpenDatabaseOptions {
 export interface LocalStores {
   table: SqliteBayTable;
   queue: SqliteWorkQueue;
+  discovery: SqliteDiscoveryStore;
   /** the database file */
   file: string;
   /** Closes the connection (checkpoints the WAL when it is the last one). Idempotent. */
@@ -29,6 +33,7 @@ export function openLocalStores(dataDir: string, options: LocalStoresOptions = {
   return {
     table: new SqliteBayTable(db),
     queue: new SqliteWorkQueue(db, options.queue),
+    discovery: new SqliteDiscoveryStore(db),
     file: join(dataDir, options.fileName ?? DEFAULT_DB_FILE),
     async close() {
       if (db.open) db.close();

@@ -98,6 +98,24 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX queue_dead_letters_pending ON queue_dead_letters (queue, hook_retry_at) WHERE handled_at IS NULL;
   `,
+  // 2: etcd discovery directories (discovery-store.ts); members are immutable once created.
+  `
+  CREATE TABLE discovery_dirs (
+    token       TEXT PRIMARY KEY,
+    size        INTEGER NOT NULL,
+    idx         INTEGER NOT NULL,
+    created_at  TEXT NOT NULL
+  );
+
+  CREATE TABLE discovery_members (
+    token         TEXT NOT NULL,
+    id            TEXT NOT NULL,
+    value         TEXT NOT NULL,
+    created_index INTEGER NOT NULL,
+    PRIMARY KEY (token, id)
+  );
+  CREATE INDEX discovery_members_by_index ON discovery_members (token, created_index);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -53,4 +53,5 @@ export {
   type ValidatedToken,
 } from "./identity/tokens.ts";
 export { TrustClient, trustScopedCloud, trustSession, type Trust, type TrustRequest } from "./identity/trusts.ts";
+export { KeystoneIdentity } from "./identity/keystone-identity.ts";
 export { TrusteeUsers, trusteeName, type TrusteeUser, type TrusteeUsersOptions } from "./identity/trustees.ts";

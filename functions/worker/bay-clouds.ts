@@ -1,0 +1,33 @@
+// The cloud as each bay's user: in keystone mode every bay operation carries a trust from the
+// user to Bayforge, and the worker talks to Heat through a session scoped to it (so stacks
+// land in the user's project, as the user). Sessions are kept per trust, a bounded few.
+import type { Bay } from "../../shared/domain/model.ts";
+import type { Orchestrator } from "../../shared/ports/orchestrator.ts";
+import { Session } from "../../shared/adapters/openstack/identity/session.ts";
+import { trustSession } from "../../shared/adapters/openstack/identity/trusts.ts";
+import { HeatClient } from "../../shared/adapters/openstack/orchestration/stacks.ts";
+
+export interface BayCloud {
+  session: Session;
+  heat: Orchestrator;
+}
+
+const MAX_SESSIONS = 256;
+
+/** `service` is Bayforge's own cloud, used as is for bays without a trust (noauth mode). */
+export function bayClouds(service: BayCloud): (bay: Pick<Bay, "trust_id">) => BayCloud {
+  const byTrust = new Map<string, BayCloud>();
+  return (bay) => {
+    if (!bay.trust_id) return service;
+    let c = byTrust.get(bay.trust_id);
+    if (c) {
+      byTrust.delete(bay.trust_id); // most recently used last
+    } else {
+      const session = trustSession(service.session as Session, bay.trust_id);
+      c = { session, heat: new HeatClient(session) };
+    }
+    byTrust.set(bay.trust_id, c);
+    if (byTrust.size > MAX_SESSIONS) byTrust.delete(byTrust.keys().next().value!);
+    return c;
+  };
+}
