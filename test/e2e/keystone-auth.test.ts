@@ -1,0 +1,154 @@
+// Keystone mode as users meet it, on the real dev cloud: tokens required (401 and nothing
+// written without one), every read and write scoped to the token's project (demo and demo2
+// cannot see or touch each other's bays or baymodels, both ways), admin sees all, stacks made
+// in the user's own project through a trust, and no trust, trustee user, certificate or
+// stack left behind by a failed or a deleted bay (checked in Keystone and Heat).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { api, startBayforge, userToken, waitForBay, type BayforgeProcess } from "../support/bayforge-process.ts";
+import { deleteStacks, demoCloud, stacksNamed } from "../support/heat-check.ts";
+import { cloudsYamlPath } from "../support/devcloud.ts";
+import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
+import { openstackFromEnv, TrustClient, TrusteeUsers, trusteeName, type OpenStack } from "../../shared/adapters/openstack/index.ts";
+
+const RUN = `ks${Date.now().toString(36)}`;
+const MODEL = { coe: "kubernetes", keypair_id: "demo-key", external_network_id: "public", flavor_id: "m1.small", image_id: "fedora-atomic" };
+
+let bf: BayforgeProcess;
+let stores: LocalStores;
+let demo: OpenStack;
+let admin: OpenStack;
+let as: { demo: Record<string, string>; demo2: Record<string, string>; admin: Record<string, string> };
+
+before(async () => {
+  demo = demoCloud();
+  admin = openstackFromEnv({ OS_CLIENT_CONFIG_FILE: cloudsYamlPath(), OS_CLOUD: "devcloud-admin" })!;
+  bf = await startBayforge({ env: { BAYFORGE_POLL_DELAYS: "2,2,2,3" } });
+  stores = openLocalStores(bf.dataDir);
+  as = {
+    demo: { "x-auth-token": await userToken("devcloud-demo") },
+    demo2: { "x-auth-token": await userToken("devcloud-demo2") },
+    admin: { "x-auth-token": await userToken("devcloud-admin") },
+  };
+});
+
+after(async () => {
+  await bf?.kill("SIGTERM");
+  await stores?.close();
+  if (demo) {
+    await deleteStacks(demo, RUN);
+    await demo.close();
+  }
+  await admin?.close();
+});
+
+const counts = async () => ({ bays: (await stores.table.listBays({})).length, models: (await stores.table.listBayModels({})).length, queued: (await stores.queue.stats()).visible });
+
+/** What Keystone still holds of a bay's credentials. */
+async function leftInKeystone(bayUuid: string, creds: { trust_id?: string | null; trustee?: { trust_id: string; user_id: string } | null }) {
+  const trusts = new TrustClient(admin.session);
+  const users = new TrusteeUsers(admin.session);
+  const left: string[] = [];
+  for (const id of [creds.trust_id, creds.trustee?.trust_id]) if (id && (await trusts.get(id))) left.push(`trust ${id}`);
+  if (await users.find(await users.domainId(), trusteeName(bayUuid))) left.push(`user ${trusteeName(bayUuid)}`);
+  return left;
+}
+
+describe("tokens are required", () => {
+  it("no token or a bad one: 401 naming the problem, nothing written or queued", async () => {
+    const before = await counts();
+    for (const headers of [{ "x-auth-token": "" }, { "x-auth-token": "not-a-token" }, { "x-auth-token": "gAAAAABinvalidtokenvalue" }]) {
+      const post = await api(bf.url, "POST", "/v1/baymodels", { ...MODEL, name: `${RUN}-nope` }, headers);
+      assert.equal(post.status, 401, JSON.stringify(headers));
+      assert.match(post.json.errors[0].detail, /requires authentication/);
+      assert.equal((await api(bf.url, "GET", "/v1/bays", undefined, headers)).status, 401);
+    }
+    const bare = await fetch(`${bf.url}/v1/bays`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "x", baymodel_id: "y" }) });
+    assert.equal(bare.status, 401);
+    assert.deepEqual(await counts(), before);
+  });
+  it("version discovery needs none", async () => {
+    assert.equal((await fetch(`${bf.url}/`)).status, 200);
+    assert.equal((await fetch(`${bf.url}/v1`)).status, 200);
+  });
+});
+
+describe("two projects", () => {
+  const ids: Record<string, string> = {};
+  before(async () => {
+    for (const who of ["demo", "demo2"] as const) {
+      const m = await api(bf.url, "POST", "/v1/baymodels", { ...MODEL, name: `${RUN}-${who}-model` }, as[who]);
+      assert.equal(m.status, 201, JSON.stringify(m.json));
+      ids[`${who}-model`] = m.json.uuid;
+    }
+    const b = await api(bf.url, "POST", "/v1/bays", { name: `${RUN}-ok`, baymodel_id: ids["demo-model"], node_count: 1 }, as.demo);
+    assert.equal(b.status, 201, JSON.stringify(b.json));
+    ids["demo-bay"] = b.json.uuid;
+  });
+
+  it("each sees only its own bays and baymodels, by uuid, by name and in lists, both ways", async () => {
+    for (const [me, other] of [["demo", "demo2"], ["demo2", "demo"]] as const) {
+      const theirs = ids[`${other}-model`];
+      assert.equal((await api(bf.url, "GET", `/v1/baymodels/${theirs}`, undefined, as[me])).status, 404, `${me} reads ${other}'s baymodel`);
+      assert.equal((await api(bf.url, "GET", `/v1/baymodels/${RUN}-${other}-model`, undefined, as[me])).status, 404);
+      const list = (await api(bf.url, "GET", "/v1/baymodels", undefined, as[me])).json.baymodels.map((m: { uuid: string }) => m.uuid);
+      assert.ok(list.includes(ids[`${me}-model`]) && !list.includes(theirs), `${me}'s list`);
+      assert.equal((await api(bf.url, "DELETE", `/v1/baymodels/${theirs}`, undefined, as[me])).status, 404, `${me} deletes ${other}'s baymodel`);
+      assert.equal((await api(bf.url, "PATCH", `/v1/baymodels/${theirs}`, [{ op: "replace", path: "/name", value: "x" }], as[me])).status, 404);
+      const b = await api(bf.url, "POST", "/v1/bays", { name: `${RUN}-steal`, baymodel_id: theirs }, as[me]);
+      assert.equal(b.status, 400, `${me} builds on ${other}'s baymodel`);
+    }
+    const bay = ids["demo-bay"];
+    assert.equal((await api(bf.url, "GET", `/v1/bays/${bay}`, undefined, as.demo2)).status, 404);
+    assert.equal((await api(bf.url, "GET", `/v1/bays/${RUN}-ok`, undefined, as.demo2)).status, 404);
+    assert.equal((await api(bf.url, "PATCH", `/v1/bays/${bay}`, [{ op: "replace", path: "/node_count", value: 2 }], as.demo2)).status, 404);
+    assert.equal((await api(bf.url, "DELETE", `/v1/bays/${bay}`, undefined, as.demo2)).status, 404);
+    assert.equal((await api(bf.url, "GET", `/v1/certificates/${bay}`, undefined, as.demo2)).status, 404);
+    assert.ok(!(await api(bf.url, "GET", "/v1/bays", undefined, as.demo2)).json.bays.some((b: { uuid: string }) => b.uuid === bay));
+    assert.equal((await api(bf.url, "GET", `/v1/baymodels/${ids["demo-model"]}`, undefined, as.demo)).json.name, `${RUN}-demo-model`, "nothing was renamed");
+  });
+
+  it("an admin sees every project's bays", async () => {
+    const all = (await api(bf.url, "GET", "/v1/bays", undefined, as.admin)).json.bays.map((b: { uuid: string }) => b.uuid);
+    assert.ok(all.includes(ids["demo-bay"]));
+  });
+
+  it("the stack is made in the user's own project, through a trust, and the trust ends with the operation", async () => {
+    const bay = await waitForBay(bf.url, ids["demo-bay"], 180_000);
+    assert.equal(bay.status, "CREATE_COMPLETE", bay.status_reason);
+    const mine = await stacksNamed(demo, `${RUN}-ok-`);
+    assert.deepEqual(mine.map((s) => s.id), [bay.stack_id], "demo's own `openstack stack list` shows it");
+    const stored = (await stores.table.getBay(bay.uuid))!;
+    assert.equal(stored.trust_id ?? null, null, "the operation's trust was released");
+    assert.ok(stored.trustee?.user_id, "the nodes' trustee stays while the bay lives");
+    assert.ok(!JSON.stringify(stored).includes("password\":"), "no plaintext password stored");
+  });
+
+  it("deleting the bay leaves no trust, trustee user, certificate or stack behind", async () => {
+    const before = (await stores.table.getBay(ids["demo-bay"]))!;
+    assert.equal((await api(bf.url, "DELETE", `/v1/bays/${ids["demo-bay"]}`, undefined, as.demo)).status, 204);
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && (await api(bf.url, "GET", `/v1/bays/${ids["demo-bay"]}`, undefined, as.demo)).status === 200) await new Promise((r) => setTimeout(r, 1000));
+    assert.equal((await api(bf.url, "GET", `/v1/bays/${ids["demo-bay"]}`, undefined, as.demo)).status, 404);
+    assert.deepEqual(await leftInKeystone(before.uuid, before), []);
+    assert.equal(await stores.table.getCerts(before.uuid), undefined);
+    assert.equal((await stacksNamed(demo, `${RUN}-ok-`)).filter((s) => s.stack_status !== "DELETE_COMPLETE").length, 0);
+  });
+
+  it("a bay whose stack fails keeps no trust or trustee; deleting it then removes the stack and certificates", async () => {
+    const m = await api(bf.url, "POST", "/v1/baymodels", { ...MODEL, name: `${RUN}-broken`, image_id: "broken-image" }, as.demo);
+    const b = await api(bf.url, "POST", "/v1/bays", { name: `${RUN}-broken`, baymodel_id: m.json.uuid }, as.demo);
+    assert.equal(b.status, 201);
+    const accepted = (await stores.table.getBay(b.json.uuid))!;
+    assert.ok(accepted.trust_id && accepted.trustee, "credentials made with the request");
+    const bay = await waitForBay(bf.url, b.json.uuid, 180_000);
+    assert.equal(bay.status, "CREATE_FAILED");
+    assert.deepEqual(await leftInKeystone(bay.uuid, accepted), [], "nothing left in Keystone by the failure");
+    assert.equal((await api(bf.url, "DELETE", `/v1/bays/${bay.uuid}`, undefined, as.demo)).status, 204, "delete makes a new trust with the user's token");
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && (await api(bf.url, "GET", `/v1/bays/${bay.uuid}`, undefined, as.demo)).status === 200) await new Promise((r) => setTimeout(r, 1000));
+    assert.equal((await api(bf.url, "GET", `/v1/bays/${bay.uuid}`, undefined, as.demo)).status, 404);
+    assert.equal((await stacksNamed(demo, `${RUN}-broken-`)).filter((s) => s.stack_status !== "DELETE_COMPLETE").length, 0, "stack gone");
+    assert.equal(await stores.table.getCerts(bay.uuid), undefined);
+  });
+});
