@@ -22,8 +22,9 @@ export async function failBay(deps: WorkerDeps, bay: Bay, reason: string): Promi
   if (saved && saved.status.endsWith("_FAILED")) {
     deps.log.warn("bay failed", { bay: bay.uuid, status: saved.status, reason });
     await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "failed", detail: reason });
-    // a bay that never came to life needs no trustee; a running one keeps its nodes' one
-    await releaseAfterOperation(deps, saved, { trustee: saved.status === "CREATE_FAILED" });
+    // A bay that never came to life needs no credentials (a later delete brings a new trust).
+    // A living stack keeps them: Heat acts later through a trust derived from the user's.
+    if (saved.status === "CREATE_FAILED") await releaseAfterOperation(deps, saved, { trustee: true });
   }
   return saved;
 }

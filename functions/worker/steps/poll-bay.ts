@@ -74,7 +74,7 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
     deps.log.info("bay finished", { bay: bay.uuid, status, reason: stack.stack_status_reason });
     const faults = patch.faults?.length ? `; failed: ${patch.faults.map((f) => `${f.resource} (${f.reason ?? f.type})`).join("; ")}` : "";
     await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: status.endsWith("_COMPLETE") ? "completed" : "failed", detail: `${status}: ${stack.stack_status_reason ?? ""}${faults}`.trim() });
-    await releaseAfterOperation(deps, saved, { trustee: status === "CREATE_FAILED" });
+    if (status === "CREATE_FAILED") await releaseAfterOperation(deps, saved, { trustee: true });
   }
 }
 

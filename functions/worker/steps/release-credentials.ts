@@ -1,6 +1,7 @@
-// When a bay's operation is over, the user's trust to Bayforge goes (the next operation's
-// request brings a new one); when the bay is gone or never came to life, the nodes' trustee
-// user and trust go too. The bay forgets them only once Keystone removed them.
+// A bay's credentials go when it never came to life (create failed) or is gone. While its
+// stack lives they must stay: Heat stores a trust derived from the user's trust to Bayforge
+// and acts through it on every later update; deleting ours kills Heat's (401 on update).
+// The bay forgets them only once Keystone removed them.
 import type { Bay } from "../../../shared/domain/model.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { updateBay } from "../bay-store.ts";
