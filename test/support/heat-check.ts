@@ -3,7 +3,7 @@ import { openstackFromEnv, type OpenStack } from "../../shared/adapters/openstac
 import { devcloudEnv } from "./bayforge-process.ts";
 
 export function demoCloud(): OpenStack {
-  const os = openstackFromEnv(devcloudEnv());
+  const os = openstackFromEnv({ ...devcloudEnv(), OS_CLOUD: "devcloud-demo" });
   if (!os) throw new Error("dev cloud not configured");
   return os;
 }
