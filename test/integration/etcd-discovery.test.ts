@@ -24,6 +24,7 @@ import { openDatabase, openLocalStores, type LocalStores } from "../../shared/ad
 import { DiscoveryDirectoryExists } from "../../shared/ports/discovery-store.ts";
 import { silentLogger } from "../../shared/observability/logger.ts";
 import { repoRoot } from "../support/devcloud.ts";
+import { discoveryStoreContract } from "../support/discovery-store-contract.ts";
 
 const dirs: string[] = [];
 function tempDir(prefix = "bf-discovery-"): string {
@@ -341,32 +342,23 @@ describe("etcd discovery: held requests", () => {
   });
 });
 
-describe("etcd discovery store (SQLite)", () => {
-  it("two connections to one file never hand out the same index", async () => {
-    const dir = tempDir();
-    const a = openLocalStores(dir);
-    const b = openLocalStores(dir);
-    try {
-      const token = "ab".repeat(16);
-      await a.discovery.createDirectory(token, 3, new Date());
-      const results = await Promise.all(
-        Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).discovery.addMember(token, i.toString(16), `m${i}=http://h:${i}`, 100)),
-      );
-      const indexes = results.map((r) => (r.outcome === "created" ? r.index : -1)).sort((x, y) => x - y);
-      assert.deepEqual(indexes, Array.from({ length: 20 }, (_, i) => i + 2));
-      const snap = await b.discovery.listMembers(token);
-      assert.equal(snap?.directory.index, 21);
-      assert.deepEqual(snap?.members.map((m) => m.createdIndex), indexes);
-      const dup = await a.discovery.addMember(token, "0", "other=http://h:1", 100);
-      assert.equal(dup.outcome, "exists");
-      assert.equal(dup.outcome === "exists" && dup.member.value, "m0=http://h:0");
-      assert.deepEqual(await a.discovery.addMember("cd".repeat(16), "0", "x=http://h", 100), { outcome: "missing" });
-    } finally {
+// What every DiscoveryStore must do (test/support/discovery-store-contract.ts; the DynamoDB
+// adapter runs the same suite): `other` is a second connection to the same file.
+discoveryStoreContract("SQLite (local)", async () => {
+  const dir = tempDir();
+  const a = openLocalStores(dir);
+  const b = openLocalStores(dir);
+  return {
+    discovery: a.discovery,
+    other: b.discovery,
+    async close() {
       await a.close();
       await b.close();
-    }
-  });
+    },
+  };
+});
 
+describe("etcd discovery store (SQLite)", () => {
   it("an existing file at schema 1 gains the discovery tables", async () => {
     const dir = tempDir();
     const db = openDatabase(dir);

@@ -1,0 +1,335 @@
+// Bayforge on AWS: the same api and worker as the embedded default, on managed services.
+//
+//   HTTP API (API Gateway v2, every route) ──▶ api function ──▶ DynamoDB table
+//                                                   └──────────▶ SQS work queue ──batch──▶ worker function
+//                                                                   │ 5 receives            (ReportBatchItemFailures)
+//                                                                   ▼
+//                                                                 DLQ ──▶ worker-dlq function (fails the bay)
+//   EventBridge rule (every minute) ──▶ sweeper function (worker bundle, export sweepHandler)
+//
+// Private keys are encrypted with data keys from a KMS key (rotation on). Bayforge's own
+// OpenStack credentials (a clouds.yaml) are a Secrets Manager secret the user creates; the
+// stack only references it (parameter OpenStackSecretArn). Each function gets only the
+// grants it needs, on these resources' ARNs. Code: dist/<fn> from `npm run build`.
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { Aws, CfnCondition, CfnOutput, CfnParameter, Duration, Fn, RemovalPolicy, Stack, Validations, type StackProps } from "aws-cdk-lib";
+import type { Construct } from "constructs";
+import * as apigw from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as events from "aws-cdk-lib/aws-events";
+import * as targets from "aws-cdk-lib/aws-events-targets";
+import * as kms from "aws-cdk-lib/aws-kms";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import * as sqs from "aws-cdk-lib/aws-sqs";
+import { tableDefinition, TTL_ATTRIBUTE } from "../../shared/adapters/dynamodb/table-definition.ts";
+
+export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
+
+/** Lambda bundles built by scripts/build.mjs (dist/<name>/index.mjs). */
+export const BUNDLES = ["api", "worker", "worker-dlq"] as const;
+export type BundleName = (typeof BUNDLES)[number];
+
+/**
+ * Environment variables of the Lambda functions: shared/adapters/aws's AWS_ENV (spelled out
+ * here so that synth does not load the AWS SDK; test/integration/cdk-stack.test.ts checks
+ * they are the same) and loadSettings' BAYFORGE_MAX_RECEIVES (the queue's maxReceiveCount,
+ * which dead-lettered bays' reasons name).
+ */
+export const ENV = {
+  tableName: "BAYFORGE_TABLE_NAME",
+  queueUrl: "BAYFORGE_QUEUE_URL",
+  kmsKeyId: "BAYFORGE_KMS_KEY_ID",
+  openstackSecret: "BAYFORGE_OPENSTACK_SECRET_ARN",
+  publicUrl: "BAYFORGE_PUBLIC_URL",
+  maxReceives: "BAYFORGE_MAX_RECEIVES",
+} as const;
+
+/**
+ * What the adapters call (shared/adapters/dynamodb: Get, Put, Update, Delete, Query; aws/:
+ * GenerateDataKey, Decrypt; GetSecretValue), granted on these resources only: no Scan, no
+ * batch or transaction calls, no streams, no Encrypt/ReEncrypt. test/integration/cdk-stack.test.ts
+ * checks that every SDK command the adapters send is covered.
+ */
+export const TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"] as const;
+export const KEY_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"] as const;
+
+export interface BayforgeStackProps extends StackProps {
+  /** where the bundles are (default <repo>/dist) */
+  distDir?: string;
+  /**
+   * Complete ARN of the Secrets Manager secret holding Bayforge's clouds.yaml. Default of the
+   * OpenStackSecretArn parameter (context `openstackSecretArn`); without it the parameter
+   * must be given at deploy time.
+   */
+  openstackSecretArn?: string;
+  /** Default of the PublicUrl parameter (context `publicUrl`); empty: the HTTP API's own URL. */
+  publicUrl?: string;
+  /** e-mail address subscribed to the alarms' SNS topic (context `alarmEmail`) */
+  alarmEmail?: string;
+  /** the worker function's timeout (default 2 minutes); the queue's visibility timeout is 6× it */
+  workerTimeout?: Duration;
+  /** SQS receives before a message is dead-lettered (default 5) */
+  maxReceiveCount?: number;
+  /** CloudWatch Logs retention of every function's log group (default one month) */
+  logRetention?: logs.RetentionDays;
+  /** NODE_OPTIONS=--enable-source-maps: readable stack traces, ~10 ms more per cold start (context `sourceMaps`; default off) */
+  enableSourceMaps?: boolean;
+}
+
+export class BayforgeStack extends Stack {
+  readonly table: dynamodb.Table;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly key: kms.Key;
+  readonly api: lambda.Function;
+  readonly worker: lambda.Function;
+  readonly deadLetterWorker: lambda.Function;
+  readonly sweeper: lambda.Function;
+  readonly httpApi: apigw.HttpApi;
+
+  constructor(scope: Construct, id: string, props: BayforgeStackProps = {}) {
+    super(scope, id, props);
+    const distDir = props.distDir ?? join(REPO_ROOT, "dist");
+    const workerTimeout = props.workerTimeout ?? Duration.minutes(2);
+    const dlqTimeout = Duration.minutes(1);
+    const maxReceiveCount = props.maxReceiveCount ?? 5;
+    const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    // Parameters ------------------------------------------------------------------------------
+    const secretArn = new CfnParameter(this, "OpenStackSecretArn", {
+      type: "String",
+      description:
+        "Complete ARN (with its 6-character suffix) of the Secrets Manager secret whose value is the clouds.yaml of Bayforge's service user (one cloud), or a JSON object of its OS_* variables",
+      allowedPattern: "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+-[A-Za-z0-9]{6}$",
+      constraintDescription: "the secret's complete ARN, e.g. arn:aws:secretsmanager:eu-west-1:123456789012:secret:bayforge/clouds-AbCdEf",
+      ...(props.openstackSecretArn ? { default: props.openstackSecretArn } : {}),
+    });
+    // (CloudFormation Validate takes a parameter named *Secret* for a password; this one is an ARN)
+    Validations.of(this).acknowledge({ id: "CloudFormation-Validate::W2509", reason: "OpenStackSecretArn is the secret's ARN, not the secret: no NoEcho needed" });
+    const publicUrlParam = new CfnParameter(this, "PublicUrl", {
+      type: "String",
+      default: props.publicUrl ?? "",
+      description: "Base URL clients and the bays' nodes reach Bayforge at (a custom domain); empty: the HTTP API's execute-api URL",
+      allowedPattern: "^$|^https?://[^\\s]+[^/\\s]$",
+      constraintDescription: "empty, or an http(s) URL without a trailing slash",
+    });
+    const openstackSecret = secretsmanager.Secret.fromSecretCompleteArn(this, "OpenStackSecret", secretArn.valueAsString);
+
+    // State: table, queues, key -------------------------------------------------------------
+    // Keys and indexes exactly as the DynamoDB adapter's CreateTable input (the tests' dynalite table).
+    const schema = tableSchema(tableDefinition("unused"));
+    this.table = new dynamodb.Table(this, "Table", {
+      partitionKey: schema.partitionKey,
+      sortKey: schema.sortKey,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    for (const gsi of schema.indexes) this.table.addGlobalSecondaryIndex(gsi);
+
+    this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
+      retentionPeriod: Duration.days(14),
+      visibilityTimeout: Duration.seconds(dlqTimeout.toSeconds() * 6),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.queue = new sqs.Queue(this, "WorkQueue", {
+      // AWS: at least 6× the consumer's timeout, so a batch still being worked on (or retried
+      // by the poller) is not delivered again meanwhile.
+      visibilityTimeout: Duration.seconds(workerTimeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+
+    this.key = new kms.Key(this, "KeyVaultKey", {
+      description: "Bayforge key vault: data keys encrypting the bays' CA and client private keys and trustee passwords",
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.httpApi = new apigw.HttpApi(this, "HttpApi", {
+      description: "Bayforge: OpenStack Magnum's bay API",
+      createDefaultStage: true,
+    });
+    const publicUrl = Fn.conditionIf(
+      new CfnCondition(this, "UseApiUrl", { expression: Fn.conditionEquals(publicUrlParam.valueAsString, "") }).logicalId,
+      this.httpApi.apiEndpoint,
+      publicUrlParam.valueAsString,
+    ).toString();
+
+    // Functions ---------------------------------------------------------------------------------
+    const environment = {
+      [ENV.tableName]: this.table.tableName,
+      [ENV.queueUrl]: this.queue.queueUrl,
+      [ENV.kmsKeyId]: this.key.keyArn,
+      [ENV.openstackSecret]: openstackSecret.secretArn,
+      [ENV.publicUrl]: publicUrl,
+      [ENV.maxReceives]: String(maxReceiveCount),
+      // The bundles' .map files are deployed beside them; Node applies them to stack traces
+      // only with this flag, which costs ~10 ms of every cold start (test/bench, cold-import).
+      ...(props.enableSourceMaps ? { NODE_OPTIONS: "--enable-source-maps" } : {}),
+    };
+    const fn = (id: string, bundle: BundleName, o: { handler?: string; memoryMB: number; timeout: Duration; description: string }) =>
+      new lambda.Function(this, id, {
+        description: o.description,
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        code: lambda.Code.fromAsset(bundleDir(distDir, bundle)),
+        handler: `index.${o.handler ?? "handler"}`,
+        memorySize: o.memoryMB,
+        timeout: o.timeout,
+        environment,
+        logGroup: new logs.LogGroup(this, `${id}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY }),
+      });
+
+    this.api = fn("ApiFunction", "api", {
+      description: "Bayforge API (Magnum-compatible REST): validates, stores the bay, queues its work",
+      memoryMB: 512,
+      timeout: Duration.seconds(29), // API Gateway gives up after 30 s
+    });
+    this.worker = fn("WorkerFunction", "worker", {
+      description: "Bayforge worker: certificates, Heat stack create/poll/update/delete",
+      memoryMB: 1024, // CPU for the RSA keys of a bay's CA and client certificate
+      timeout: workerTimeout,
+    });
+    this.deadLetterWorker = fn("DeadLetterFunction", "worker-dlq", {
+      description: "Bayforge dead letters: fails the bay of a message that kept failing",
+      memoryMB: 512,
+      timeout: dlqTimeout,
+    });
+    this.sweeper = fn("SweeperFunction", "worker", {
+      handler: "sweepHandler",
+      description: "Bayforge sweeper: re-sends the step of in-progress bays whose messages went missing",
+      memoryMB: 512,
+      timeout: Duration.minutes(1),
+    });
+
+    // Least privilege: only the calls each function makes, on these resources' ARNs.
+    for (const f of [this.api, this.worker, this.deadLetterWorker, this.sweeper]) this.table.grant(f, ...TABLE_ACTIONS);
+    // api: accepts bays and queues their work; signs CSRs with the bay's CA key (decrypt),
+    // stores a rotated CA's keys and trustee passwords (data key); validates tokens and makes
+    // trusts as Bayforge's service user (secret).
+    this.queue.grantSendMessages(this.api);
+    this.key.grant(this.api, ...KEY_ACTIONS);
+    openstackSecret.grantRead(this.api);
+    // worker: the steps (certificates, Heat through the users' trusts); polls and retries
+    // re-queue themselves. Consuming the queue is granted by its event source.
+    this.queue.grantSendMessages(this.worker);
+    this.key.grant(this.worker, ...KEY_ACTIONS);
+    openstackSecret.grantRead(this.worker);
+    // dead letters: fail the bay and release its trusts in Keystone (secret); decrypts nothing.
+    openstackSecret.grantRead(this.deadLetterWorker);
+    // sweeper: finds idle in-progress bays (Query) and re-sends their step. It starts from the
+    // worker's dependencies (functions/worker/lambda.ts), which read the secret on first use.
+    this.queue.grantSendMessages(this.sweeper);
+    openstackSecret.grantRead(this.sweeper);
+
+    // Triggers ----------------------------------------------------------------------------------
+    // Every route ($default) to the api function, which routes as Magnum does (payload format 2.0).
+    new apigw.HttpRoute(this, "DefaultRoute", {
+      httpApi: this.httpApi,
+      routeKey: apigw.HttpRouteKey.DEFAULT,
+      integration: new HttpLambdaIntegration("ApiIntegration", this.api),
+    });
+
+    this.worker.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(2),
+        reportBatchItemFailures: true,
+        maxConcurrency: 10, // at most 10 concurrent batches against the OpenStack cloud
+      }),
+    );
+    this.deadLetterWorker.addEventSource(
+      new SqsEventSource(this.deadLetterQueue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(5),
+        reportBatchItemFailures: true,
+        maxConcurrency: 2,
+      }),
+    );
+    new events.Rule(this, "SweepSchedule", {
+      description: "Bayforge sweeper, every minute",
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(this.sweeper, { retryAttempts: 0 })],
+    });
+
+    // Alarms ------------------------------------------------------------------------------------
+    const topic = new sns.Topic(this, "AlarmTopic", { displayName: "Bayforge alarms", enforceSSL: true });
+    if (props.alarmEmail) topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    const alarm = (id: string, description: string, metric: cloudwatch.IMetric) =>
+      new cloudwatch.Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new cwActions.SnsAction(topic));
+    alarm(
+      "DeadLetterQueueAlarm",
+      "Messages in Bayforge's dead-letter queue: a step failed 5 times (its bay is being failed), or the dead-letter function cannot keep up",
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" }),
+    );
+    alarm("WorkerErrorsAlarm", "Bayforge worker invocations failed: could not start (configuration, secret, KMS) or timed out; a failing step alone is a batch item failure, not an error", this.worker.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }));
+    alarm("DeadLetterErrorsAlarm", "Bayforge dead-letter function failed: the bays of dead letters are not being failed", this.deadLetterWorker.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }));
+    alarm("SweeperErrorsAlarm", "Bayforge sweeper failed", this.sweeper.metricErrors({ period: Duration.minutes(15), statistic: "Sum" }));
+
+    // Outputs -----------------------------------------------------------------------------------
+    new CfnOutput(this, "ApiUrl", { value: this.httpApi.apiEndpoint, description: "the HTTP API's URL (register it in Keystone's catalog as container-infra, with /v1)" });
+    new CfnOutput(this, "PublicUrlInUse", { value: publicUrl });
+    new CfnOutput(this, "TableName", { value: this.table.tableName });
+    new CfnOutput(this, "QueueUrl", { value: this.queue.queueUrl });
+    new CfnOutput(this, "DeadLetterQueueUrl", { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, "KeyArn", { value: this.key.keyArn });
+    new CfnOutput(this, "AlarmTopicArn", { value: topic.topicArn });
+    new CfnOutput(this, "Region", { value: Aws.REGION });
+  }
+}
+
+function bundleDir(distDir: string, bundle: BundleName): string {
+  const dir = join(distDir, bundle);
+  if (!existsSync(join(dir, "index.mjs"))) throw new Error(`${join(dir, "index.mjs")} is missing: run \`npm run build\` first`);
+  return dir;
+}
+
+type TableDefinition = ReturnType<typeof tableDefinition>;
+const ATTRIBUTE_TYPES: Record<string, dynamodb.AttributeType> = { S: dynamodb.AttributeType.STRING, N: dynamodb.AttributeType.NUMBER, B: dynamodb.AttributeType.BINARY };
+
+/** The table's keys and GSIs from the adapter's CreateTable input, so the deployed table matches the code. */
+export function tableSchema(def: TableDefinition): {
+  partitionKey: dynamodb.Attribute;
+  sortKey?: dynamodb.Attribute;
+  indexes: dynamodb.GlobalSecondaryIndexProps[];
+} {
+  const types = new Map((def.AttributeDefinitions ?? []).map((a) => [a.AttributeName, ATTRIBUTE_TYPES[a.AttributeType ?? ""]]));
+  const attribute = (name: string | undefined): dynamodb.Attribute => {
+    const type = name && types.get(name);
+    if (!name || !type) throw new Error(`table definition: key attribute ${name} has no (S, N or B) AttributeDefinition`);
+    return { name, type };
+  };
+  const keysOf = (schema: TableDefinition["KeySchema"]) => {
+    const pk = schema?.find((k) => k.KeyType === "HASH");
+    const sk = schema?.find((k) => k.KeyType === "RANGE");
+    return { partitionKey: attribute(pk?.AttributeName), ...(sk ? { sortKey: attribute(sk.AttributeName) } : {}) };
+  };
+  return {
+    ...keysOf(def.KeySchema),
+    indexes: (def.GlobalSecondaryIndexes ?? []).map((gsi) => {
+      if (gsi.Projection?.ProjectionType !== "ALL") throw new Error(`table definition: GSI ${gsi.IndexName}: only projection ALL is mapped`);
+      return { indexName: gsi.IndexName!, ...keysOf(gsi.KeySchema), projectionType: dynamodb.ProjectionType.ALL };
+    }),
+  };
+}

@@ -1,0 +1,38 @@
+// The AWS stores in one call: BayTable and DiscoveryStore on one DynamoDB table (single-table
+// design; keys and indexes in table-definition.ts, which the CDK app mirrors).
+//
+// The client is the caller's (region, credentials, endpoint: the composition root's choice).
+// Use lib-dynamodb's default unmarshalling (numbers as JS numbers, not wrapNumbers).
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { BayTable } from "../../ports/bay-table.ts";
+import type { DiscoveryStore } from "../../ports/discovery-store.ts";
+import { DynamoBayTable } from "./bay-table.ts";
+import { DynamoDiscoveryStore } from "./discovery-store.ts";
+
+export { DynamoBayTable, DEFAULT_EVENT_RETENTION_DAYS, type DynamoBayTableOptions } from "./bay-table.ts";
+export { DynamoDiscoveryStore } from "./discovery-store.ts";
+export * from "./table-definition.ts";
+
+export interface DynamoStoresOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** days a bay event is kept before DynamoDB's TTL removes it (default 90) */
+  eventRetentionDays?: number;
+  /** items per Query page (default: DynamoDB's 1 MB pages); every list still follows all pages */
+  pageSize?: number;
+  /** clock for event expiry, in ms since the epoch (tests) */
+  now?: () => number;
+}
+
+export interface DynamoStores {
+  table: BayTable;
+  discovery: DiscoveryStore;
+}
+
+export function dynamoStores(options: DynamoStoresOptions): DynamoStores {
+  const { client, tableName, pageSize } = options;
+  return {
+    table: new DynamoBayTable(options),
+    discovery: new DynamoDiscoveryStore({ client, tableName, pageSize }),
+  };
+}

@@ -1,0 +1,294 @@
+// The AWS deployment (infra/aws) as CloudFormation: synthesized offline with the real Lambda
+// bundles (built first when dist/ lacks them) and checked with aws-cdk-lib/assertions.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { pathToFileURL } from "node:url";
+import { App } from "aws-cdk-lib";
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { BayforgeStack, BUNDLES, ENV, KEY_ACTIONS, REPO_ROOT, TABLE_ACTIONS } from "../../infra/aws/stack.ts";
+import { tableDefinition, TTL_ATTRIBUTE } from "../../shared/adapters/dynamodb/table-definition.ts";
+import { AWS_ENV } from "../../shared/adapters/aws/index.ts";
+
+const DIST = join(REPO_ROOT, "dist");
+const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bayforge/clouds-AbCdEf";
+
+type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
+type Json = Record<string, any>;
+
+let template: Template;
+let outdir: string;
+let resources: Record<string, Resource>;
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const only = (type: string): [string, Resource] => {
+  const all = ofType(type);
+  assert.equal(all.length, 1, `one ${type}`);
+  return all[0];
+};
+const ref = (logicalId: string) => ({ Ref: logicalId });
+const arnOf = (logicalId: string) => ({ "Fn::GetAtt": [logicalId, "Arn"] });
+const idOf = (type: string, pred: (r: Resource) => boolean): string => {
+  const hit = ofType(type).filter(([, r]) => pred(r));
+  assert.equal(hit.length, 1, `exactly one matching ${type}`);
+  return hit[0][0];
+};
+const fnId = (handler: string, description: RegExp) =>
+  idOf("AWS::Lambda::Function", (r) => r.Properties.Handler === handler && description.test(r.Properties.Description));
+
+before(() => {
+  if (BUNDLES.some((b) => !existsSync(join(DIST, b, "index.mjs")))) {
+    const r = spawnSync(process.execPath, ["scripts/build.mjs", "--quiet"], { cwd: REPO_ROOT, encoding: "utf8" });
+    assert.equal(r.status, 0, `npm run build failed:\n${r.stderr}`);
+  }
+  outdir = mkdtempSync(join(tmpdir(), "bayforge-cdk-"));
+  const app = new App({ outdir });
+  const stack = new BayforgeStack(app, "BayforgeTest", { openstackSecretArn: SECRET_ARN });
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+});
+
+after(() => rmSync(outdir, { recursive: true, force: true }));
+
+describe("AWS stack (infra/aws, CDK)", () => {
+  it("work queue: dead-letter queue with redrive after 5 receives, visibility timeout ≥ 6× the worker's timeout", () => {
+    const worker = resources[fnId("index.handler", /worker: certificates/)];
+    const dlqId = idOf("AWS::SQS::Queue", (r) => !r.Properties.RedrivePolicy);
+    const [queueId, queue] = ofType("AWS::SQS::Queue").find(([, r]) => r.Properties.RedrivePolicy)!;
+    assert.deepEqual(queue.Properties.RedrivePolicy, { deadLetterTargetArn: arnOf(dlqId), maxReceiveCount: 5 });
+    assert.ok(queue.Properties.VisibilityTimeout >= 6 * worker.Properties.Timeout, `${queue.Properties.VisibilityTimeout} ≥ 6 × ${worker.Properties.Timeout}`);
+    assert.equal(resources[dlqId].Properties.MessageRetentionPeriod, 14 * 24 * 3600);
+    assert.ok(queueId);
+  });
+
+  it("the worker consumes the queue in batches with ReportBatchItemFailures and a batching window; the DLQ has its own consumer", () => {
+    const queueId = idOf("AWS::SQS::Queue", (r) => !!r.Properties.RedrivePolicy);
+    const dlqId = idOf("AWS::SQS::Queue", (r) => !r.Properties.RedrivePolicy);
+    const workerId = fnId("index.handler", /worker: certificates/);
+    const dlqFnId = fnId("index.handler", /dead letters/);
+    const mappings = ofType("AWS::Lambda::EventSourceMapping").map(([, r]) => r.Properties);
+    assert.equal(mappings.length, 2);
+    const forQueue = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(arnOf(queueId)))!;
+    assert.deepEqual(forQueue.FunctionName, ref(workerId));
+    assert.deepEqual(forQueue.FunctionResponseTypes, ["ReportBatchItemFailures"]);
+    assert.ok(forQueue.MaximumBatchingWindowInSeconds > 0);
+    assert.ok(forQueue.BatchSize > 1);
+    const forDlq = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(arnOf(dlqId)))!;
+    assert.deepEqual(forDlq.FunctionName, ref(dlqFnId));
+    assert.deepEqual(forDlq.FunctionResponseTypes, ["ReportBatchItemFailures"]);
+  });
+
+  it("DynamoDB table: on-demand, point-in-time recovery, TTL on expires_at, keys and GSIs as the adapter's table definition", () => {
+    const [, table] = only("AWS::DynamoDB::Table");
+    const def = tableDefinition("unused");
+    const p = table.Properties;
+    assert.equal(p.BillingMode, "PAY_PER_REQUEST");
+    assert.deepEqual(p.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
+    assert.deepEqual(p.TimeToLiveSpecification, { AttributeName: TTL_ATTRIBUTE, Enabled: true });
+    assert.equal(TTL_ATTRIBUTE, "expires_at");
+    assert.deepEqual(p.KeySchema, def.KeySchema);
+    const sortByName = <T extends { AttributeName?: string }>(xs: T[]) => [...xs].sort((a, b) => a.AttributeName!.localeCompare(b.AttributeName!));
+    assert.deepEqual(sortByName(p.AttributeDefinitions), sortByName(def.AttributeDefinitions!));
+    const gsis = (xs: Json[]) => xs.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })).sort((a, b) => a.IndexName.localeCompare(b.IndexName));
+    assert.deepEqual(gsis(p.GlobalSecondaryIndexes), gsis(def.GlobalSecondaryIndexes!));
+    assert.equal((resources[only("AWS::DynamoDB::Table")[0]] as Json).DeletionPolicy, "Retain");
+  });
+
+  it("KMS key for the key vault with rotation on", () => {
+    template.hasResourceProperties("AWS::KMS::Key", { EnableKeyRotation: true });
+  });
+
+  it("four functions on nodejs22.x from the bundles, each with the deployment's environment and its own log group with retention", () => {
+    const fns = ofType("AWS::Lambda::Function");
+    assert.equal(fns.length, 4);
+    for (const [k, name] of Object.entries(AWS_ENV)) assert.equal(ENV[k as keyof typeof ENV], name, `the stack's ${k} is the adapters' ${name}`);
+    const handlers = fns.map(([, r]) => r.Properties.Handler).sort();
+    assert.deepEqual(handlers, ["index.handler", "index.handler", "index.handler", "index.sweepHandler"]);
+    const logGroups = new Map(ofType("AWS::Logs::LogGroup"));
+    for (const [id, f] of fns) {
+      const p = f.Properties;
+      assert.equal(p.Runtime, "nodejs22.x", id);
+      assert.deepEqual(p.Architectures, ["arm64"], id);
+      for (const name of [ENV.tableName, ENV.queueUrl, ENV.kmsKeyId, ENV.openstackSecret, ENV.publicUrl, ENV.maxReceives])
+        assert.ok(p.Environment.Variables[name] !== undefined, `${id} has ${name}`);
+      assert.deepEqual(p.Environment.Variables[ENV.openstackSecret], ref("OpenStackSecretArn"));
+      assert.equal(p.Environment.Variables[ENV.maxReceives], "5");
+      const lg = p.LoggingConfig?.LogGroup?.Ref as string;
+      assert.ok(logGroups.has(lg), `${id} logs to its own log group`);
+      assert.ok(logGroups.get(lg)!.Properties.RetentionInDays > 0);
+    }
+    assert.equal(logGroups.size, 4);
+    // the handlers the functions name are what the bundles export
+    template.hasResourceProperties("AWS::Lambda::Function", { Handler: "index.sweepHandler", Description: Match.stringLikeRegexp("sweeper") });
+  });
+
+  it("the HTTP API sends every route to the api function (Lambda proxy, payload 2.0)", () => {
+    const apiFnId = fnId("index.handler", /Bayforge API/);
+    const [apiId] = only("AWS::ApiGatewayV2::Api");
+    const [integrationId, integration] = only("AWS::ApiGatewayV2::Integration");
+    assert.equal(integration.Properties.IntegrationType, "AWS_PROXY");
+    assert.equal(integration.Properties.PayloadFormatVersion, "2.0");
+    assert.deepEqual(integration.Properties.IntegrationUri, arnOf(apiFnId));
+    const [, route] = only("AWS::ApiGatewayV2::Route");
+    assert.equal(route.Properties.RouteKey, "$default");
+    assert.deepEqual(route.Properties.ApiId, ref(apiId));
+    assert.deepEqual(route.Properties.Target, { "Fn::Join": ["", ["integrations/", ref(integrationId)]] });
+    template.hasResourceProperties("AWS::ApiGatewayV2::Stage", { StageName: "$default", AutoDeploy: true });
+  });
+
+  it("the sweeper runs on an EventBridge schedule", () => {
+    const sweeperId = fnId("index.sweepHandler", /sweeper/);
+    const [, rule] = only("AWS::Events::Rule");
+    assert.equal(rule.Properties.ScheduleExpression, "rate(1 minute)");
+    assert.deepEqual(rule.Properties.Targets.map((t: Json) => t.Arn), [arnOf(sweeperId)]);
+  });
+
+  it("alarms: dead-letter queue depth > 0, worker errors > 0 (to an SNS topic)", () => {
+    const dlqId = idOf("AWS::SQS::Queue", (r) => !r.Properties.RedrivePolicy);
+    const workerId = fnId("index.handler", /worker: certificates/);
+    const [topicId] = only("AWS::SNS::Topic");
+    const alarms = ofType("AWS::CloudWatch::Alarm").map(([, r]) => r.Properties);
+    const dlqAlarm = alarms.find((a) => a.Namespace === "AWS/SQS" && a.MetricName === "ApproximateNumberOfMessagesVisible")!;
+    assert.ok(dlqAlarm, "a DLQ depth alarm");
+    assert.deepEqual(dlqAlarm.Dimensions, [{ Name: "QueueName", Value: { "Fn::GetAtt": [dlqId, "QueueName"] } }]);
+    assert.equal(dlqAlarm.Threshold, 0);
+    assert.equal(dlqAlarm.ComparisonOperator, "GreaterThanThreshold");
+    assert.deepEqual(dlqAlarm.AlarmActions, [ref(topicId)]);
+    const errors = alarms.find((a) => a.Namespace === "AWS/Lambda" && a.MetricName === "Errors" && JSON.stringify(a.Dimensions).includes(workerId))!;
+    assert.ok(errors, "a worker errors alarm");
+    assert.equal(errors.Threshold, 0);
+    assert.equal(errors.ComparisonOperator, "GreaterThanThreshold");
+  });
+
+  it("the OpenStack secret is referenced by a parameter (complete ARN), not created", () => {
+    assert.equal(ofType("AWS::SecretsManager::Secret").length, 0);
+    const params = template.toJSON().Parameters;
+    assert.equal(params.OpenStackSecretArn.Default, SECRET_ARN);
+    assert.match(SECRET_ARN, new RegExp(params.OpenStackSecretArn.AllowedPattern));
+    assert.doesNotMatch("arn:aws:secretsmanager:eu-west-1:123456789012:secret:bayforge/clouds", new RegExp(params.OpenStackSecretArn.AllowedPattern));
+    assert.equal(params.PublicUrl.Default, "");
+  });
+});
+
+describe("AWS stack: least privilege", () => {
+  // every statement of every function's role policy, with the function it belongs to
+  const statements = () => {
+    const fnOfRole = new Map(ofType("AWS::Lambda::Function").map(([id, r]) => [r.Properties.Role["Fn::GetAtt"][0] as string, id]));
+    return ofType("AWS::IAM::Policy").flatMap(([, p]) =>
+      (p.Properties.Roles as Json[]).flatMap((role) =>
+        (p.Properties.PolicyDocument.Statement as Json[]).map((s) => ({
+          fn: fnOfRole.get(role.Ref) ?? role.Ref,
+          actions: ([] as string[]).concat(s.Action),
+          resources: ([] as unknown[]).concat(s.Resource),
+          effect: s.Effect,
+        })),
+      ),
+    );
+  };
+  const grantsOf = (fn: string) => {
+    const out = new Map<string, Set<string>>(); // resource (JSON) → actions
+    for (const s of statements().filter((x) => x.fn === fn))
+      for (const r of s.resources) {
+        const k = JSON.stringify(r);
+        const set = out.get(k) ?? new Set<string>();
+        s.actions.forEach((a) => set.add(a));
+        out.set(k, set);
+      }
+    return out;
+  };
+  const servicesOf = (fn: string) => new Set([...grantsOf(fn).values()].flatMap((acts) => [...acts].map((a) => a.split(":")[0])));
+
+  it("no data action on a * resource", () => {
+    const data = /^(dynamodb|sqs|kms|secretsmanager):/;
+    for (const s of statements())
+      if (s.actions.some((a) => data.test(a))) assert.ok(!s.resources.includes("*"), `${s.fn}: ${s.actions.join(",")} on *`);
+    for (const s of statements()) assert.ok(!s.actions.includes("*") && !s.actions.some((a) => /^[a-z0-9]+:\*$/.test(a)), `${s.fn}: wildcard action ${s.actions}`);
+  });
+
+  it("table actions only on the table and its indexes; queue, key and secret actions only on those", () => {
+    const [tableId] = only("AWS::DynamoDB::Table");
+    const [keyId] = only("AWS::KMS::Key");
+    const queueId = idOf("AWS::SQS::Queue", (r) => !!r.Properties.RedrivePolicy);
+    const dlqId = idOf("AWS::SQS::Queue", (r) => !r.Properties.RedrivePolicy);
+    const allowed: Record<string, unknown[]> = {
+      dynamodb: [arnOf(tableId), { "Fn::Join": ["", [arnOf(tableId), "/index/*"]] }],
+      sqs: [arnOf(queueId), arnOf(dlqId)],
+      kms: [arnOf(keyId)],
+      secretsmanager: [ref("OpenStackSecretArn")],
+    };
+    for (const s of statements())
+      for (const a of s.actions) {
+        const service = a.split(":")[0];
+        if (!allowed[service]) continue;
+        for (const r of s.resources) assert.ok(allowed[service].some((x) => JSON.stringify(x) === JSON.stringify(r)), `${s.fn}: ${a} on ${JSON.stringify(r)}`);
+      }
+  });
+
+  it("each function gets only what it uses", () => {
+    const api = fnId("index.handler", /Bayforge API/);
+    const worker = fnId("index.handler", /worker: certificates/);
+    const dlq = fnId("index.handler", /dead letters/);
+    const sweeper = fnId("index.sweepHandler", /sweeper/);
+    const [keyId] = only("AWS::KMS::Key");
+    const queueId = idOf("AWS::SQS::Queue", (r) => !!r.Properties.RedrivePolicy);
+    const dlqQueueId = idOf("AWS::SQS::Queue", (r) => !r.Properties.RedrivePolicy);
+    assert.deepEqual([...servicesOf(api)].sort(), ["dynamodb", "kms", "secretsmanager", "sqs"]);
+    assert.deepEqual([...servicesOf(worker)].sort(), ["dynamodb", "kms", "secretsmanager", "sqs"]);
+    assert.deepEqual([...servicesOf(dlq)].sort(), ["dynamodb", "secretsmanager", "sqs"]);
+    assert.deepEqual([...servicesOf(sweeper)].sort(), ["dynamodb", "secretsmanager", "sqs"]);
+    // the api and the sweeper only send; the worker sends and consumes; the DLQ consumer only consumes the DLQ
+    assert.ok(!grantsOf(api).get(JSON.stringify(arnOf(queueId)))!.has("sqs:ReceiveMessage"));
+    assert.ok(grantsOf(worker).get(JSON.stringify(arnOf(queueId)))!.has("sqs:ReceiveMessage"));
+    assert.ok(!grantsOf(dlq).has(JSON.stringify(arnOf(queueId))));
+    assert.ok(grantsOf(dlq).get(JSON.stringify(arnOf(dlqQueueId)))!.has("sqs:DeleteMessage"));
+    assert.ok(!grantsOf(sweeper).get(JSON.stringify(arnOf(queueId)))!.has("sqs:ReceiveMessage"));
+    for (const fn of [api, worker]) assert.deepEqual([...grantsOf(fn).get(JSON.stringify(arnOf(keyId)))!].sort(), [...KEY_ACTIONS].sort());
+    for (const fn of [api, worker, dlq, sweeper]) {
+      const table = [...grantsOf(fn).entries()].find(([k]) => k.includes("Table") && !k.includes("/index/"))!;
+      assert.deepEqual([...table[1]].sort(), [...TABLE_ACTIONS].sort(), `${fn} table actions`);
+    }
+  });
+
+  it("every AWS call the adapters make is granted (the SDK commands they send)", () => {
+    // lib-dynamodb's document commands are named without "Item"
+    const DOC: Record<string, string> = { Get: "GetItem", Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", BatchGet: "BatchGetItem", BatchWrite: "BatchWriteItem", TransactGet: "TransactGetItems", TransactWrite: "TransactWriteItems" };
+    const dirs = { dynamodb: "shared/adapters/dynamodb", sqs: "shared/adapters/sqs", aws: "shared/adapters/aws" };
+    const sent = new Set<string>();
+    for (const [kind, dir] of Object.entries(dirs))
+      for (const f of readdirSync(join(REPO_ROOT, dir)).filter((f) => f.endsWith(".ts"))) {
+        const src = readFileSync(join(REPO_ROOT, dir, f), "utf8");
+        for (const [, cmd] of src.matchAll(/new (\w+)Command\(/g)) {
+          if (kind === "dynamodb") sent.add(`dynamodb:${DOC[cmd] ?? cmd}`);
+          else if (kind === "sqs") sent.add(`sqs:${cmd}`);
+          else if (/DataKey|Decrypt|Encrypt/.test(cmd)) sent.add(`kms:${cmd}`);
+          else if (/Secret/.test(cmd)) sent.add(`secretsmanager:${cmd}`);
+          else sent.add(`unknown:${cmd}`);
+        }
+      }
+    assert.ok(sent.size >= 5, `found the adapters' commands: ${[...sent]}`);
+    const granted = new Set(statements().flatMap((s) => s.actions));
+    for (const a of sent) assert.ok(granted.has(a), `${a} is sent by an adapter but granted to no function`);
+  });
+});
+
+describe("Lambda bundles (dist/, from scripts/build.mjs)", () => {
+  it("export the handlers the stack names, without the embedded default's SQLite", async () => {
+    const expected: Record<string, string[]> = { api: ["handler"], worker: ["handler", "sweepHandler"], "worker-dlq": ["handler"] };
+    for (const b of BUNDLES) {
+      const file = join(DIST, b, "index.mjs");
+      const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      for (const name of expected[b]) assert.equal(typeof mod[name], "function", `${b} exports ${name}`);
+      const text = readFileSync(file, "utf8");
+      assert.ok(!/better[-_]sqlite3/.test(text), `${b} bundle mentions better-sqlite3`);
+    }
+  });
+
+  it("the worker bundles carry the HOT templates beside them and load them from there", () => {
+    for (const b of ["worker", "worker-dlq"]) {
+      for (const f of ["kubecluster.yaml", "kubemaster.yaml", "kubeminion.yaml"]) assert.ok(existsSync(join(DIST, b, "templates", "kubernetes", f)), `${b}: templates/kubernetes/${f}`);
+      assert.match(readFileSync(join(DIST, b, "index.mjs"), "utf8"), /new URL\("\.\/templates\/kubernetes\/kubecluster\.yaml",import\.meta\.url\)/);
+    }
+  });
+});
