@@ -40,7 +40,7 @@ let status;
 try {
   const r = spawnSync(
     process.execPath,
-    ["--import", "tsx", "--test", "--test-reporter=tap", "--test-concurrency=1", ...files],
+    ["--import", "tsx", "--test", "--test-reporter=tap", `--test-concurrency=${process.env.BAYFORGE_TEST_CONCURRENCY ?? 3}`, ...files],
     { stdio: "inherit", env },
   );
   status = r.status ?? 1;
