@@ -28,6 +28,20 @@ export interface Settings {
   noauthProject: string;
   /** Keystone domain of the bays' trustee users (Magnum's trustee_domain) */
   trusteeDomain: string;
+  /** chat-ops webhook (functions/webhook): off unless a signing secret or token is set */
+  chatops: ChatOpsSettings;
+}
+
+export interface ChatOpsSettings {
+  /** Slack app's signing secret (BAYFORGE_CHATOPS_SLACK_SIGNING_SECRET); never log it */
+  slackSigningSecret?: string;
+  /** Mattermost slash command's token (BAYFORGE_CHATOPS_MATTERMOST_TOKEN); never log it */
+  mattermostToken?: string;
+  /**
+   * BAYFORGE_CHATOPS_PROJECTS: `{"slack:T123": "project", "slack:T123:C456": "other",
+   * "mattermost:<team id>": "..."}`; a channel's own entry wins over its team's.
+   */
+  projects: Record<string, string>;
 }
 
 const int = (env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number => {
@@ -67,7 +81,25 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     auth: authMode(env.BAYFORGE_AUTH),
     noauthProject: env.BAYFORGE_NOAUTH_PROJECT || "default",
     trusteeDomain: env.BAYFORGE_TRUSTEE_DOMAIN || "bayforge",
+    chatops: {
+      slackSigningSecret: env.BAYFORGE_CHATOPS_SLACK_SIGNING_SECRET || undefined,
+      mattermostToken: env.BAYFORGE_CHATOPS_MATTERMOST_TOKEN || undefined,
+      projects: chatopsProjects(env.BAYFORGE_CHATOPS_PROJECTS),
+    },
   };
+}
+
+function chatopsProjects(raw: string | undefined): Record<string, string> {
+  if (!raw?.trim()) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    throw new Error('BAYFORGE_CHATOPS_PROJECTS must be a JSON object such as {"slack:T123": "project-id"}; it is not valid JSON');
+  }
+  if (!v || typeof v !== "object" || Array.isArray(v) || Object.entries(v).some(([k, p]) => !/^(slack|mattermost):[^:\s]+(:[^:\s]+)?$/.test(k) || typeof p !== "string" || !p))
+    throw new Error('BAYFORGE_CHATOPS_PROJECTS must map "slack:<team id>[:<channel id>]" or "mattermost:<team id>[:<channel id>]" to a project id (a non-empty string)');
+  return v as Record<string, string>;
 }
 
 function authMode(raw: string | undefined): Settings["auth"] {

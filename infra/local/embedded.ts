@@ -7,6 +7,7 @@ import { openLocalStores, type LocalStores } from "../../shared/adapters/local/i
 import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
 import { KeystoneIdentity, openstackFromEnv } from "../../shared/adapters/openstack/index.ts";
 import { composeApi } from "../../functions/api/compose.ts";
+import { chatopsEnabled, composeWebhook } from "../../functions/webhook/compose.ts";
 import { composeWorker } from "../../functions/worker/compose.ts";
 import { listen, type Listening } from "../../functions/api/serve.ts";
 import { startLocalWorker, type RunningWorker } from "../../functions/worker/local-consumer.ts";
@@ -67,7 +68,10 @@ export async function startEmbedded(
       log.info("worker started", { cloud: cloud.session.cloud.cloud, concurrency: settings.workerConcurrency });
     }
     if (parts.api) {
-      http = await listen(composeApi(settings, { ...stores, vault, session: cloud?.session, discovery: stores.discovery }, log.child({ fn: "api" })), settings.port, settings.host);
+      const app = composeApi(settings, { ...stores, vault, session: cloud?.session, discovery: stores.discovery }, log.child({ fn: "api" }));
+      // chat-ops (functions/webhook) on the same server, when a signing secret or token is set
+      if (chatopsEnabled(settings)) app.route("/webhook", composeWebhook(settings, { ...stores, vault, discovery: stores.discovery }, log));
+      http = await listen(app, settings.port, settings.host);
       log.info("api listening", { url: http.url, dataDir: settings.dataDir, auth: settings.auth });
     }
   } catch (e) {

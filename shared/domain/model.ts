@@ -92,6 +92,8 @@ export interface Bay {
   trust_id?: string | null;
   /** the bay's trustee user and the user's trust to it, for the nodes; password encrypted */
   trustee?: TrusteeRecord | null;
+  /** chat-ops: where the worker posts the operation's outcome (the slash command's response_url) */
+  notify?: { response_url: string; platform: "slack" | "mattermost" } | null;
 }
 
 export interface TrusteeRecord {

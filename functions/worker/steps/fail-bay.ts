@@ -4,6 +4,7 @@ import type { BayStatus } from "../../../shared/domain/status.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { updateBay } from "../bay-store.ts";
 import { releaseAfterOperation } from "./release-credentials.ts";
+import { notifyCompletion } from "./notify.ts";
 
 const FAILED: Record<string, BayStatus> = {
   CREATE_IN_PROGRESS: "CREATE_FAILED",
@@ -22,6 +23,7 @@ export async function failBay(deps: WorkerDeps, bay: Bay, reason: string): Promi
   if (saved && saved.status.endsWith("_FAILED")) {
     deps.log.warn("bay failed", { bay: bay.uuid, status: saved.status, reason });
     await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "failed", detail: reason });
+    await notifyCompletion(deps, saved);
     // A bay that never came to life needs no credentials (a later delete brings a new trust).
     // A living stack keeps them: Heat acts later through a trust derived from the user's.
     if (saved.status === "CREATE_FAILED") await releaseAfterOperation(deps, saved, { trustee: true });

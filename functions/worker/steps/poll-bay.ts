@@ -12,6 +12,7 @@ import { failBay } from "./fail-bay.ts";
 import { finishDelete } from "./delete-bay.ts";
 import { updateBay } from "../bay-store.ts";
 import { releaseAfterOperation } from "./release-credentials.ts";
+import { notifyCompletion } from "./notify.ts";
 
 /** Stack actions that answer each bay operation (an update that Heat rolled back failed). */
 const ACTIONS: Record<string, readonly string[]> = {
@@ -74,6 +75,7 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
     deps.log.info("bay finished", { bay: bay.uuid, status, reason: stack.stack_status_reason });
     const faults = patch.faults?.length ? `; failed: ${patch.faults.map((f) => `${f.resource} (${f.reason ?? f.type})`).join("; ")}` : "";
     await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: status.endsWith("_COMPLETE") ? "completed" : "failed", detail: `${status}: ${stack.stack_status_reason ?? ""}${faults}`.trim() });
+    await notifyCompletion(deps, saved);
     if (status === "CREATE_FAILED") await releaseAfterOperation(deps, saved, { trustee: true });
   }
 }

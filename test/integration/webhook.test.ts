@@ -1,0 +1,345 @@
+// The chat-ops webhook over HTTP, mounted at /webhook on the embedded server (noauth, API only,
+// SQLite stores in a temp dir): Slack signatures, stale timestamps and replays, Mattermost
+// tokens, the commands, usage errors, and the worker's completion notice.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createServer, type IncomingMessage } from "node:http";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startEmbedded, type Embedded } from "../../infra/local/embedded.ts";
+import { createLogger } from "../../shared/observability/logger.ts";
+import { slackSignature } from "../../functions/webhook/verify.ts";
+import { parseCommand, tokenize, UsageError } from "../../functions/webhook/command.ts";
+import { completionText, notifyCompletion } from "../../functions/worker/steps/notify.ts";
+import { BAYMODEL } from "../support/api-harness.ts";
+import type { Bay } from "../../shared/domain/model.ts";
+
+const SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+const MM_TOKEN = "xr3j5x3p4pfjpfn7ifbjmewmjw";
+const PROJECT = "chat-project";
+const RESPONSE_URL = "https://hooks.slack.example/commands/T123/1234/SECRETPATHxyz";
+
+let bf: Embedded;
+let dataDir: string;
+const logs: string[] = [];
+
+before(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), "bf-webhook-"));
+  bf = await startEmbedded(
+    { api: true, worker: false },
+    {
+      BAYFORGE_DATA_DIR: dataDir,
+      PORT: "0",
+      BAYFORGE_AUTH: "noauth",
+      BAYFORGE_PUBLIC_URL: "http://bayforge.test:9511",
+      BAYFORGE_CHATOPS_SLACK_SIGNING_SECRET: SECRET,
+      BAYFORGE_CHATOPS_MATTERMOST_TOKEN: MM_TOKEN,
+      BAYFORGE_CHATOPS_PROJECTS: JSON.stringify({ "slack:T123": PROJECT, "slack:T123:CSPECIAL": "special-project", "mattermost:mmteam": PROJECT }),
+    },
+    createLogger({}, "debug", (l) => logs.push(l)),
+  );
+  const r = await fetch(`${bf.url}/v1/baymodels`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-project-id": PROJECT },
+    body: JSON.stringify(BAYMODEL),
+  });
+  assert.equal(r.status, 201, await r.text());
+});
+after(async () => {
+  await bf.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
+const slackForm = (text: string, extra: Record<string, string> = {}) =>
+  form({ token: "legacy", team_id: "T123", team_domain: "acme", channel_id: "C999", user_id: "U42", user_name: "ada", command: "/bay", text, response_url: RESPONSE_URL, trigger_id: "1.2.3", ...extra });
+
+async function slack(body: string, o: { secret?: string; ts?: number; sign?: string; headers?: Record<string, string> } = {}) {
+  const ts = o.ts ?? Math.floor(Date.now() / 1000);
+  const res = await fetch(`${bf.url}/webhook/slack`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      "x-slack-request-timestamp": String(ts),
+      "x-slack-signature": slackSignature(o.secret ?? SECRET, ts, o.sign ?? body),
+      ...o.headers,
+    },
+    body,
+  });
+  return { status: res.status, json: (await res.json()) as any };
+}
+async function mattermost(text: string, token = MM_TOKEN, extra: Record<string, string> = {}) {
+  const res = await fetch(`${bf.url}/webhook/mattermost`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: form({ token, team_id: "mmteam", channel_id: "mmchan", user_id: "mmuser", user_name: "grace", command: "/bay", text, response_url: "http://127.0.0.1:1/hooks/mm", ...extra }),
+  });
+  return { status: res.status, json: (await res.json()) as any };
+}
+async function counts() {
+  const s = await bf.stores.queue.stats();
+  return { bays: (await bf.stores.table.listBays({})).length, messages: (s.visible ?? 0) + (s.inFlight ?? 0) + (s.delayed ?? 0) + (s.deadLetters ?? 0) };
+}
+const bayNamed = async (name: string) => (await bf.stores.table.listBays({})).find((b) => b.name === name);
+async function markComplete(name: string) {
+  const b = (await bayNamed(name))!;
+  await bf.stores.table.updateBay({ ...b, status: "CREATE_COMPLETE", version: b.version + 1 }, b.version);
+}
+
+describe("Slack: signed requests", () => {
+  it("a signed /bay create answers 200 ephemeral 'accepted', stores the bay CREATE_IN_PROGRESS with its response_url, and queues one create", async () => {
+    const before = await counts();
+    const r = await slack(slackForm("create demo --model k8s-model --nodes 2"));
+    assert.equal(r.status, 200);
+    assert.equal(r.json.response_type, "ephemeral");
+    assert.match(r.json.text, /^Accepted: bay demo \([0-9a-f-]{36}\) is being created from baymodel k8s-model with 1 master\(s\) and 2 node\(s\)\. I'll post here/);
+    const after = await counts();
+    assert.deepEqual([after.bays - before.bays, after.messages - before.messages], [1, 1]);
+    const bay = (await bayNamed("demo"))!;
+    assert.equal(bay.status, "CREATE_IN_PROGRESS");
+    assert.equal(bay.project_id, PROJECT);
+    assert.equal(bay.node_count, 2);
+    assert.equal(bay.user_id, "slack:U42");
+    assert.deepEqual(bay.notify, { response_url: RESPONSE_URL, platform: "slack" });
+    const [msg] = await bf.stores.queue.receive(10, 1);
+    assert.equal(msg.body.kind, "bay.create");
+    assert.equal(msg.body.bayId, bay.uuid);
+    await bf.stores.queue.delete(msg.receipt);
+    // the API serves the bay, without the internal notify field
+    const api = (await (await fetch(`${bf.url}/v1/bays/demo`, { headers: { "x-project-id": PROJECT } })).json()) as any;
+    assert.equal(api.status, "CREATE_IN_PROGRESS");
+    assert.ok(!("notify" in api));
+  });
+
+  it("refuses a tampered body, a wrong secret, a 6-minute-old or far-future timestamp, missing headers: 401, nothing written or queued", async () => {
+    const before = await counts();
+    const body = slackForm("create evil --model k8s-model");
+    const cases = [
+      await slack(body, { sign: slackForm("create harmless --model k8s-model") }),
+      await slack(body.replace("evil", "evil2"), { sign: body }),
+      await slack(body, { secret: "not-the-secret" }),
+      await slack(body, { ts: Math.floor(Date.now() / 1000) - 6 * 60 }),
+      await slack(body, { ts: Math.floor(Date.now() / 1000) + 6 * 60 }),
+      await slack(body, { headers: { "x-slack-signature": "v0=zz" } }),
+      await slack(body, { headers: { "x-slack-request-timestamp": "yesterday" } }),
+    ];
+    const missing = await fetch(`${bf.url}/webhook/slack`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+    for (const r of cases) assert.equal(r.status, 401, JSON.stringify(r.json));
+    assert.equal(missing.status, 401);
+    assert.deepEqual(await counts(), before);
+    assert.equal(await bayNamed("evil"), undefined);
+  });
+
+  it("refuses a replayed request (same signature within the window) with 401 and no effect", async () => {
+    const body = slackForm("create replayed --model k8s-model");
+    const ts = Math.floor(Date.now() / 1000);
+    const first = await slack(body, { ts });
+    assert.equal(first.status, 200);
+    assert.match(first.json.text, /^Accepted/);
+    const before = await counts();
+    const again = await slack(body, { ts });
+    assert.equal(again.status, 401);
+    assert.deepEqual(await counts(), before);
+    assert.equal((await bf.stores.table.listBays({})).filter((b) => b.name === "replayed").length, 1);
+  });
+
+  it("never logs the secret, the response_url's path or the signature", () => {
+    const all = logs.join("\n");
+    assert.ok(!all.includes(SECRET));
+    assert.ok(!all.includes("SECRETPATHxyz"));
+    assert.ok(!all.includes(MM_TOKEN));
+    assert.match(all, /chat-ops request refused/);
+  });
+});
+
+describe("Mattermost: the slash command's token", () => {
+  it("a good token runs the command; a bad, missing or prefix token is 401 with no effect", async () => {
+    const ok = await mattermost("create mm-bay --model k8s-model");
+    assert.equal(ok.status, 200);
+    assert.match(ok.json.text, /^Accepted: bay mm-bay/);
+    assert.deepEqual((await bayNamed("mm-bay"))!.notify, { response_url: "http://127.0.0.1:1/hooks/mm", platform: "mattermost" });
+    const before = await counts();
+    for (const t of ["wrong-token", "", MM_TOKEN.slice(0, -1), MM_TOKEN + "x"]) {
+      const r = await mattermost("create mm-evil --model k8s-model", t);
+      assert.equal(r.status, 401, `token ${JSON.stringify(t)}`);
+    }
+    assert.deepEqual(await counts(), before);
+  });
+  it("Slack's signature does not open the Mattermost endpoint, nor the reverse", async () => {
+    const body = slackForm("list");
+    const ts = Math.floor(Date.now() / 1000);
+    const r = await fetch(`${bf.url}/webhook/mattermost`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(ts), "x-slack-signature": slackSignature(SECRET, ts, body) },
+      body,
+    });
+    assert.equal(r.status, 401);
+    const r2 = await fetch(`${bf.url}/webhook/slack`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form({ token: MM_TOKEN, team_id: "T123", text: "list" }) });
+    assert.equal(r2.status, 401);
+  });
+});
+
+describe("commands", () => {
+  it("list shows the project's bays only", async () => {
+    const r = await mattermost("list");
+    assert.equal(r.json.response_type, "ephemeral");
+    assert.match(r.json.text, /^Bays in project chat-project:/);
+    assert.match(r.json.text, /• demo — CREATE_IN_PROGRESS \(1\+2 nodes\)/);
+    const special = await slack(slackForm("list", { channel_id: "CSPECIAL" }));
+    assert.equal(special.json.text, "No bays in project special-project.");
+  });
+  it("status names the bay's status; an unknown bay is said so", async () => {
+    const r = await slack(slackForm("status demo"));
+    assert.match(r.json.text, /^bay demo: CREATE_IN_PROGRESS — 1 master\(s\), 2 node\(s\)/);
+    const missing = await slack(slackForm('status "nope"'));
+    assert.equal(missing.status, 200);
+    assert.equal(missing.json.text, "Bay nope could not be found.");
+    // another project's bay is invisible, as in the API
+    const other = await slack(slackForm("status demo", { channel_id: "CSPECIAL" }));
+    assert.equal(other.json.text, "Bay demo could not be found.");
+  });
+  it("scale refuses a bay in progress, then scales a complete one: UPDATE_IN_PROGRESS, one update queued, the new response_url kept", async () => {
+    const busy = await slack(slackForm("scale demo 3"));
+    assert.equal(busy.status, 200);
+    assert.match(busy.json.text, /CREATE_IN_PROGRESS/);
+    await markComplete("demo");
+    const before = await counts();
+    const url2 = "https://hooks.slack.example/commands/T123/5678/other";
+    const r = await slack(slackForm("scale demo 3", { response_url: url2 }));
+    assert.equal(r.json.text, "Accepted: bay demo is being scaled from 2 to 3 node(s). I'll post here when it is done.");
+    const bay = (await bayNamed("demo"))!;
+    assert.equal(bay.status, "UPDATE_IN_PROGRESS");
+    assert.equal(bay.node_count, 3);
+    assert.equal(bay.notify?.response_url, url2);
+    const after = await counts();
+    assert.deepEqual([after.bays - before.bays, after.messages - before.messages], [0, 1]);
+    const msgs = await bf.stores.queue.receive(10, 1);
+    assert.deepEqual(msgs.filter((m) => m.body.bayId === bay.uuid).map((m) => m.body.kind), ["bay.update"]);
+    for (const m of msgs) await bf.stores.queue.delete(m.receipt);
+  });
+  it("delete moves the bay to DELETE_IN_PROGRESS and queues its delete; a second delete is refused", async () => {
+    const r = await slack(slackForm("delete replayed"));
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.match(r.json.text, /^Accepted: bay replayed is being deleted \(was CREATE_IN_PROGRESS\)/);
+    assert.equal((await bayNamed("replayed"))!.status, "DELETE_IN_PROGRESS");
+    const msgs = await bf.stores.queue.receive(10, 1);
+    assert.ok(msgs.some((m) => m.body.kind === "bay.delete"));
+    for (const m of msgs) await bf.stores.queue.delete(m.receipt);
+    const again = await slack(slackForm("delete replayed", { trigger_id: "another" })); // else the same signature: a replay
+    assert.match(again.json.text, /already DELETE_IN_PROGRESS/);
+  });
+  it("help and an empty command answer the usage", async () => {
+    for (const t of ["help", "", "  "]) {
+      const r = await slack(slackForm(t));
+      assert.equal(r.status, 200);
+      assert.match(r.json.text, /^Usage:\n• `\/bay create <name> --model <baymodel>/);
+    }
+  });
+  it("usage errors answer 200 ephemeral with what is wrong and the usage, and change nothing", async () => {
+    const before = await counts();
+    const cases: Array<[string, RegExp]> = [
+      ["create", /needs a bay name/],
+      ["create x", /needs a baymodel: `\/bay create x --model <baymodel>/],
+      ["create x --model k8s-model --nodes two", /--nodes takes a whole number ≥ 1, not "two"/],
+      ["create x --model k8s-model --nodes 0", /--nodes takes a whole number ≥ 1/],
+      ["create x --model k8s-model --flavor big", /Unknown option --flavor/],
+      ["create a b --model k8s-model", /takes one bay name, got 2/],
+      ['create "unterminated --model k8s-model', /Unterminated quote/],
+      ["scale demo", /needs the new node count/],
+      ["scale demo lots", /whole number/],
+      ["status", /needs a bay name/],
+      ["status a b", /Too many words/],
+      ["explode demo", /Unknown command "explode"/],
+    ];
+    for (const [text, re] of cases) {
+      const r = await slack(slackForm(text));
+      assert.equal(r.status, 200, text);
+      assert.equal(r.json.response_type, "ephemeral");
+      assert.match(r.json.text, re, text);
+      assert.match(r.json.text, /Usage:/, text);
+    }
+    // the domain's own rules, in Magnum's words
+    const badName = await slack(slackForm('create "my bay" --model k8s-model'));
+    assert.match(badName.json.text, /Invalid input for field\/attribute name/);
+    const noModel = await slack(slackForm("create x --model missing"));
+    assert.equal(noModel.json.text, "BayModel missing could not be found in project chat-project.");
+    assert.deepEqual(await counts(), before);
+  });
+  it("a team that is not mapped gets told how to connect it, and nothing happens", async () => {
+    const before = await counts();
+    const r = await slack(slackForm("create x --model k8s-model", { team_id: "TOTHER" }));
+    assert.equal(r.status, 200);
+    assert.match(r.json.text, /not connected to a Bayforge project.*"slack:TOTHER"/);
+    assert.deepEqual(await counts(), before);
+  });
+});
+
+describe("command text", () => {
+  it("keeps quoted words whole (straight and smart quotes) and decodes Slack's escapes", () => {
+    assert.deepEqual(tokenize(`create "a b" 'c d' \u201ce f\u201d --model=k8s`), ["create", "a b", "c d", "e f", "--model=k8s"]);
+    assert.deepEqual(tokenize("status a&amp;b &lt;x&gt;"), ["status", "a&b", "<x>"]);
+    assert.deepEqual(parseCommand("CREATE x --model=k8s --nodes=3 --masters 3 --timeout 0"), { action: "create", name: "x", model: "k8s", nodes: 3, masters: 3, timeout: 0 });
+    assert.throws(() => parseCommand("scale x 0"), UsageError);
+  });
+});
+
+describe("completion notice (worker)", () => {
+  const bay = (over: Partial<Bay>): Bay =>
+    ({ uuid: "u", name: "demo", status: "CREATE_COMPLETE", status_reason: null, api_address: "https://10.0.0.5:6443", master_count: 1, node_count: 2, faults: [], ...over }) as Bay;
+
+  it("POSTs in_channel JSON to the response_url, and never throws or logs the path when it cannot", async () => {
+    const got: Array<{ path: string; body: any; type: string | undefined }> = [];
+    const server = createServer((req: IncomingMessage, res) => {
+      let data = "";
+      req.on("data", (d) => (data += d));
+      req.on("end", () => {
+        got.push({ path: req.url!, body: JSON.parse(data), type: req.headers["content-type"] });
+        if (req.url!.includes("slow")) setTimeout(() => res.end("ok"), 1000);
+        else res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const lines: string[] = [];
+    const log = createLogger({}, "debug", (l) => lines.push(l));
+    try {
+      await notifyCompletion({ log }, bay({ notify: { response_url: `http://127.0.0.1:${port}/hook/SECRET1`, platform: "slack" } }));
+      assert.equal(got.length, 1);
+      assert.equal(got[0].path, "/hook/SECRET1");
+      assert.equal(got[0].type, "application/json");
+      assert.deepEqual(got[0].body, { response_type: "in_channel", text: "bay demo: CREATE_COMPLETE (api https://10.0.0.5:6443, 1 master, 2 nodes)" });
+      // no notify: nothing
+      await notifyCompletion({ log }, bay({ notify: null }));
+      assert.equal(got.length, 1);
+      // too slow, unreachable, garbage: no throw
+      await notifyCompletion({ log }, bay({ notify: { response_url: `http://127.0.0.1:${port}/slow/SECRET2`, platform: "slack" } }), { timeoutMs: 100 });
+      await notifyCompletion({ log }, bay({ notify: { response_url: "http://127.0.0.1:1/SECRET3", platform: "mattermost" } }));
+      await notifyCompletion({ log }, bay({ notify: { response_url: "not a url SECRET4", platform: "slack" } }));
+      const all = lines.join("\n");
+      assert.ok(!/SECRET\d/.test(all), all);
+      assert.match(all, /chat-ops completion not posted/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+  it("says why a bay failed", () => {
+    assert.equal(
+      completionText(bay({ status: "CREATE_FAILED", status_reason: "Resource CREATE failed: boom", faults: [{ resource: "kube_masters/0", type: "OS::Nova::Server", reason: "no image", time: null }] })),
+      "bay demo: CREATE_FAILED — Resource CREATE failed: boom; failed: kube_masters/0 (no image)",
+    );
+  });
+});
+
+describe("configuration", () => {
+  it("refuses to run chat-ops in keystone mode, and a malformed project map", async () => {
+    const { composeWebhook } = await import("../../functions/webhook/compose.ts");
+    const { loadSettings } = await import("../../shared/config.ts");
+    const settings = loadSettings({ BAYFORGE_CHATOPS_SLACK_SIGNING_SECRET: "s" });
+    assert.throws(() => composeWebhook(settings, { ...bf.stores, vault: undefined as never }, createLogger({}, "error", () => {})), /BAYFORGE_AUTH=noauth/);
+    assert.throws(() => loadSettings({ BAYFORGE_CHATOPS_PROJECTS: "{nope" }), /not valid JSON/);
+    assert.throws(() => loadSettings({ BAYFORGE_CHATOPS_PROJECTS: '{"T123": "p"}' }), /slack:<team id>/);
+    assert.deepEqual(loadSettings({ BAYFORGE_CHATOPS_PROJECTS: '{"slack:T1": "p", "mattermost:m:c": "q"}' }).chatops.projects, { "slack:T1": "p", "mattermost:m:c": "q" });
+  });
+});
