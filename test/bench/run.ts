@@ -2,6 +2,7 @@
 // each writes its results to test/bench/results/<name>.json. Benchmarks, not tests:
 // scripts/run-tests.mjs skips this directory.
 import { readdirSync } from "node:fs";
+import { renderBenchmarks } from "./render.ts";
 import { basename, join, resolve } from "node:path";
 import { spawnSync } from "node:child_process";
 
@@ -27,4 +28,5 @@ for (const file of files) {
     console.error(`# ${basename(file)} failed (exit ${r.status ?? r.signal})`);
   }
 }
+renderBenchmarks(join(dir, "results"), join(root, "BENCHMARKS.md"));
 process.exit(failed ? 1 : 0);
