@@ -6,6 +6,7 @@ import type { Bay } from "../../../shared/domain/model.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { pollDelay } from "../deps.ts";
 import { updateBay } from "../bay-store.ts";
+import { notifyCompletion } from "./notify.ts";
 import { VersionConflict } from "../../../shared/ports/bay-table.ts";
 
 export async function deleteBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
@@ -51,4 +52,5 @@ export async function finishDelete(deps: WorkerDeps, bay: Bay, requestId?: strin
   }
   await deps.table.appendEvent({ bay_uuid: bay.uuid, at: deps.now().toISOString(), kind: "deleted", detail: `bay ${bay.name} deleted; its stack and certificates are gone`, ...(requestId ? { request_id: requestId } : {}) });
   deps.log.info("bay deleted", { bay: bay.uuid, name: bay.name });
+  await notifyCompletion(deps, { ...bay, status: "DELETE_COMPLETE" });
 }

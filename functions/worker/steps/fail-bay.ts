@@ -14,16 +14,18 @@ const FAILED: Record<string, BayStatus> = {
 
 export async function failBay(deps: WorkerDeps, bay: Bay, reason: string): Promise<Bay | undefined> {
   const at = deps.now();
+  let notify: Bay["notify"];
   const saved = await updateBay(
     deps.table,
     bay,
-    (b) => (FAILED[b.status] ? { status: FAILED[b.status], status_reason: reason } : undefined),
+    // the chat-ops response_url is used once: a later operation must not post to it
+    (b) => (FAILED[b.status] ? ((notify = b.notify), { status: FAILED[b.status], status_reason: reason, notify: null }) : undefined),
     at,
   );
   if (saved && saved.status.endsWith("_FAILED")) {
     deps.log.warn("bay failed", { bay: bay.uuid, status: saved.status, reason });
     await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "failed", detail: reason });
-    await notifyCompletion(deps, saved);
+    await notifyCompletion(deps, { ...saved, notify });
     // A bay that never came to life needs no credentials (a later delete brings a new trust).
     // A living stack keeps them: Heat acts later through a trust derived from the user's.
     if (saved.status === "CREATE_FAILED") await releaseAfterOperation(deps, saved, { trustee: true });

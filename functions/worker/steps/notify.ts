@@ -32,6 +32,7 @@ export async function notifyCompletion(deps: Pick<WorkerDeps, "log">, bay: Bay, 
 
 /** `bay demo: CREATE_COMPLETE (api 10.0.0.5:6443, 1 master, 2 nodes)` or the failure's reason. */
 export function completionText(bay: Bay): string {
+  if (bay.status === "DELETE_COMPLETE") return `bay ${bay.name}: deleted`;
   if (bay.status.endsWith("_COMPLETE")) {
     const api = bay.api_address ? `api ${bay.api_address}, ` : "";
     return `bay ${bay.name}: ${bay.status} (${api}${bay.master_count} master${bay.master_count === 1 ? "" : "s"}, ${bay.node_count} node${bay.node_count === 1 ? "" : "s"})`;

@@ -58,7 +58,8 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
 async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: Orchestrator): Promise<void> {
   let status: BayStatus = bayStatusFromStack(stack.stack_status);
   if (stack.stack_status === "ROLLBACK_COMPLETE") status = "UPDATE_FAILED"; // the update was undone
-  const patch: Partial<Bay> = { status, status_reason: stack.stack_status_reason };
+  // the chat-ops response_url is used once: a later operation must not post to it
+  const patch: Partial<Bay> = { status, status_reason: stack.stack_status_reason, notify: null };
   if (status.endsWith("_COMPLETE")) {
     const baymodel = await deps.table.getBayModel(bay.baymodel_id);
     if (baymodel) Object.assign(patch, bayOutputs(stack.outputs ?? [], baymodel));
@@ -75,7 +76,7 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
     deps.log.info("bay finished", { bay: bay.uuid, status, reason: stack.stack_status_reason });
     const faults = patch.faults?.length ? `; failed: ${patch.faults.map((f) => `${f.resource} (${f.reason ?? f.type})`).join("; ")}` : "";
     await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: status.endsWith("_COMPLETE") ? "completed" : "failed", detail: `${status}: ${stack.stack_status_reason ?? ""}${faults}`.trim() });
-    await notifyCompletion(deps, saved);
+    await notifyCompletion(deps, { ...saved, notify: bay.notify });
     if (status === "CREATE_FAILED") await releaseAfterOperation(deps, saved, { trustee: true });
   }
 }
