@@ -22,7 +22,7 @@ const results: Record<string, unknown>[] = [];
 for (const logLevel of ["info", "warn"]) {
 const dataDir = mkdtempSync(join(tmpdir(), "bf-bench-api-"));
 const port = await freePort();
-const child = spawn(process.execPath, ["--import", "tsx", "infra/local/start.ts"], {
+const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), "--import", "tsx", "infra/local/start.ts"], {
   cwd: root,
   env: { ...process.env, BAYFORGE_ROLE: "api", BAYFORGE_AUTH: "noauth", PORT: String(port), BAYFORGE_DATA_DIR: dataDir, LOG_LEVEL: logLevel },
   stdio: ["ignore", "ignore", "pipe"],

@@ -36,5 +36,7 @@ export function renderBenchmarks(resultsDir: string, out: string): void {
       parts.push("```json", JSON.stringify(figures, null, 2), "```", "", ...verdicts(figures, goal as Json), "");
     }
   }
+  const notes = join(resultsDir, "..", "NOTES.md");
+  if (existsSync(notes)) parts.push(readFileSync(notes, "utf8"));
   writeFileSync(out, parts.join("\n"));
 }
