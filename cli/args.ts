@@ -15,6 +15,10 @@ export const USAGE = `usage: bayforge [--url URL] [--token TOKEN] [--json] <comm
   baymodel list
   baymodel show <name>
   baymodel create -f <model.yaml>   (YAML or JSON; "-" reads stdin)
+  apply -f <bays.yaml> [--wait] [--timeout S]
+                                    baymodels + bays from a manifest (kubectl apply style):
+                                    creates missing bays, scales changed node_count; --wait
+                                    until every bay is done (exit 1 if any failed)
 
 options:
   --url URL      Bayforge's API (default $BAYFORGE_URL or http://127.0.0.1:9511)
@@ -35,6 +39,7 @@ const OPTIONS = {
   masters: { type: "string" },
   timeout: { type: "string" },
   file: { type: "string", short: "f" },
+  wait: { type: "boolean" },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -51,13 +56,14 @@ const COMMANDS: Record<string, { args: string[]; options: OptionName[] }> = {
   "baymodel list": { args: [], options: [] },
   "baymodel show": { args: ["name"], options: [] },
   "baymodel create": { args: [], options: ["file"] },
+  apply: { args: [], options: ["file", "wait", "timeout"] },
 };
 
 export interface Command {
   /** "bay create", "baymodel list", ... */
   name: string;
   args: Record<string, string>;
-  options: { model?: string; nodes?: number; masters?: number; timeout?: number; file?: string };
+  options: { model?: string; nodes?: number; masters?: number; timeout?: number; file?: string; wait?: boolean };
   url?: string;
   token?: string;
   json: boolean;
@@ -98,8 +104,10 @@ export function parseCommand(argv: string[]): Parsed {
   if (values.masters !== undefined) options.masters = integer("--masters", values.masters, 1);
   if (values.timeout !== undefined) options.timeout = integer("--timeout", values.timeout, 0);
   if (values.file !== undefined) options.file = values.file;
+  if (values.wait) options.wait = true;
   if (name === "bay create" && !options.model) throw new UsageError("bay create needs --model <baymodel>");
   if (name === "baymodel create" && !options.file) throw new UsageError("baymodel create needs -f <model.yaml>");
+  if (name === "apply" && !options.file) throw new UsageError("apply needs -f <bays.yaml>");
   if (name === "bay scale") integer("<N>", args.N, 1);
   return { help: false, name, args, options, url: values.url, token: values.token, json: values.json ?? false };
 }

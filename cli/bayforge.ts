@@ -7,6 +7,7 @@ import { bayCreate, bayDelete, bayList, bayScale, bayShow } from "./commands/bay
 import { baymodelCreate, baymodelList, baymodelShow } from "./commands/baymodel.ts";
 import type { Ctx } from "./commands/context.ts";
 import { bayWait } from "./commands/wait.ts";
+import { apply } from "./commands/apply.ts";
 
 const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
   "bay create": bayCreate,
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
   "baymodel list": baymodelList,
   "baymodel show": baymodelShow,
   "baymodel create": baymodelCreate,
+  apply,
 };
 
 async function readStdin(): Promise<string> {

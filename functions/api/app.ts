@@ -9,6 +9,7 @@ import { renderError } from "./errors.ts";
 import type { ApiDeps, ApiEnv } from "./env.ts";
 import { baymodelRoutes } from "./routes/baymodels.ts";
 import { bayRoutes } from "./routes/bays.ts";
+import { batchRoutes } from "./routes/batches.ts";
 import { certificateRoutes } from "./routes/certificates.ts";
 import { clusterRoutes } from "./routes/clusters.ts";
 import { clusterTemplateRoutes } from "./routes/clustertemplates.ts";
@@ -47,6 +48,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
 
   app.route("/v1/baymodels", baymodelRoutes(deps));
   app.route("/v1/bays", bayRoutes(deps));
+  if (deps.batches) app.route("/v1/batches", batchRoutes({ ...deps, batches: deps.batches }));
   app.route("/v1/certificates", certificateRoutes(deps));
   app.route("/v1/clusters", clusterRoutes(deps));
   app.route("/v1/clustertemplates", clusterTemplateRoutes(deps));

@@ -5,6 +5,7 @@ import type { BayTable } from "../../shared/ports/bay-table.ts";
 import type { WorkQueue } from "../../shared/ports/work-queue.ts";
 import type { KeyVault } from "../../shared/ports/key-vault.ts";
 import type { DiscoveryStore } from "../../shared/ports/discovery-store.ts";
+import type { BatchStore } from "../../shared/ports/batch-store.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import type { Session } from "../../shared/adapters/openstack/identity/session.ts";
 import { TokenValidator } from "../../shared/adapters/openstack/identity/tokens.ts";
@@ -21,6 +22,8 @@ export interface ApiParts {
   vault: KeyVault;
   /** etcd discovery directories (the embedded default's SQLite store) */
   discovery?: DiscoveryStore;
+  /** batch manifests (the embedded default's SQLite store); absent → /v1/batches not served */
+  batches?: BatchStore;
   /** Bayforge's service user on Keystone; required in keystone mode */
   session?: Session;
 }
@@ -42,6 +45,7 @@ export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
     vault: parts.vault,
     identity,
     discovery: parts.discovery,
+    batches: parts.batches,
     log,
     authenticate: withBootstrapTokens(parts.table, authenticate),
     defaultTimeoutMinutes: settings.defaultTimeoutMinutes,

@@ -4,6 +4,7 @@ import type { WorkQueue } from "../../shared/ports/work-queue.ts";
 import type { KeyVault } from "../../shared/ports/key-vault.ts";
 import type { Identity } from "../../shared/ports/identity.ts";
 import type { DiscoveryStore } from "../../shared/ports/discovery-store.ts";
+import type { BatchStore } from "../../shared/ports/batch-store.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import type { Version } from "./microversion.ts";
 
@@ -31,6 +32,8 @@ export interface ApiDeps {
   log: Logger;
   /** etcd discovery directories for bays that name no discovery_url (served at /v1/discovery) */
   discovery?: DiscoveryStore;
+  /** batch manifests (POST /v1/batches); absent → /v1/batches is not served */
+  batches?: BatchStore;
   /** Keystone mode: trusts and trustees made with the caller's token; absent in noauth mode */
   identity?: Identity;
   /** Resolves the caller of a request, or throws ApiError 401/403. */

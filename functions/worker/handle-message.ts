@@ -10,6 +10,7 @@ import { pollBay } from "./steps/poll-bay.ts";
 import { updateBayStack } from "./steps/update-bay.ts";
 import { deleteBayStack } from "./steps/delete-bay.ts";
 import { failBay } from "./steps/fail-bay.ts";
+import { applyBatch, deadLetterBatch } from "./steps/apply-batch.ts";
 import { updateBay } from "./bay-store.ts";
 import { isInProgress } from "../../shared/domain/status.ts";
 
@@ -18,6 +19,7 @@ const STEPS: Partial<Record<WorkMessage["kind"], (m: WorkMessage, d: WorkerDeps)
   "bay.poll": pollBay,
   "bay.update": updateBayStack,
   "bay.delete": deleteBayStack,
+  "batch.apply": applyBatch,
 };
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN"]);
@@ -66,6 +68,7 @@ export async function handleMessage(msg: WorkMessage, deps: WorkerDeps): Promise
 export async function handleDeadLetter(raw: unknown, receiveCount: number, deps: WorkerDeps): Promise<void> {
   const m = raw as Partial<WorkMessage>;
   if (!m || typeof m.bayId !== "string") return;
+  if (m.kind === "batch.apply") return deadLetterBatch(m.batchId ?? m.bayId, receiveCount, deps);
   const bay = await deps.table.getBay(m.bayId);
   if (!bay || !isInProgress(bay.status)) return;
   await failBay(deps, bay, `Bayforge could not process ${m.kind ?? "a step"} for this bay after ${receiveCount} deliveries (request ${m.requestId ?? "unknown"}); see the worker logs.`);

@@ -13,6 +13,7 @@ import { listen, type Listening } from "../../functions/api/serve.ts";
 import { startLocalWorker, type RunningWorker } from "../../functions/worker/local-consumer.ts";
 import { handleDeadLetter } from "../../functions/worker/handle-message.ts";
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
+import { addBatches } from "../../functions/worker/steps/apply-batch.ts";
 
 export interface Embedded {
   settings: Settings;
@@ -58,7 +59,19 @@ export async function startEmbedded(
     if (cloud) closers.push(() => cloud.close());
     const identity = cloud && settings.auth === "keystone" ? new KeystoneIdentity(cloud.session, { trusteeDomain: settings.trusteeDomain }) : undefined;
     if (parts.worker && cloud) {
-      workerDeps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, vault, identity, log: log.child({ fn: "worker" }) });
+      const workerLog = log.child({ fn: "worker" });
+      // batch.apply fans out with the API's own bay operations (trusts as the batch's caller)
+      workerDeps = addBatches(composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, vault, identity, log: workerLog }), stores.batches, {
+        table: stores.table,
+        queue: stores.queue,
+        vault,
+        log: workerLog,
+        discovery: stores.discovery,
+        identity,
+        defaultTimeoutMinutes: settings.defaultTimeoutMinutes,
+        deadlineGraceMinutes: settings.deadlineGraceMinutes,
+        publicUrl: settings.publicUrl,
+      });
       worker = startLocalWorker(stores.queue, workerDeps, {
         concurrency: settings.workerConcurrency,
         visibilitySeconds: settings.visibilitySeconds,
@@ -68,7 +81,7 @@ export async function startEmbedded(
       log.info("worker started", { cloud: cloud.session.cloud.cloud, concurrency: settings.workerConcurrency });
     }
     if (parts.api) {
-      const app = composeApi(settings, { ...stores, vault, session: cloud?.session, discovery: stores.discovery }, log.child({ fn: "api" }));
+      const app = composeApi(settings, { ...stores, vault, session: cloud?.session, discovery: stores.discovery, batches: stores.batches }, log.child({ fn: "api" }));
       // chat-ops (functions/webhook) on the same server, when a signing secret or token is set
       if (chatopsEnabled(settings)) app.route("/webhook", composeWebhook(settings, { ...stores, vault, discovery: stores.discovery }, log));
       http = await listen(app, settings.port, settings.host);

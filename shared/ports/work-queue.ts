@@ -1,7 +1,7 @@
 // The durable work queue between the API and the worker (SQS in AWS, a SQLite table
 // locally). At-least-once: every consumer step must be idempotent.
 
-export type WorkKind = "bay.create" | "bay.poll" | "bay.update" | "bay.delete";
+export type WorkKind = "bay.create" | "bay.poll" | "bay.update" | "bay.delete" | "batch.apply";
 
 export interface WorkMessage {
   v: 1;
@@ -13,6 +13,8 @@ export interface WorkMessage {
   attempt: number;
   /** bay.poll only: how many polls came before this one (drives the poll backoff) */
   seq?: number;
+  /** batch.apply only: the batch to fan out (bayId carries the same id) */
+  batchId?: string;
 }
 
 export interface WorkQueue {

@@ -116,6 +116,25 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX discovery_members_by_index ON discovery_members (token, created_index);
   `,
+  // 3: batches (batch-store.ts): the batch document, one row per bay item, the fan-out lease.
+  `
+  CREATE TABLE batches (
+    id            TEXT PRIMARY KEY,
+    project_id    TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    lease_holder  TEXT,
+    lease_until   INTEGER,
+    doc           TEXT NOT NULL
+  );
+  CREATE INDEX batches_by_project ON batches (project_id, created_at, id);
+
+  CREATE TABLE batch_items (
+    batch_id    TEXT NOT NULL,
+    idx         INTEGER NOT NULL,
+    doc         TEXT NOT NULL,
+    PRIMARY KEY (batch_id, idx)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

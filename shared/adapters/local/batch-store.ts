@@ -1,0 +1,52 @@
+// BatchStore on the embedded SQLite file: the batch as a JSON document (without its items),
+// one row per bay item, and the fan-out lease as two columns updated conditionally.
+import type { Batch, BatchItem, BatchStore } from "../../ports/batch-store.ts";
+import type { SqliteDatabase } from "./sqlite.ts";
+
+export class SqliteBatchStore implements BatchStore {
+  private readonly insert: (batch: Batch) => void;
+
+  constructor(private readonly db: SqliteDatabase) {
+    const insertBatch = db.prepare(`INSERT INTO batches (id, project_id, created_at, doc) VALUES (?, ?, ?, ?)`);
+    const insertItem = db.prepare(`INSERT INTO batch_items (batch_id, idx, doc) VALUES (?, ?, ?)`);
+    this.insert = db.transaction((batch: Batch) => {
+      const { items, ...doc } = batch;
+      insertBatch.run(batch.id, batch.project_id, batch.created_at, JSON.stringify(doc));
+      items.forEach((it, i) => insertItem.run(batch.id, i, JSON.stringify(it)));
+    });
+  }
+
+  async createBatch(batch: Batch): Promise<void> {
+    this.insert(batch);
+  }
+
+  async getBatch(id: string): Promise<Batch | undefined> {
+    const row = this.db.prepare<[string], { doc: string }>(`SELECT doc FROM batches WHERE id = ?`).get(id);
+    if (!row) return undefined;
+    const items = this.db
+      .prepare<[string], { doc: string }>(`SELECT doc FROM batch_items WHERE batch_id = ? ORDER BY idx`)
+      .all(id)
+      .map((r) => JSON.parse(r.doc) as BatchItem);
+    return { ...(JSON.parse(row.doc) as Omit<Batch, "items">), items };
+  }
+
+  async updateBatch(batch: Batch): Promise<void> {
+    const { items: _items, ...doc } = batch;
+    this.db.prepare(`UPDATE batches SET doc = ? WHERE id = ?`).run(JSON.stringify(doc), batch.id);
+  }
+
+  async setItem(id: string, index: number, item: BatchItem): Promise<void> {
+    this.db.prepare(`UPDATE batch_items SET doc = ? WHERE batch_id = ? AND idx = ?`).run(JSON.stringify(item), id, index);
+  }
+
+  async lease(id: string, holder: string, until: Date, now: Date): Promise<boolean> {
+    const r = this.db
+      .prepare(`UPDATE batches SET lease_holder = ?, lease_until = ? WHERE id = ? AND (lease_holder IS NULL OR lease_holder = ? OR lease_until < ?)`)
+      .run(holder, until.getTime(), id, holder, now.getTime());
+    return r.changes === 1;
+  }
+
+  async release(id: string, holder: string): Promise<void> {
+    this.db.prepare(`UPDATE batches SET lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder = ?`).run(id, holder);
+  }
+}
