@@ -362,7 +362,9 @@ describe("etcd discovery store (SQLite)", () => {
   it("an existing file at schema 1 gains the discovery tables", async () => {
     const dir = tempDir();
     const db = openDatabase(dir);
+    // back to what schema 1 had: no discovery tables, nor those of later migrations
     db.exec("DROP TABLE discovery_members; DROP TABLE discovery_dirs;");
+    for (const t of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'batch%'").all() as Array<{ name: string }>) db.exec(`DROP TABLE ${t.name}`);
     db.pragma("user_version = 1");
     db.close();
     const stores = openLocalStores(dir);

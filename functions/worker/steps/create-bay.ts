@@ -83,6 +83,11 @@ async function ensureStack(bay: Bay, baymodel: BayModel, deps: WorkerDeps): Prom
       const raced = await deps.heatFor(bay).findStack(bay.stack_name);
       if (raced) return raced.id;
     }
+    // Heat could not derive its own trust from ours (Keystone answered "not found" for the
+    // roles): seen only under load, concurrent deliveries racing in Keystone. Retried with
+    // backoff like a 5xx; a user who really lacks the roles sees the reason when retries end.
+    if (e instanceof OrchestratorError && e.heatType === "MissingCredentialError")
+      throw new OrchestratorError(e.message, e.status, true, e.heatType);
     if (e instanceof OrchestratorError && !e.retryable) {
       await failBay(deps, bay, `Heat refused the stack: ${e.message}`);
       return undefined;
