@@ -2,9 +2,8 @@
 // types), built from the same bays and baymodels the mitaka API serves.
 import type { Bay, BayModel } from "../../shared/domain/model.ts";
 import { effectiveModel } from "../../shared/domain/cluster.ts";
-import { links } from "./views.ts";
+import { links, time } from "./views.ts";
 
-const time = (iso: string | null) => (iso ? iso.replace(/\.\d{3}Z$|Z$/, "+00:00") : null);
 /** Magnum's driver name for what Bayforge provisions. */
 export const DRIVER = "k8s_fedora_atomic_v1";
 

@@ -8,7 +8,7 @@ export const links = (base: string, kind: string, uuid: string) => [
 ];
 
 /** Magnum prints times as `2026-11-25T09:43:25+00:00`. */
-const time = (iso: string | null) => (iso ? iso.replace(/\.\d{3}Z$|Z$/, "+00:00") : null);
+export const time = (iso: string | null) => (iso ? iso.replace(/\.\d{3}Z$|Z$/, "+00:00") : null);
 
 export function bayView(bay: Bay, base: string) {
   return {

@@ -6,3 +6,11 @@ export interface KeyVault {
   encrypt(plaintext: string, context: string): Promise<string>;
   decrypt(ciphertext: string, context: string): Promise<string>;
 }
+
+/** A secret could not be decrypted, or the key cannot be used. Never carries key material. */
+export class KeyVaultError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "KeyVaultError";
+  }
+}

@@ -28,6 +28,7 @@ import { keystoneAuth } from "../../functions/api/keystone-auth.ts";
 import { renderError } from "../../functions/api/errors.ts";
 import type { Caller } from "../../functions/api/env.ts";
 import { cloudsYamlPath, devcloudAuthUrl, ensureDevcloudUp } from "../support/devcloud.ts";
+import { settle } from "../support/heat-check.ts";
 
 const RUN = `bf-ks-${process.pid}-${Date.now().toString(36)}`;
 const FAST_RETRY: Partial<RetryPolicy> = { attempts: 2, baseDelayMs: 20, maxDelayMs: 100, budgetMs: 2_000 };
@@ -87,15 +88,6 @@ async function revoke(token: string): Promise<void> {
   assert.equal(res.status, 204, "Keystone revokes the token");
 }
 
-async function settle(heat: HeatClient, name: string, id: string, timeoutMs = 90_000): Promise<Stack | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await heat.getStack(name, id);
-    if (!s || !s.stack_status.endsWith("_IN_PROGRESS")) return s;
-    if (Date.now() > deadline) throw new Error(`stack ${name} still ${s.stack_status} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 /** The names of the stacks a session's project has, from Heat's GET /stacks. */
 async function stackNames(heat: HeatClient): Promise<string[]> {

@@ -12,6 +12,7 @@ import type { RetryNotice, RetryPolicy } from "../../shared/adapters/openstack/h
 import { Session } from "../../shared/adapters/openstack/identity/session.ts";
 import { HeatClient } from "../../shared/adapters/openstack/orchestration/stacks.ts";
 import { devcloudDir } from "../support/devcloud.ts";
+import { settle } from "../support/heat-check.ts";
 import { openstackFromEnv } from "../../shared/adapters/openstack/index.ts";
 import { OrchestratorError, type Stack, type StackCreateRequest } from "../../shared/ports/orchestrator.ts";
 
@@ -59,15 +60,6 @@ const tiny = (name: string): StackCreateRequest => ({ stack_name: name, template
 
 // ------------------------------------------------------------------ helpers
 
-async function settle(heat: HeatClient, name: string, id: string, timeoutMs = 90_000): Promise<Stack | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await heat.getStack(name, id);
-    if (!s || !s.stack_status.endsWith("_IN_PROGRESS")) return s;
-    if (Date.now() > deadline) throw new Error(`stack ${name} still ${s.stack_status} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 400));
-  }
-}
 
 const output = (s: Stack | undefined, key: string) => s?.outputs.find((o) => o.output_key === key)?.output_value;
 

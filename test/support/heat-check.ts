@@ -1,5 +1,6 @@
 // Reads Heat directly as the dev cloud's demo user, to check what Bayforge asked of it.
 import { openstackFromEnv, type OpenStack } from "../../shared/adapters/openstack/index.ts";
+import type { Orchestrator, Stack } from "../../shared/ports/orchestrator.ts";
 import { devcloudEnv } from "./bayforge-process.ts";
 
 export function demoCloud(): OpenStack {
@@ -20,4 +21,15 @@ export async function stacksNamed(os: OpenStack, prefix: string): Promise<Array<
 /** Deletes the stacks (best effort) so the dev cloud stays clean between runs. */
 export async function deleteStacks(os: OpenStack, prefix: string): Promise<void> {
   for (const s of await stacksNamed(os, prefix)) await os.heat.deleteStack(s.stack_name, s.id).catch(() => {});
+}
+
+/** Polls the stack until it leaves *_IN_PROGRESS; returns it (undefined once Heat has none). */
+export async function settle(heat: Orchestrator, name: string, id: string, timeoutMs = 90_000): Promise<Stack | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await heat.getStack(name, id);
+    if (!s || !s.stack_status.endsWith("_IN_PROGRESS")) return s;
+    if (Date.now() > deadline) throw new Error(`stack ${name} still ${s.stack_status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }

@@ -2,9 +2,9 @@
 import { Hono, type Context } from "hono";
 import { pageQuery, paginate } from "../pagination.ts";
 import { BAYMODEL_FIELDS, newBayModel } from "../../../shared/domain/baymodel.ts";
-import { patchBayModel } from "../../../shared/domain/baymodel-patch.ts";
+import { deleteModel, patchModel } from "../baymodel-changes.ts";
 import { CLUSTER_TEMPLATE_FIELDS } from "../../../shared/domain/cluster.ts";
-import { ApiError, badRequest } from "../../../shared/domain/errors.ts";
+import { ApiError } from "../../../shared/domain/errors.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
 import { getBayModel, scope } from "../lookup.ts";
@@ -43,27 +43,16 @@ export function baymodelRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const caller = c.get("caller");
     const body = await readJson(c);
     const m = await getBayModel(deps.table, caller, c.req.param("ident"));
-    if (!caller.isAdmin && m.project_id !== caller.projectId)
-      throw new ApiError(403, "Not authorized", `${m.uuid} belongs to another project and cannot be changed.`);
     // a cluster template made without a keypair stays valid when patched as a baymodel
     const fields = m.keypair_id ? BAYMODEL_FIELDS : { ...BAYMODEL_FIELDS, keypair_id: CLUSTER_TEMPLATE_FIELDS.keypair_id };
-    const next = patchBayModel(m, body, { resource: "baymodel", fields }, now());
-    if (next.public !== m.public && !caller.isAdmin) throw new ApiError(403, "Not authorized to publish", "Only administrators may change public.");
-    await deps.table.putBayModel(next);
+    const next = await patchModel(deps, caller, m, body, { resource: "baymodel", fields }, now());
     return c.json(baymodelView(next, c.get("base")), 200);
   });
 
   r.delete("/:ident", async (c) => {
     const caller = c.get("caller");
     const m = await getBayModel(deps.table, caller, c.req.param("ident"));
-    if (!caller.isAdmin && m.project_id !== caller.projectId)
-      throw new ApiError(403, "Not authorized", `BayModel ${m.uuid} belongs to another project and cannot be deleted.`);
-    const users = (await deps.table.listBays({})).filter((b) => b.baymodel_id === m.uuid);
-    if (users.length)
-      throw badRequest(
-        `BayModel ${m.uuid} is referenced by one or multiple bays: ${users.map((b) => b.name).join(", ")}. Delete them first.`,
-      );
-    await deps.table.deleteBayModel(m.uuid);
+    await deleteModel(deps, caller, m, { noun: "BayModel", users: "bays" });
     return c.body(null, 204);
   });
   return r;

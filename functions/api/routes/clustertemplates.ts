@@ -2,8 +2,8 @@
 import { Hono, type Context } from "hono";
 import { newBayModel } from "../../../shared/domain/baymodel.ts";
 import { CLUSTER_TEMPLATE_FIELDS } from "../../../shared/domain/cluster.ts";
-import { patchBayModel } from "../../../shared/domain/baymodel-patch.ts";
-import { ApiError, badRequest } from "../../../shared/domain/errors.ts";
+import { deleteModel, patchModel } from "../baymodel-changes.ts";
+import { ApiError } from "../../../shared/domain/errors.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
 import { pageQuery, paginate } from "../pagination.ts";
@@ -42,22 +42,14 @@ export function clusterTemplateRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const caller = c.get("caller");
     const body = await readJson(c);
     const m = await getBayModel(deps.table, caller, c.req.param("ident"), "ClusterTemplate");
-    if (!caller.isAdmin && m.project_id !== caller.projectId)
-      throw new ApiError(403, "Not authorized", `${m.uuid} belongs to another project and cannot be changed.`);
-    const next = patchBayModel(m, body, { resource: "clustertemplate", fields: CLUSTER_TEMPLATE_FIELDS }, now());
-    if (next.public !== m.public && !caller.isAdmin) throw new ApiError(403, "Not authorized to publish", "Only administrators may change public.");
-    await deps.table.putBayModel(next);
+    const next = await patchModel(deps, caller, m, body, { resource: "clustertemplate", fields: CLUSTER_TEMPLATE_FIELDS }, now());
     return c.json(clusterTemplateView(next, c.get("base")), 200);
   });
 
   r.delete("/:ident", async (c) => {
     const caller = c.get("caller");
     const m = await getBayModel(deps.table, caller, c.req.param("ident"), "ClusterTemplate");
-    if (!caller.isAdmin && m.project_id !== caller.projectId)
-      throw new ApiError(403, "Not authorized", `ClusterTemplate ${m.uuid} belongs to another project and cannot be deleted.`);
-    const users = (await deps.table.listBays({})).filter((b) => b.baymodel_id === m.uuid);
-    if (users.length) throw badRequest(`ClusterTemplate ${m.uuid} is referenced by one or multiple clusters: ${users.map((b) => b.name).join(", ")}. Delete them first.`);
-    await deps.table.deleteBayModel(m.uuid);
+    await deleteModel(deps, caller, m, { noun: "ClusterTemplate", users: "clusters" });
     return c.body(null, 204);
   });
   return r;

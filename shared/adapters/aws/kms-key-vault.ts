@@ -13,18 +13,9 @@
 // purpose: "key-vault"}), which CloudTrail records and key policies can require.
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from "node:crypto";
 import { DecryptCommand, GenerateDataKeyCommand, type KMSClient } from "@aws-sdk/client-kms";
-import type { KeyVault } from "../../ports/key-vault.ts";
+import { KeyVaultError, type KeyVault } from "../../ports/key-vault.ts";
 
-/**
- * A secret could not be decrypted. Never carries key material. (Named as the local vault's
- * error; not imported from it, because shared/adapters/local must stay out of Lambda bundles.)
- */
-export class KeyVaultError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "KeyVaultError";
-  }
-}
+export { KeyVaultError };
 
 export const KMS_FORMAT = "kms1";
 export const DEFAULT_KMS_CONTEXT: Readonly<Record<string, string>> = Object.freeze({ service: "bayforge", purpose: "key-vault" });

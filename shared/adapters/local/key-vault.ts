@@ -5,7 +5,7 @@
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from "node:crypto";
 import { link, mkdir, open, readFile, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { KeyVault } from "../../ports/key-vault.ts";
+import { KeyVaultError, type KeyVault } from "../../ports/key-vault.ts";
 
 /** Names a key file to use instead of `<dataDir>/master.key`; it must exist. */
 export const MASTER_KEY_FILE_ENV = "BAYFORGE_MASTER_KEY_FILE";
@@ -17,13 +17,7 @@ const TAG_BYTES = 16;
 const FORMAT = "v1";
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** A secret could not be decrypted, or the key file cannot be used. Never carries key material. */
-export class KeyVaultError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "KeyVaultError";
-  }
-}
+export { KeyVaultError };
 
 export class LocalKeyVault implements KeyVault {
   readonly #key: KeyObject;

@@ -15,7 +15,7 @@ import {
   type StackUpdateRequest,
 } from "../../../ports/orchestrator.ts";
 import { createBody, updateBody } from "./stacks/requests.ts";
-import { extractCreated, extractResources, extractStack, heatError } from "./stacks/results.ts";
+import { extractCreated, extractResources, extractStack, heatError, heatTime } from "./stacks/results.ts";
 import { createURL, lookupURL, parseStackURL, resourcesURL, stackURL } from "./stacks/urls.ts";
 
 export interface HeatClientOptions {
@@ -171,8 +171,6 @@ function stackIsGone(res: HttpResponse): boolean {
 }
 
 function withCreatedAt(res: HttpResponse): { stack: Stack; createdAt?: number } {
-  const raw = (res.body as { stack?: { creation_time?: unknown } } | undefined)?.stack?.creation_time;
-  // Heat writes "2026-11-25T10:41:43Z" (or without the Z in older releases): UTC either way
-  const createdAt = typeof raw === "string" ? Date.parse(/Z|[+-]\d\d:?\d\d$/.test(raw) ? raw : `${raw}Z`) : NaN;
-  return { stack: extractStack(res.body), createdAt: Number.isNaN(createdAt) ? undefined : createdAt };
+  const created = heatTime((res.body as { stack?: { creation_time?: unknown } } | undefined)?.stack?.creation_time);
+  return { stack: extractStack(res.body), createdAt: created ? Date.parse(created) : undefined };
 }
