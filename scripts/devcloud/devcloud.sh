@@ -113,6 +113,9 @@ write_configs() {
   put "$DIR/keystone.conf" <<EOF
 [DEFAULT]
 log_file = $DIR/logs/keystone.log
+# a dev cloud: refusals say which rule refused (production Keystone answers only
+# "You are not authorized to perform the requested action.")
+insecure_debug = true
 [database]
 connection = sqlite:///$DIR/keystone.sqlite
 [token]
@@ -381,11 +384,14 @@ start_keystone() {
   # --http-socket closes every connection after a response, so say so: without
   # "Connection: close" pooled clients (python-requests, node) reuse the dead socket
   # and get ECONNRESET.
+  # One thread per process: Keystone on SQLite shares connections across threads
+  # ("SQLite objects created in a thread can only be used in that same thread") and
+  # once refused a good token's trust under concurrent load; processes do not share.
   # setsid: its own session, so nothing that kills the caller's process group kills it.
   setsid uwsgi --plugins python3 --master --die-on-term --no-orphans --lazy-apps \
     --http-socket "127.0.0.1:$KS_PORT" --add-header "Connection: close" \
     --wsgi-file /usr/bin/keystone-wsgi-public \
-    --processes 2 --threads 4 --enable-threads --buffer-size 65535 \
+    --processes 6 --threads 1 --enable-threads --buffer-size 65535 \
     --env "OS_KEYSTONE_CONFIG_FILES=$DIR/keystone.conf" \
     --pidfile "$DIR/run/keystone.pid" --daemonize "$DIR/logs/keystone-uwsgi.log" 9>&-
   for _ in $(seq 50); do [ -s "$DIR/run/keystone.pid" ] && break; sleep 0.1; done
