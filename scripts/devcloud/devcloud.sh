@@ -129,6 +129,11 @@ key_repository = $DIR/fernet-keys
 key_repository = $DIR/credential-keys
 [cache]
 enabled = false
+[identity]
+# bcrypt's default 12 rounds cost ~0.3 s of CPU per password check here, paid by every
+# trustee user made and every password login (Heat's, Bayforge's trust-scoped ones); the
+# minimum keeps a 200-bay batch from queueing behind password hashing on 2 cores
+password_hash_rounds = 4
 EOF
   put "$DIR/heat.conf" <<EOF
 [DEFAULT]
@@ -136,6 +141,10 @@ log_file = $DIR/logs/heat.log
 # in-process RPC between the API and the engine living in the same heat-all process
 transport_url = fake://
 num_engine_workers = 1
+# Convergence checks each resource in an RPC executor thread, and a nested stack's parent
+# resource keeps its thread until the nested stack is done: with the default pool (64)
+# about a hundred bays at once (each ~10 nested stacks here) deadlock the single engine.
+executor_thread_pool_size = 2048
 # SIGTERM: without this heat-all lingers for a minute after its engine has stopped
 graceful_shutdown_timeout = 2
 convergence_engine = $HEAT_CONVERGENCE
