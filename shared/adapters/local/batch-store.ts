@@ -1,7 +1,7 @@
 // BatchStore on the embedded SQLite file: the batch as a JSON document (without its items),
 // one row per bay item, and the fan-out lease as two columns updated conditionally.
 import type { Batch, BatchItem, BatchStore } from "../../ports/batch-store.ts";
-import type { SqliteDatabase } from "./sqlite.ts";
+import { durable, type SqliteDatabase } from "./sqlite.ts";
 
 export class SqliteBatchStore implements BatchStore {
   private readonly insert: (batch: Batch) => void;
@@ -17,7 +17,7 @@ export class SqliteBatchStore implements BatchStore {
   }
 
   async createBatch(batch: Batch): Promise<void> {
-    this.insert(batch);
+    await durable(this.db, () => this.insert(batch));
   }
 
   async getBatch(id: string): Promise<Batch | undefined> {
@@ -32,21 +32,23 @@ export class SqliteBatchStore implements BatchStore {
 
   async updateBatch(batch: Batch): Promise<void> {
     const { items: _items, ...doc } = batch;
-    this.db.prepare(`UPDATE batches SET doc = ? WHERE id = ?`).run(JSON.stringify(doc), batch.id);
+    await durable(this.db, () => this.db.prepare(`UPDATE batches SET doc = ? WHERE id = ?`).run(JSON.stringify(doc), batch.id));
   }
 
   async setItem(id: string, index: number, item: BatchItem): Promise<void> {
-    this.db.prepare(`UPDATE batch_items SET doc = ? WHERE batch_id = ? AND idx = ?`).run(JSON.stringify(item), id, index);
+    await durable(this.db, () => this.db.prepare(`UPDATE batch_items SET doc = ? WHERE batch_id = ? AND idx = ?`).run(JSON.stringify(item), id, index));
   }
 
   async lease(id: string, holder: string, until: Date, now: Date): Promise<boolean> {
-    const r = this.db
-      .prepare(`UPDATE batches SET lease_holder = ?, lease_until = ? WHERE id = ? AND (lease_holder IS NULL OR lease_holder = ? OR lease_until < ?)`)
-      .run(holder, until.getTime(), id, holder, now.getTime());
+    const r = await durable(this.db, () =>
+      this.db
+        .prepare(`UPDATE batches SET lease_holder = ?, lease_until = ? WHERE id = ? AND (lease_holder IS NULL OR lease_holder = ? OR lease_until < ?)`)
+        .run(holder, until.getTime(), id, holder, now.getTime()),
+    );
     return r.changes === 1;
   }
 
   async release(id: string, holder: string): Promise<void> {
-    this.db.prepare(`UPDATE batches SET lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder = ?`).run(id, holder);
+    await durable(this.db, () => this.db.prepare(`UPDATE batches SET lease_holder = NULL, lease_until = NULL WHERE id = ? AND lease_holder = ?`).run(id, holder));
   }
 }

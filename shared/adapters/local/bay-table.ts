@@ -4,7 +4,7 @@
 import { BAY_STATUSES, isInProgress } from "../../domain/status.ts";
 import type { Bay, BayCerts, BayEvent, BayModel } from "../../domain/model.ts";
 import { AlreadyExists, CertsChanged, VersionConflict, type BayTable, type ListFilter } from "../../ports/bay-table.ts";
-import type { SqliteDatabase } from "./sqlite.ts";
+import { durable, type SqliteDatabase } from "./sqlite.ts";
 
 interface DocRow {
   doc: string;
@@ -62,7 +62,7 @@ export class SqliteBayTable implements BayTable {
   private readonly putCertsTx: (certs: BayCerts) => BayCerts;
 
   /** `db` must come from openDatabase (schema migrated); the caller owns and closes it. */
-  constructor(db: SqliteDatabase) {
+  constructor(private readonly db: SqliteDatabase) {
     this.sql = prepareStatements(db);
     // INSERT OR IGNORE is atomic: of two racing workers exactly one CA is stored, and both
     // read that one back (same transaction, so a concurrent deleteCerts cannot interleave).
@@ -76,7 +76,7 @@ export class SqliteBayTable implements BayTable {
   }
 
   async putBayModel(model: BayModel): Promise<void> {
-    this.sql.putBayModel.run(model.uuid, model.project_id, model.public ? 1 : 0, model.created_at, JSON.stringify(model));
+    await durable(this.db, () => this.sql.putBayModel.run(model.uuid, model.project_id, model.public ? 1 : 0, model.created_at, JSON.stringify(model)));
   }
 
   async getBayModel(uuid: string): Promise<BayModel | undefined> {
@@ -93,14 +93,16 @@ export class SqliteBayTable implements BayTable {
   }
 
   async deleteBayModel(uuid: string): Promise<void> {
-    this.sql.deleteBayModel.run(uuid);
+    await durable(this.db, () => this.sql.deleteBayModel.run(uuid));
   }
 
   async createBay(bay: Bay): Promise<void> {
-    const r = this.sql.createBay.run(
-      bay.uuid, bay.project_id, bay.name, bay.status, bay.version, bay.created_at, JSON.stringify(bay),
-    );
-    if (r.changes === 0) throw new AlreadyExists(bay.uuid);
+    await durable(this.db, () => {
+      const r = this.sql.createBay.run(
+        bay.uuid, bay.project_id, bay.name, bay.status, bay.version, bay.created_at, JSON.stringify(bay),
+      );
+      if (r.changes === 0) throw new AlreadyExists(bay.uuid);
+    });
   }
 
   async getBay(uuid: string): Promise<Bay | undefined> {
@@ -121,21 +123,25 @@ export class SqliteBayTable implements BayTable {
   /** A bay that no longer exists also answers VersionConflict (nothing to update at that version). */
   async updateBay(bay: Bay, expectedVersion: number): Promise<Bay> {
     const stored: Bay = { ...bay, version: expectedVersion + 1 };
-    const r = this.sql.updateBay.run(
-      stored.project_id, stored.name, stored.status, stored.version, stored.created_at, JSON.stringify(stored),
-      stored.uuid, expectedVersion,
-    );
-    if (r.changes === 0) throw new VersionConflict(bay.uuid, expectedVersion);
+    await durable(this.db, () => {
+      const r = this.sql.updateBay.run(
+        stored.project_id, stored.name, stored.status, stored.version, stored.created_at, JSON.stringify(stored),
+        stored.uuid, expectedVersion,
+      );
+      if (r.changes === 0) throw new VersionConflict(bay.uuid, expectedVersion);
+    });
     return stored;
   }
 
   async deleteBay(uuid: string, expectedVersion: number): Promise<void> {
-    const r = this.sql.deleteBay.run(uuid, expectedVersion);
-    if (r.changes === 0) throw new VersionConflict(uuid, expectedVersion);
+    await durable(this.db, () => {
+      const r = this.sql.deleteBay.run(uuid, expectedVersion);
+      if (r.changes === 0) throw new VersionConflict(uuid, expectedVersion);
+    });
   }
 
   async putCertsIfAbsent(certs: BayCerts): Promise<BayCerts> {
-    return this.putCertsTx(certs);
+    return durable(this.db, () => this.putCertsTx(certs));
   }
 
   async getCerts(bayUuid: string): Promise<BayCerts | undefined> {
@@ -148,18 +154,20 @@ export class SqliteBayTable implements BayTable {
     if (certs.created_at === expectedCreatedAt) {
       throw new RangeError(`replacement certs for bay ${certs.bay_uuid} must have a created_at other than ${expectedCreatedAt}`);
     }
-    const r = this.sql.replaceCerts.run(certs.created_at, JSON.stringify(certs), certs.bay_uuid, expectedCreatedAt);
-    if (r.changes === 0) throw new CertsChanged(certs.bay_uuid, expectedCreatedAt);
+    await durable(this.db, () => {
+      const r = this.sql.replaceCerts.run(certs.created_at, JSON.stringify(certs), certs.bay_uuid, expectedCreatedAt);
+      if (r.changes === 0) throw new CertsChanged(certs.bay_uuid, expectedCreatedAt);
+    });
     return certs;
   }
 
   async deleteCerts(bayUuid: string): Promise<void> {
-    this.sql.deleteCerts.run(bayUuid);
+    await durable(this.db, () => this.sql.deleteCerts.run(bayUuid));
   }
 
   /** Append-only; listEvents orders by `at`, ties in the order they were appended. */
   async appendEvent(event: BayEvent): Promise<void> {
-    this.sql.appendEvent.run(event.bay_uuid, event.at, JSON.stringify(event));
+    await durable(this.db, () => this.sql.appendEvent.run(event.bay_uuid, event.at, JSON.stringify(event)));
   }
 
   async listEvents(bayUuid: string): Promise<BayEvent[]> {

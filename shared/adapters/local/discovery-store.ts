@@ -9,7 +9,7 @@ import {
   type DiscoverySnapshot,
   type DiscoveryStore,
 } from "../../ports/discovery-store.ts";
-import type { SqliteDatabase } from "./sqlite.ts";
+import { durable, type SqliteDatabase } from "./sqlite.ts";
 
 interface DirRow {
   token: string;
@@ -46,7 +46,7 @@ export class SqliteDiscoveryStore implements DiscoveryStore {
   private readonly add: (token: string, id: string, value: string, maxMembers: number) => AddMemberResult;
   private readonly snapshot: (token: string) => DiscoverySnapshot | undefined;
 
-  constructor(db: SqliteDatabase) {
+  constructor(private readonly db: SqliteDatabase) {
     const sql = (this.sql = prepareStatements(db));
     const add = db.transaction((token: string, id: string, value: string, maxMembers: number): AddMemberResult => {
       const dir = sql.getDir.get(token);
@@ -71,7 +71,9 @@ export class SqliteDiscoveryStore implements DiscoveryStore {
 
   async createDirectory(token: string, size: number, createdAt: Date): Promise<DiscoveryDirectory> {
     const at = createdAt.toISOString();
-    if (this.sql.createDir.run(token, size, at).changes === 0) throw new DiscoveryDirectoryExists();
+    await durable(this.db, () => {
+      if (this.sql.createDir.run(token, size, at).changes === 0) throw new DiscoveryDirectoryExists();
+    });
     return { token, size, index: 1, createdAt: at };
   }
 
@@ -81,7 +83,7 @@ export class SqliteDiscoveryStore implements DiscoveryStore {
   }
 
   async addMember(token: string, id: string, value: string, maxMembers: number): Promise<AddMemberResult> {
-    return this.add(token, id, value, maxMembers);
+    return durable(this.db, () => this.add(token, id, value, maxMembers));
   }
 
   async listMembers(token: string): Promise<DiscoverySnapshot | undefined> {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { SqliteBayTable } from "./bay-table.ts";
 import { SqliteBatchStore } from "./batch-store.ts";
 import { SqliteDiscoveryStore } from "./discovery-store.ts";
-import { DEFAULT_DB_FILE, openDatabase, type OpenDatabaseOptions } from "./sqlite.ts";
+import { DEFAULT_DB_FILE, flushWrites, openDatabase, type OpenDatabaseOptions } from "./sqlite.ts";
 import { SqliteWorkQueue, type SqliteWorkQueueOptions } from "./work-queue.ts";
 
 export { SqliteBayTable } from "./bay-table.ts";
@@ -41,7 +41,9 @@ export function openLocalStores(dataDir: string, options: LocalStoresOptions = {
     batches: new SqliteBatchStore(db),
     file: join(dataDir, options.fileName ?? DEFAULT_DB_FILE),
     async close() {
-      if (db.open) db.close();
+      if (!db.open) return;
+      flushWrites(db);
+      db.close();
     },
   };
 }

@@ -3,7 +3,7 @@
 // the API acknowledged survives a crash of either process.
 import { randomUUID } from "node:crypto";
 import type { PollingQueue, ReceivedMessage, WorkMessage } from "../../ports/work-queue.ts";
-import type { SqliteDatabase } from "./sqlite.ts";
+import { durable, type SqliteDatabase } from "./sqlite.ts";
 
 /** SQS's limits, enforced here too so nothing that works locally breaks in AWS. */
 export const MAX_DELAY_SECONDS = 900;
@@ -121,7 +121,7 @@ export class SqliteWorkQueue implements PollingQueue {
   private readonly receiveTx: (max: number, visibilityMs: number) => { delivered: ReceivedMessage[]; hooks: DeadLetter[] };
 
   /** `db` must come from openDatabase (schema migrated); the caller owns and closes it. */
-  constructor(db: SqliteDatabase, options: SqliteWorkQueueOptions = {}) {
+  constructor(private readonly db: SqliteDatabase, options: SqliteWorkQueueOptions = {}) {
     this.name = options.name ?? "work";
     this.maxReceives = options.maxReceives ?? 5;
     if (!Number.isInteger(this.maxReceives) || this.maxReceives < 1) throw new RangeError("maxReceives must be an integer >= 1");
@@ -191,7 +191,7 @@ export class SqliteWorkQueue implements PollingQueue {
     if (message?.v !== 1 || typeof message.kind !== "string") throw new TypeError("not a v1 WorkMessage");
     const id = randomUUID();
     const now = this.now();
-    this.sql.send.run(id, this.name, JSON.stringify(message), now + delay * 1000, now);
+    await durable(this.db, () => this.sql.send.run(id, this.name, JSON.stringify(message), now + delay * 1000, now));
   }
 
   async receive(max: number, visibilitySeconds: number): Promise<ReceivedMessage[]> {
@@ -209,13 +209,14 @@ export class SqliteWorkQueue implements PollingQueue {
    * receipt matches nothing and the call is a no-op (the message stays for its new holder).
    */
   async delete(receipt: string): Promise<void> {
-    this.sql.deleteByReceipt.run(this.name, receipt);
+    await durable(this.db, () => this.sql.deleteByReceipt.run(this.name, receipt));
   }
 
   /** Hide (or, with 0, reveal) the message `seconds` from now; a stale receipt changes nothing. */
   async changeVisibility(receipt: string, seconds: number): Promise<void> {
     checkSeconds("seconds", seconds, MAX_VISIBILITY_SECONDS);
-    this.sql.changeVisibility.run(this.now() + seconds * 1000, this.name, receipt);
+    const at = this.now() + seconds * 1000;
+    await durable(this.db, () => this.sql.changeVisibility.run(at, this.name, receipt));
   }
 
   /** Messages not yet deleted: visible + in flight + delayed. */
