@@ -5,7 +5,7 @@ import { join } from "node:path";
 
 type Json = Record<string, unknown>;
 
-/** goal keys ending in "ms" are upper bounds, the others (throughput) lower bounds */
+/** goals on times, sizes and calls per bay are upper bounds, the others (throughput) lower bounds */
 function verdicts(figures: Json, goal: Json | undefined): string[] {
   if (!goal) return [];
   return Object.entries(goal).map(([k, want]) => {
