@@ -28,6 +28,7 @@ export const FUNCTIONS = {
   api: { entry: "functions/api/lambda.ts", goalKB: 300 },
   worker: { entry: "functions/worker/lambda.ts", goalKB: 600 },
   "worker-dlq": { entry: "functions/worker/lambda-dlq.ts", goalKB: 600 },
+  webhook: { entry: "functions/webhook/lambda.ts", goalKB: 300 },
 };
 
 // An ESM bundle of CommonJS code (node-forge, the SDK's dependencies) calls require() for

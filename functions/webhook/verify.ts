@@ -1,21 +1,19 @@
 // Who may call the chat-ops webhook: Slack's signed requests (signing secret, v0) with a
 // 5-minute timestamp window and a replay guard, and Mattermost's slash-command token. No I/O:
-// the replay guard is a port (in memory per process by default).
+// the replay guard is a port (shared/ports/replay-guard.ts): in memory per process for the
+// embedded default, the DynamoDB table on AWS (functions/webhook/lambda.ts).
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import type { ReplayGuard } from "../../shared/ports/replay-guard.ts";
+
+export type { ReplayGuard } from "../../shared/ports/replay-guard.ts";
 
 /** Slack refuses requests older than this; so do we, and we remember signatures as long. */
 export const SLACK_WINDOW_SECONDS = 5 * 60;
 
-/** Remembers what was already accepted, until it expires. */
-export interface ReplayGuard {
-  /** true the first time `key` is seen before `expiresAt` (ms); false for a replay */
-  firstUse(key: string, expiresAt: number, now: number): Promise<boolean>;
-}
-
 /**
- * One process's memory: enough for the embedded default (one process). Several Lambda
- * containers do not share it — a table-backed guard (conditional put with a TTL) is the
- * AWS answer; until then a replay to another container is refused only by the window.
+ * One process's memory: enough for the embedded default (one process; a restart forgets,
+ * and the 5-minute window bounds what that lets through). Several Lambda containers do not
+ * share it: on AWS the webhook uses DynamoReplayGuard (a conditional put with a TTL).
  */
 export class MemoryReplayGuard implements ReplayGuard {
   private readonly seen = new Map<string, number>();

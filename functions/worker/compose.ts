@@ -5,6 +5,8 @@ import type { BayTable } from "../../shared/ports/bay-table.ts";
 import type { WorkQueue } from "../../shared/ports/work-queue.ts";
 import type { Orchestrator } from "../../shared/ports/orchestrator.ts";
 import type { KeyVault } from "../../shared/ports/key-vault.ts";
+import type { BatchStore } from "../../shared/ports/batch-store.ts";
+import type { DiscoveryStore } from "../../shared/ports/discovery-store.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import type { Session } from "../../shared/adapters/openstack/identity/session.ts";
 import { identityV3Url } from "../../shared/adapters/openstack/config.ts";
@@ -23,6 +25,10 @@ export interface WorkerParts {
   log: Logger;
   /** keystone mode: removes the bays' trusts and trustees when they are no longer needed */
   identity?: Identity;
+  /** batch manifests: with it the worker applies batch.apply (fans out with the API's operations) */
+  batches?: BatchStore;
+  /** etcd discovery directories, for the bays a batch creates (as POST /v1/bays makes them) */
+  discovery?: DiscoveryStore;
 }
 
 export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
@@ -35,6 +41,24 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
     releaseCredentials: (bay, o) => releaseCredentials(p.identity, { trust_id: bay.trust_id, trustee: o.trustee ? bay.trustee : null }, p.log),
     vault: p.vault,
     log: p.log,
+    // batch.apply creates and scales bays with the API's own operations: trusts as the
+    // batch's caller (keystone mode), discovery directories, deadlines as POST /v1/bays
+    ...(p.batches
+      ? {
+          batches: p.batches,
+          batchOps: {
+            table: p.table,
+            queue: p.queue,
+            vault: p.vault,
+            log: p.log,
+            discovery: p.discovery,
+            identity: p.identity,
+            defaultTimeoutMinutes: settings.defaultTimeoutMinutes,
+            deadlineGraceMinutes: settings.deadlineGraceMinutes,
+            publicUrl: settings.publicUrl,
+          },
+        }
+      : {}),
     template: () => kubeclusterTemplate(),
     pollDelays: settings.pollDelays,
     retryDelays: settings.retryDelays,

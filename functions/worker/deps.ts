@@ -7,6 +7,8 @@ import type { Logger } from "../../shared/observability/logger.ts";
 import type { Bay } from "../../shared/domain/model.ts";
 import type { DefinitionContext } from "../../shared/templates/kubernetes-definition.ts";
 import type { LoadedTemplate } from "../../shared/templates/load-template.ts";
+import type { BatchStore } from "../../shared/ports/batch-store.ts";
+import type { BatchOps } from "./steps/apply-batch.ts";
 
 export interface WorkerDeps {
   table: BayTable;
@@ -29,6 +31,10 @@ export interface WorkerDeps {
    * nodes' trustee user and trust (a failed create, a deleted bay). Returns what was left.
    */
   releaseCredentials?(bay: Bay, o: { trustee: boolean }): Promise<string[]>;
+  /** batch manifests (batch.apply); absent → a batch.apply fails (no store to apply it from) */
+  batches?: BatchStore;
+  /** the API's bay operations, with which batch.apply creates and scales bays */
+  batchOps?: BatchOps;
 }
 
 export const pollDelay = (deps: WorkerDeps, seq: number): number =>

@@ -1,5 +1,6 @@
 // Composition root of the worker on AWS Lambda. Two handlers from one bundle:
 //   handler       the work queue's SQS trigger (ReportBatchItemFailures): one step per record
+//                 (bay steps, and batch.apply: a batch manifest's fan-out, from the table's batches)
 //   sweepHandler  a schedule (EventBridge, e.g. every minute): re-sends the steps of idle bays
 // The dead-letter queue's consumer is lambda-dlq.ts (the same dependencies).
 //

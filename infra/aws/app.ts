@@ -1,7 +1,8 @@
 // The CDK app (cdk.json: `node --import tsx infra/aws/app.ts`). Build the bundles first:
 //   npm run build && npx cdk deploy --parameters OpenStackSecretArn=arn:aws:secretsmanager:…
 // Context (-c key=value): stackName (default Bayforge), openstackSecretArn and publicUrl
-// (defaults of the stack's parameters), alarmEmail, sourceMaps (true: NODE_OPTIONS=--enable-source-maps).
+// (defaults of the stack's parameters), chatopsSecretArn (deploys the chat-ops webhook with
+// that secret), alarmEmail, sourceMaps (true: NODE_OPTIONS=--enable-source-maps).
 import { App } from "aws-cdk-lib";
 import { BayforgeStack } from "./stack.ts";
 
@@ -14,6 +15,7 @@ new BayforgeStack(app, ctx("stackName") ?? "Bayforge", {
   description: "Bayforge: OpenStack Magnum's bay provisioning as serverless functions",
   openstackSecretArn: ctx("openstackSecretArn"),
   publicUrl: ctx("publicUrl"),
+  chatopsSecretArn: ctx("chatopsSecretArn"),
   alarmEmail: ctx("alarmEmail"),
   enableSourceMaps: ctx("sourceMaps") === "true",
   // account/region: the CLI's (AWS_PROFILE, AWS_REGION) at deploy time

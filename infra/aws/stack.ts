@@ -6,10 +6,13 @@
 //                                                                   ▼
 //                                                                 DLQ ──▶ worker-dlq function (fails the bay)
 //   EventBridge rule (every minute) ──▶ sweeper function (worker bundle, export sweepHandler)
+//   HTTP API POST /webhook/slack, /webhook/mattermost ──▶ webhook function (optional: chat-ops)
 //
 // Private keys are encrypted with data keys from a KMS key (rotation on). Bayforge's own
 // OpenStack credentials (a clouds.yaml) are a Secrets Manager secret the user creates; the
-// stack only references it (parameter OpenStackSecretArn). Each function gets only the
+// stack only references it (parameter OpenStackSecretArn). The chat-ops webhook is deployed
+// only when its secret is named (context chatopsSecretArn → parameter ChatOpsSecretArn): a
+// stack without chat-ops has no such function, route or grant. Each function gets only the
 // grants it needs, on these resources' ARNs. Code: dist/<fn> from `npm run build`.
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -35,7 +38,7 @@ import { tableDefinition, TTL_ATTRIBUTE } from "../../shared/adapters/dynamodb/t
 export const REPO_ROOT = resolve(import.meta.dirname, "..", "..");
 
 /** Lambda bundles built by scripts/build.mjs (dist/<name>/index.mjs). */
-export const BUNDLES = ["api", "worker", "worker-dlq"] as const;
+export const BUNDLES = ["api", "worker", "worker-dlq", "webhook"] as const;
 export type BundleName = (typeof BUNDLES)[number];
 
 /**
@@ -51,7 +54,11 @@ export const ENV = {
   openstackSecret: "BAYFORGE_OPENSTACK_SECRET_ARN",
   publicUrl: "BAYFORGE_PUBLIC_URL",
   maxReceives: "BAYFORGE_MAX_RECEIVES",
+  chatopsSecret: "BAYFORGE_CHATOPS_SECRET_ARN",
 } as const;
+
+/** The chat-ops routes of the HTTP API (the webhook function's; every other route is the api's). */
+export const WEBHOOK_ROUTES = ["/webhook/slack", "/webhook/mattermost"] as const;
 
 /**
  * What the adapters call (shared/adapters/dynamodb: Get, Put, Update, Delete, Query; aws/:
@@ -61,6 +68,9 @@ export const ENV = {
  */
 export const TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"] as const;
 export const KEY_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"] as const;
+
+/** A Secrets Manager secret's complete ARN (with the 6-character suffix that grants need). */
+const SECRET_ARN_PATTERN = "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+-[A-Za-z0-9]{6}$";
 
 export interface BayforgeStackProps extends StackProps {
   /** where the bundles are (default <repo>/dist) */
@@ -73,6 +83,13 @@ export interface BayforgeStackProps extends StackProps {
   openstackSecretArn?: string;
   /** Default of the PublicUrl parameter (context `publicUrl`); empty: the HTTP API's own URL. */
   publicUrl?: string;
+  /**
+   * Complete ARN of the Secrets Manager secret holding the chat-ops webhook's Slack signing
+   * secret, Mattermost token and team → project map (JSON, see shared/adapters/aws/chatops-secret.ts).
+   * Given (context `chatopsSecretArn`): the webhook function and its routes are deployed, and
+   * this is the default of the ChatOpsSecretArn parameter. Not given: no webhook at all.
+   */
+  chatopsSecretArn?: string;
   /** e-mail address subscribed to the alarms' SNS topic (context `alarmEmail`) */
   alarmEmail?: string;
   /** the worker function's timeout (default 2 minutes); the queue's visibility timeout is 6× it */
@@ -94,6 +111,8 @@ export class BayforgeStack extends Stack {
   readonly worker: lambda.Function;
   readonly deadLetterWorker: lambda.Function;
   readonly sweeper: lambda.Function;
+  /** the chat-ops webhook, when a chat-ops secret was given */
+  readonly webhook?: lambda.Function;
   readonly httpApi: apigw.HttpApi;
 
   constructor(scope: Construct, id: string, props: BayforgeStackProps = {}) {
@@ -109,7 +128,7 @@ export class BayforgeStack extends Stack {
       type: "String",
       description:
         "Complete ARN (with its 6-character suffix) of the Secrets Manager secret whose value is the clouds.yaml of Bayforge's service user (one cloud), or a JSON object of its OS_* variables",
-      allowedPattern: "^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+-[A-Za-z0-9]{6}$",
+      allowedPattern: SECRET_ARN_PATTERN,
       constraintDescription: "the secret's complete ARN, e.g. arn:aws:secretsmanager:eu-west-1:123456789012:secret:bayforge/clouds-AbCdEf",
       ...(props.openstackSecretArn ? { default: props.openstackSecretArn } : {}),
     });
@@ -123,6 +142,20 @@ export class BayforgeStack extends Stack {
       constraintDescription: "empty, or an http(s) URL without a trailing slash",
     });
     const openstackSecret = secretsmanager.Secret.fromSecretCompleteArn(this, "OpenStackSecret", secretArn.valueAsString);
+    const chatopsSecret = props.chatopsSecretArn
+      ? secretsmanager.Secret.fromSecretCompleteArn(
+          this,
+          "ChatOpsSecret",
+          new CfnParameter(this, "ChatOpsSecretArn", {
+            type: "String",
+            description:
+              'Complete ARN of the Secrets Manager secret of the chat-ops webhook: JSON {"slackSigningSecret": "...", "mattermostToken": "...", "projects": {"slack:T123": "project-id"}}',
+            allowedPattern: SECRET_ARN_PATTERN,
+            constraintDescription: "the secret's complete ARN, e.g. arn:aws:secretsmanager:eu-west-1:123456789012:secret:bayforge/chatops-AbCdEf",
+            default: props.chatopsSecretArn,
+          }).valueAsString,
+        )
+      : undefined;
 
     // State: table, queues, key -------------------------------------------------------------
     // Keys and indexes exactly as the DynamoDB adapter's CreateTable input (the tests' dynalite table).
@@ -181,7 +214,7 @@ export class BayforgeStack extends Stack {
       // only with this flag, which costs ~10 ms of every cold start (test/bench, cold-import).
       ...(props.enableSourceMaps ? { NODE_OPTIONS: "--enable-source-maps" } : {}),
     };
-    const fn = (id: string, bundle: BundleName, o: { handler?: string; memoryMB: number; timeout: Duration; description: string }) =>
+    const fn = (id: string, bundle: BundleName, o: { handler?: string; memoryMB: number; timeout: Duration; description: string; environment?: Record<string, string> }) =>
       new lambda.Function(this, id, {
         description: o.description,
         runtime: lambda.Runtime.NODEJS_22_X,
@@ -190,7 +223,7 @@ export class BayforgeStack extends Stack {
         handler: `index.${o.handler ?? "handler"}`,
         memorySize: o.memoryMB,
         timeout: o.timeout,
-        environment,
+        environment: o.environment ?? environment,
         logGroup: new logs.LogGroup(this, `${id}Logs`, { retention, removalPolicy: RemovalPolicy.DESTROY }),
       });
 
@@ -216,6 +249,23 @@ export class BayforgeStack extends Stack {
       timeout: Duration.minutes(1),
     });
 
+    // chat-ops: signed slash commands → the same bay operations as the API. It reads no
+    // OpenStack secret and holds no key (functions/webhook/lambda.ts), so neither is in its
+    // environment or its grants.
+    if (chatopsSecret)
+      this.webhook = fn("WebhookFunction", "webhook", {
+        description: "Bayforge chat-ops webhook: verified Slack/Mattermost slash commands, the bay is stored and its work queued",
+        memoryMB: 512, // CPU for a cold start well within Slack's 3 s
+        timeout: Duration.seconds(29), // API Gateway gives up after 30 s
+        environment: {
+          [ENV.tableName]: this.table.tableName,
+          [ENV.queueUrl]: this.queue.queueUrl,
+          [ENV.publicUrl]: publicUrl,
+          [ENV.chatopsSecret]: chatopsSecret.secretArn,
+          ...(props.enableSourceMaps ? { NODE_OPTIONS: "--enable-source-maps" } : {}),
+        },
+      });
+
     // Least privilege: only the calls each function makes, on these resources' ARNs.
     for (const f of [this.api, this.worker, this.deadLetterWorker, this.sweeper]) this.table.grant(f, ...TABLE_ACTIONS);
     // api: accepts bays and queues their work; signs CSRs with the bay's CA key (decrypt),
@@ -235,6 +285,14 @@ export class BayforgeStack extends Stack {
     // worker's dependencies (functions/worker/lambda.ts), which read the secret on first use.
     this.queue.grantSendMessages(this.sweeper);
     openstackSecret.grantRead(this.sweeper);
+    // webhook: stores bays (and its replay records) in the table, queues their work, reads its
+    // own secret. A secret encrypted with a customer managed key also needs kms:Decrypt on
+    // that key for this function (the default aws/secretsmanager key needs nothing).
+    if (this.webhook && chatopsSecret) {
+      this.table.grant(this.webhook, ...TABLE_ACTIONS);
+      this.queue.grantSendMessages(this.webhook);
+      chatopsSecret.grantRead(this.webhook);
+    }
 
     // Triggers ----------------------------------------------------------------------------------
     // Every route ($default) to the api function, which routes as Magnum does (payload format 2.0).
@@ -243,6 +301,16 @@ export class BayforgeStack extends Stack {
       routeKey: apigw.HttpRouteKey.DEFAULT,
       integration: new HttpLambdaIntegration("ApiIntegration", this.api),
     });
+    // The chat-ops routes (more specific than $default, so API Gateway sends them here).
+    if (this.webhook) {
+      const integration = new HttpLambdaIntegration("WebhookIntegration", this.webhook);
+      for (const path of WEBHOOK_ROUTES)
+        new apigw.HttpRoute(this, `WebhookRoute${path.split("/").pop()!.replace(/^./, (c) => c.toUpperCase())}`, {
+          httpApi: this.httpApi,
+          routeKey: apigw.HttpRouteKey.with(path, apigw.HttpMethod.POST),
+          integration,
+        });
+    }
 
     this.worker.addEventSource(
       new SqsEventSource(this.queue, {
@@ -286,10 +354,17 @@ export class BayforgeStack extends Stack {
     alarm("WorkerErrorsAlarm", "Bayforge worker invocations failed: could not start (configuration, secret, KMS) or timed out; a failing step alone is a batch item failure, not an error", this.worker.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }));
     alarm("DeadLetterErrorsAlarm", "Bayforge dead-letter function failed: the bays of dead letters are not being failed", this.deadLetterWorker.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }));
     alarm("SweeperErrorsAlarm", "Bayforge sweeper failed", this.sweeper.metricErrors({ period: Duration.minutes(15), statistic: "Sum" }));
+    if (this.webhook)
+      alarm("WebhookErrorsAlarm", "Bayforge chat-ops webhook failed: could not start (configuration, its secret) or timed out", this.webhook.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }));
 
     // Outputs -----------------------------------------------------------------------------------
     new CfnOutput(this, "ApiUrl", { value: this.httpApi.apiEndpoint, description: "the HTTP API's URL (register it in Keystone's catalog as container-infra, with /v1)" });
     new CfnOutput(this, "PublicUrlInUse", { value: publicUrl });
+    if (this.webhook)
+      new CfnOutput(this, "ChatOpsUrls", {
+        value: WEBHOOK_ROUTES.map((path) => `${publicUrl}${path}`).join(" "),
+        description: "the slash commands' request URLs (Slack, then Mattermost)",
+      });
     new CfnOutput(this, "TableName", { value: this.table.tableName });
     new CfnOutput(this, "QueueUrl", { value: this.queue.queueUrl });
     new CfnOutput(this, "DeadLetterQueueUrl", { value: this.deadLetterQueue.queueUrl });

@@ -13,7 +13,6 @@ import { listen, type Listening } from "../../functions/api/serve.ts";
 import { startLocalWorker, type RunningWorker } from "../../functions/worker/local-consumer.ts";
 import { handleDeadLetter } from "../../functions/worker/handle-message.ts";
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
-import { addBatches } from "../../functions/worker/steps/apply-batch.ts";
 
 export interface Embedded {
   settings: Settings;
@@ -60,18 +59,8 @@ export async function startEmbedded(
     const identity = cloud && settings.auth === "keystone" ? new KeystoneIdentity(cloud.session, { trusteeDomain: settings.trusteeDomain }) : undefined;
     if (parts.worker && cloud) {
       const workerLog = log.child({ fn: "worker" });
-      // batch.apply fans out with the API's own bay operations (trusts as the batch's caller)
-      workerDeps = addBatches(composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, vault, identity, log: workerLog }), stores.batches, {
-        table: stores.table,
-        queue: stores.queue,
-        vault,
-        log: workerLog,
-        discovery: stores.discovery,
-        identity,
-        defaultTimeoutMinutes: settings.defaultTimeoutMinutes,
-        deadlineGraceMinutes: settings.deadlineGraceMinutes,
-        publicUrl: settings.publicUrl,
-      });
+      // the stores include the batch store: the worker applies batch.apply (composeWorker)
+      workerDeps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, vault, identity, log: workerLog });
       worker = startLocalWorker(stores.queue, workerDeps, {
         concurrency: settings.workerConcurrency,
         visibilitySeconds: settings.visibilitySeconds,

@@ -1,6 +1,7 @@
 // Batches (POST /v1/batches, `bayforge apply -f`): the manifest as accepted, and what the
-// worker's fan-out did for each bay. Locally a SQLite table; DynamoDB is not written yet (a
-// batch record + one item per bay, the lease as a conditional update, would map directly).
+// worker's fan-out did for each bay. Locally SQLite tables (shared/adapters/local); on AWS the
+// DynamoDB table (shared/adapters/dynamodb: a batch record + one item per bay, the lease as a
+// conditional update). test/support/batch-store-contract.ts is what both must do.
 import type { Manifest } from "../domain/manifest.ts";
 
 export type BatchItemAction = "pending" | "create" | "scale" | "unchanged" | "failed";

@@ -1,5 +1,7 @@
 // The AWS deployment (infra/aws) as CloudFormation: synthesized offline with the real Lambda
-// bundles (built first when dist/ lacks them) and checked with aws-cdk-lib/assertions.
+// bundles (built first when dist/ lacks them) and checked with aws-cdk-lib/assertions. Twice:
+// without chat-ops (no webhook at all) and with a chat-ops secret (the webhook function, its
+// routes and grants).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -9,12 +11,14 @@ import { spawnSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
-import { BayforgeStack, BUNDLES, ENV, KEY_ACTIONS, REPO_ROOT, TABLE_ACTIONS } from "../../infra/aws/stack.ts";
+import { BayforgeStack, BUNDLES, ENV, KEY_ACTIONS, REPO_ROOT, TABLE_ACTIONS, WEBHOOK_ROUTES } from "../../infra/aws/stack.ts";
+import { WEBHOOK_ENV } from "../../functions/webhook/lambda.ts";
 import { tableDefinition, TTL_ATTRIBUTE } from "../../shared/adapters/dynamodb/table-definition.ts";
 import { AWS_ENV } from "../../shared/adapters/aws/index.ts";
 
 const DIST = join(REPO_ROOT, "dist");
 const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bayforge/clouds-AbCdEf";
+const CHATOPS_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bayforge/chatops-GhIjKl";
 
 type Resource = { Type: string; Properties: Record<string, any>; Condition?: string };
 type Json = Record<string, any>;
@@ -22,21 +26,24 @@ type Json = Record<string, any>;
 let template: Template;
 let outdir: string;
 let resources: Record<string, Resource>;
-const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
-const only = (type: string): [string, Resource] => {
-  const all = ofType(type);
+/** the stack with a chat-ops secret: the webhook function is deployed */
+let chatTemplate: Template;
+let chatResources: Record<string, Resource>;
+const ofType = (type: string, res = resources) => Object.entries(res).filter(([, r]) => r.Type === type);
+const only = (type: string, res = resources): [string, Resource] => {
+  const all = ofType(type, res);
   assert.equal(all.length, 1, `one ${type}`);
   return all[0];
 };
 const ref = (logicalId: string) => ({ Ref: logicalId });
 const arnOf = (logicalId: string) => ({ "Fn::GetAtt": [logicalId, "Arn"] });
-const idOf = (type: string, pred: (r: Resource) => boolean): string => {
-  const hit = ofType(type).filter(([, r]) => pred(r));
+const idOf = (type: string, pred: (r: Resource) => boolean, res = resources): string => {
+  const hit = ofType(type, res).filter(([, r]) => pred(r));
   assert.equal(hit.length, 1, `exactly one matching ${type}`);
   return hit[0][0];
 };
-const fnId = (handler: string, description: RegExp) =>
-  idOf("AWS::Lambda::Function", (r) => r.Properties.Handler === handler && description.test(r.Properties.Description));
+const fnId = (handler: string, description: RegExp, res = resources) =>
+  idOf("AWS::Lambda::Function", (r) => r.Properties.Handler === handler && description.test(r.Properties.Description), res);
 
 before(() => {
   if (BUNDLES.some((b) => !existsSync(join(DIST, b, "index.mjs")))) {
@@ -48,6 +55,9 @@ before(() => {
   const stack = new BayforgeStack(app, "BayforgeTest", { openstackSecretArn: SECRET_ARN });
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
+  const chat = new BayforgeStack(new App({ outdir }), "BayforgeChatOpsTest", { openstackSecretArn: SECRET_ARN, chatopsSecretArn: CHATOPS_SECRET_ARN });
+  chatTemplate = Template.fromStack(chat);
+  chatResources = chatTemplate.toJSON().Resources;
 });
 
 after(() => rmSync(outdir, { recursive: true, force: true }));
@@ -174,9 +184,9 @@ describe("AWS stack (infra/aws, CDK)", () => {
 
 describe("AWS stack: least privilege", () => {
   // every statement of every function's role policy, with the function it belongs to
-  const statements = () => {
-    const fnOfRole = new Map(ofType("AWS::Lambda::Function").map(([id, r]) => [r.Properties.Role["Fn::GetAtt"][0] as string, id]));
-    return ofType("AWS::IAM::Policy").flatMap(([, p]) =>
+  const statements = (res = resources) => {
+    const fnOfRole = new Map(ofType("AWS::Lambda::Function", res).map(([id, r]) => [r.Properties.Role["Fn::GetAtt"][0] as string, id]));
+    return ofType("AWS::IAM::Policy", res).flatMap(([, p]) =>
       (p.Properties.Roles as Json[]).flatMap((role) =>
         (p.Properties.PolicyDocument.Statement as Json[]).map((s) => ({
           fn: fnOfRole.get(role.Ref) ?? role.Ref,
@@ -187,9 +197,9 @@ describe("AWS stack: least privilege", () => {
       ),
     );
   };
-  const grantsOf = (fn: string) => {
+  const grantsOf = (fn: string, res = resources) => {
     const out = new Map<string, Set<string>>(); // resource (JSON) → actions
-    for (const s of statements().filter((x) => x.fn === fn))
+    for (const s of statements(res).filter((x) => x.fn === fn))
       for (const r of s.resources) {
         const k = JSON.stringify(r);
         const set = out.get(k) ?? new Set<string>();
@@ -198,32 +208,37 @@ describe("AWS stack: least privilege", () => {
       }
     return out;
   };
-  const servicesOf = (fn: string) => new Set([...grantsOf(fn).values()].flatMap((acts) => [...acts].map((a) => a.split(":")[0])));
+  const servicesOf = (fn: string, res = resources) => new Set([...grantsOf(fn, res).values()].flatMap((acts) => [...acts].map((a) => a.split(":")[0])));
+  const stacks = () => [["without chat-ops", resources] as const, ["with chat-ops", chatResources] as const];
 
-  it("no data action on a * resource", () => {
+  it("no data action on a * resource (with and without chat-ops)", () => {
     const data = /^(dynamodb|sqs|kms|secretsmanager):/;
-    for (const s of statements())
-      if (s.actions.some((a) => data.test(a))) assert.ok(!s.resources.includes("*"), `${s.fn}: ${s.actions.join(",")} on *`);
-    for (const s of statements()) assert.ok(!s.actions.includes("*") && !s.actions.some((a) => /^[a-z0-9]+:\*$/.test(a)), `${s.fn}: wildcard action ${s.actions}`);
+    for (const [, res] of stacks()) {
+      for (const s of statements(res))
+        if (s.actions.some((a) => data.test(a))) assert.ok(!s.resources.includes("*"), `${s.fn}: ${s.actions.join(",")} on *`);
+      for (const s of statements(res)) assert.ok(!s.actions.includes("*") && !s.actions.some((a) => /^[a-z0-9]+:\*$/.test(a)), `${s.fn}: wildcard action ${s.actions}`);
+    }
   });
 
-  it("table actions only on the table and its indexes; queue, key and secret actions only on those", () => {
-    const [tableId] = only("AWS::DynamoDB::Table");
-    const [keyId] = only("AWS::KMS::Key");
-    const queueId = idOf("AWS::SQS::Queue", (r) => !!r.Properties.RedrivePolicy);
-    const dlqId = idOf("AWS::SQS::Queue", (r) => !r.Properties.RedrivePolicy);
-    const allowed: Record<string, unknown[]> = {
-      dynamodb: [arnOf(tableId), { "Fn::Join": ["", [arnOf(tableId), "/index/*"]] }],
-      sqs: [arnOf(queueId), arnOf(dlqId)],
-      kms: [arnOf(keyId)],
-      secretsmanager: [ref("OpenStackSecretArn")],
-    };
-    for (const s of statements())
-      for (const a of s.actions) {
-        const service = a.split(":")[0];
-        if (!allowed[service]) continue;
-        for (const r of s.resources) assert.ok(allowed[service].some((x) => JSON.stringify(x) === JSON.stringify(r)), `${s.fn}: ${a} on ${JSON.stringify(r)}`);
-      }
+  it("table actions only on the table and its indexes; queue, key and secret actions only on those (with and without chat-ops)", () => {
+    for (const [name, res] of stacks()) {
+      const [tableId] = only("AWS::DynamoDB::Table", res);
+      const [keyId] = only("AWS::KMS::Key", res);
+      const queueId = idOf("AWS::SQS::Queue", (r) => !!r.Properties.RedrivePolicy, res);
+      const dlqId = idOf("AWS::SQS::Queue", (r) => !r.Properties.RedrivePolicy, res);
+      const allowed: Record<string, unknown[]> = {
+        dynamodb: [arnOf(tableId), { "Fn::Join": ["", [arnOf(tableId), "/index/*"]] }],
+        sqs: [arnOf(queueId), arnOf(dlqId)],
+        kms: [arnOf(keyId)],
+        secretsmanager: [ref("OpenStackSecretArn"), ...(res === chatResources ? [ref("ChatOpsSecretArn")] : [])],
+      };
+      for (const s of statements(res))
+        for (const a of s.actions) {
+          const service = a.split(":")[0];
+          if (!allowed[service]) continue;
+          for (const r of s.resources) assert.ok(allowed[service].some((x) => JSON.stringify(x) === JSON.stringify(r)), `${name}: ${s.fn}: ${a} on ${JSON.stringify(r)}`);
+        }
+    }
   });
 
   it("each function gets only what it uses", () => {
@@ -251,31 +266,124 @@ describe("AWS stack: least privilege", () => {
     }
   });
 
-  it("every AWS call the adapters make is granted (the SDK commands they send)", () => {
-    // lib-dynamodb's document commands are named without "Item"
-    const DOC: Record<string, string> = { Get: "GetItem", Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", BatchGet: "BatchGetItem", BatchWrite: "BatchWriteItem", TransactGet: "TransactGetItems", TransactWrite: "TransactWriteItems" };
-    const dirs = { dynamodb: "shared/adapters/dynamodb", sqs: "shared/adapters/sqs", aws: "shared/adapters/aws" };
+  // lib-dynamodb's document commands are named without "Item"
+  const DOC: Record<string, string> = { Get: "GetItem", Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", BatchGet: "BatchGetItem", BatchWrite: "BatchWriteItem", TransactGet: "TransactGetItems", TransactWrite: "TransactWriteItems" };
+  /** The IAM actions of the SDK commands the given adapter sources send (`new XCommand(`). */
+  const commandsSent = (files: Array<[kind: "dynamodb" | "sqs" | "aws", path: string]>) => {
     const sent = new Set<string>();
-    for (const [kind, dir] of Object.entries(dirs))
-      for (const f of readdirSync(join(REPO_ROOT, dir)).filter((f) => f.endsWith(".ts"))) {
-        const src = readFileSync(join(REPO_ROOT, dir, f), "utf8");
-        for (const [, cmd] of src.matchAll(/new (\w+)Command\(/g)) {
-          if (kind === "dynamodb") sent.add(`dynamodb:${DOC[cmd] ?? cmd}`);
-          else if (kind === "sqs") sent.add(`sqs:${cmd}`);
-          else if (/DataKey|Decrypt|Encrypt/.test(cmd)) sent.add(`kms:${cmd}`);
-          else if (/Secret/.test(cmd)) sent.add(`secretsmanager:${cmd}`);
-          else sent.add(`unknown:${cmd}`);
-        }
+    for (const [kind, path] of files) {
+      const src = readFileSync(join(REPO_ROOT, path), "utf8");
+      for (const [, cmd] of src.matchAll(/new (\w+)Command\(/g)) {
+        if (kind === "dynamodb") sent.add(`dynamodb:${DOC[cmd] ?? cmd}`);
+        else if (kind === "sqs") sent.add(`sqs:${cmd}`);
+        else if (/DataKey|Decrypt|Encrypt/.test(cmd)) sent.add(`kms:${cmd}`);
+        else if (/Secret/.test(cmd)) sent.add(`secretsmanager:${cmd}`);
+        else sent.add(`unknown:${cmd}`);
       }
+    }
+    return sent;
+  };
+  const adapterFiles = (kind: "dynamodb" | "sqs" | "aws") =>
+    readdirSync(join(REPO_ROOT, "shared/adapters", kind)).filter((f) => f.endsWith(".ts")).map((f) => [kind, `shared/adapters/${kind}/${f}`] as [typeof kind, string]);
+
+  it("every AWS call the adapters make is granted (the SDK commands they send), with and without chat-ops", () => {
+    const sent = commandsSent([...adapterFiles("dynamodb"), ...adapterFiles("sqs"), ...adapterFiles("aws")]);
     assert.ok(sent.size >= 5, `found the adapters' commands: ${[...sent]}`);
-    const granted = new Set(statements().flatMap((s) => s.actions));
-    for (const a of sent) assert.ok(granted.has(a), `${a} is sent by an adapter but granted to no function`);
+    for (const [name, res] of stacks()) {
+      const granted = new Set(statements(res).flatMap((s) => s.actions));
+      for (const a of sent) assert.ok(granted.has(a), `${name}: ${a} is sent by an adapter but granted to no function`);
+    }
+  });
+
+  it("the webhook is granted every call its adapters make (all the table's, SendMessage, its secret's GetSecretValue) and nothing else: no KMS, no OpenStack secret, no receiving", () => {
+    const webhook = fnId("index.handler", /chat-ops webhook/, chatResources);
+    // what functions/webhook/lambda.ts uses: the DynamoDB stores, the SQS queue's send, the chat-ops secret
+    const sent = commandsSent([...adapterFiles("dynamodb"), ["aws", "shared/adapters/aws/chatops-secret.ts"]]);
+    sent.add("sqs:SendMessage");
+    const granted = new Set(statements(chatResources).filter((x) => x.fn === webhook).flatMap((x) => x.actions));
+    for (const a of sent) assert.ok(granted.has(a), `the webhook sends ${a} but is not granted it`);
+    assert.deepEqual([...servicesOf(webhook, chatResources)].sort(), ["dynamodb", "secretsmanager", "sqs"]);
+    const grants = grantsOf(webhook, chatResources);
+    const [tableId] = only("AWS::DynamoDB::Table", chatResources);
+    assert.deepEqual([...grants.get(JSON.stringify(arnOf(tableId)))!].sort(), [...TABLE_ACTIONS].sort());
+    const queueId = idOf("AWS::SQS::Queue", (r) => !!r.Properties.RedrivePolicy, chatResources);
+    const queueActions = [...grants.get(JSON.stringify(arnOf(queueId)))!];
+    assert.ok(queueActions.includes("sqs:SendMessage") && !queueActions.includes("sqs:ReceiveMessage") && !queueActions.includes("sqs:DeleteMessage"), queueActions.join(","));
+    assert.ok(grants.has(JSON.stringify(ref("ChatOpsSecretArn"))));
+    assert.ok(!grants.has(JSON.stringify(ref("OpenStackSecretArn"))), "the webhook does not read the OpenStack secret");
+    // and no other function reads the chat-ops secret
+    for (const s of statements(chatResources)) if (s.fn !== webhook) assert.ok(!s.resources.some((r) => JSON.stringify(r) === JSON.stringify(ref("ChatOpsSecretArn"))), `${s.fn} reads the chat-ops secret`);
+  });
+});
+
+describe("AWS stack: the chat-ops webhook (deployed only when its secret is named)", () => {
+  it("without a chat-ops secret there is no webhook: no function, route, parameter or secret grant", () => {
+    assert.equal(ofType("AWS::Lambda::Function").filter(([, r]) => /chat-ops/.test(r.Properties.Description)).length, 0);
+    assert.deepEqual(ofType("AWS::ApiGatewayV2::Route").map(([, r]) => r.Properties.RouteKey), ["$default"]);
+    assert.equal(template.toJSON().Parameters.ChatOpsSecretArn, undefined);
+    assert.ok(!JSON.stringify(resources).includes("ChatOps"));
+  });
+
+  it("with one: a fifth function on nodejs22.x from the webhook bundle, its own log group with retention, an environment naming the table, queue, public URL and its secret only", () => {
+    const fns = ofType("AWS::Lambda::Function", chatResources);
+    assert.equal(fns.length, 5);
+    const id = fnId("index.handler", /chat-ops webhook/, chatResources);
+    const p = chatResources[id].Properties;
+    assert.equal(p.Runtime, "nodejs22.x");
+    assert.deepEqual(p.Architectures, ["arm64"]);
+    assert.ok(p.Timeout <= 29, "within API Gateway's 30 s");
+    for (const [k, name] of Object.entries(WEBHOOK_ENV)) assert.equal(ENV[k as keyof typeof ENV], name, `the stack's ${k} is the webhook's ${name}`);
+    const vars = p.Environment.Variables;
+    assert.deepEqual(Object.keys(vars).sort(), [ENV.chatopsSecret, ENV.publicUrl, ENV.queueUrl, ENV.tableName].sort());
+    assert.deepEqual(vars[ENV.chatopsSecret], ref("ChatOpsSecretArn"));
+    const [tableId] = only("AWS::DynamoDB::Table", chatResources);
+    assert.deepEqual(vars[ENV.tableName], ref(tableId));
+    const lg = chatResources[p.LoggingConfig.LogGroup.Ref];
+    assert.equal(lg.Type, "AWS::Logs::LogGroup");
+    assert.equal(lg.Properties.RetentionInDays, 30);
+    assert.equal(ofType("AWS::Logs::LogGroup", chatResources).length, 5);
+    // its code is the webhook bundle (the asset CDK staged for it)
+    const staged = join(outdir, `asset.${String(p.Code.S3Key).replace(/\.zip$/, "")}`, "index.mjs");
+    assert.ok(readFileSync(staged).equals(readFileSync(join(DIST, "webhook", "index.mjs"))), `${staged} is dist/webhook/index.mjs`);
+  });
+
+  it("is a parameter (the secret's complete ARN, defaulting to the one given), not a secret the stack creates", () => {
+    const params = chatTemplate.toJSON().Parameters;
+    assert.equal(params.ChatOpsSecretArn.Default, CHATOPS_SECRET_ARN);
+    assert.match(CHATOPS_SECRET_ARN, new RegExp(params.ChatOpsSecretArn.AllowedPattern));
+    assert.doesNotMatch("bayforge/chatops", new RegExp(params.ChatOpsSecretArn.AllowedPattern));
+    assert.equal(ofType("AWS::SecretsManager::Secret", chatResources).length, 0);
+  });
+
+  it("the HTTP API sends POST /webhook/slack and /webhook/mattermost to the webhook, everything else still to the api", () => {
+    const webhook = fnId("index.handler", /chat-ops webhook/, chatResources);
+    const api = fnId("index.handler", /Bayforge API/, chatResources);
+    const integrations = new Map(ofType("AWS::ApiGatewayV2::Integration", chatResources).map(([id, r]) => [id, r.Properties]));
+    const target = (route: Resource) => integrations.get(route.Properties.Target["Fn::Join"][1][1].Ref)!;
+    const routes = new Map(ofType("AWS::ApiGatewayV2::Route", chatResources).map(([, r]) => [r.Properties.RouteKey as string, r]));
+    assert.deepEqual([...routes.keys()].sort(), ["$default", ...WEBHOOK_ROUTES.map((p) => `POST ${p}`)].sort());
+    for (const path of WEBHOOK_ROUTES) {
+      const i = target(routes.get(`POST ${path}`)!);
+      assert.deepEqual(i.IntegrationUri, arnOf(webhook), path);
+      assert.equal(i.PayloadFormatVersion, "2.0");
+    }
+    assert.deepEqual(target(routes.get("$default")!).IntegrationUri, arnOf(api));
+    // API Gateway may invoke the webhook
+    const perms = ofType("AWS::Lambda::Permission", chatResources).filter(([, r]) => JSON.stringify(r.Properties.FunctionName) === JSON.stringify(arnOf(webhook)));
+    assert.ok(perms.length >= 1 && perms.every(([, r]) => r.Properties.Principal === "apigateway.amazonaws.com"));
+  });
+
+  it("an alarm on the webhook's errors, and its request URLs in the outputs", () => {
+    const webhook = fnId("index.handler", /chat-ops webhook/, chatResources);
+    const alarm = ofType("AWS::CloudWatch::Alarm", chatResources).map(([, r]) => r.Properties).find((a) => a.MetricName === "Errors" && JSON.stringify(a.Dimensions).includes(webhook));
+    assert.ok(alarm, "a webhook errors alarm");
+    assert.match(JSON.stringify(chatTemplate.toJSON().Outputs.ChatOpsUrls.Value), /\/webhook\/slack .*\/webhook\/mattermost/);
   });
 });
 
 describe("Lambda bundles (dist/, from scripts/build.mjs)", () => {
   it("export the handlers the stack names, without the embedded default's SQLite", async () => {
-    const expected: Record<string, string[]> = { api: ["handler"], worker: ["handler", "sweepHandler"], "worker-dlq": ["handler"] };
+    const expected: Record<string, string[]> = { api: ["handler"], worker: ["handler", "sweepHandler"], "worker-dlq": ["handler"], webhook: ["handler"] };
     for (const b of BUNDLES) {
       const file = join(DIST, b, "index.mjs");
       const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

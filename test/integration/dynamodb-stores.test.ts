@@ -1,8 +1,9 @@
 // The DynamoDB stores against dynalite (a DynamoDB-compatible server, in this process on
-// 127.0.0.1, LevelDB files in a temp dir): the same BayTable and DiscoveryStore contracts the
-// SQLite stores pass, once with DynamoDB's own page size and once with one item per page
-// (every list then spans many pages), plus what only this adapter has to prove: the table
-// definition, pagination, the sparse index, event expiry, and racing conditional writes.
+// 127.0.0.1, LevelDB files in a temp dir): the same BayTable, DiscoveryStore and BatchStore
+// contracts the SQLite stores pass, the BayTable once with DynamoDB's own page size and once
+// with one item per page (every list then spans many pages), plus what only this adapter has
+// to prove: the table definition, pagination, the sparse index, event expiry, racing
+// conditional writes, how a batch is laid out, and the chat-ops replay guard across clients.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,10 +14,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import {
   BY_KIND_INDEX,
   BY_PROJECT_INDEX,
+  BY_PROJECT_PK,
+  BY_PROJECT_SK,
+  DynamoReplayGuard,
   dynamoStores,
   keys,
   PARTITION_KEY,
@@ -31,6 +35,8 @@ import type { Bay, BayEvent } from "../../shared/domain/model.ts";
 import { VersionConflict, AlreadyExists } from "../../shared/ports/bay-table.ts";
 import { bayTableContract, sampleBay, sampleBayModel, sampleCerts } from "../support/bay-table-contract.ts";
 import { discoveryStoreContract, newToken } from "../support/discovery-store-contract.ts";
+import { batchStoreContract, sampleBatch } from "../support/batch-store-contract.ts";
+import { SLACK_WINDOW_SECONDS, verifySlack, slackSignature } from "../../functions/webhook/verify.ts";
 
 const require = createRequire(import.meta.url);
 const dynalite = require("dynalite") as (options: { path?: string; createTableMs?: number }) => Server;
@@ -98,6 +104,19 @@ discoveryStoreContract("DynamoDB (dynalite)", async () => {
   return {
     discovery: a.discovery,
     other: b.discovery,
+    close: async () => {
+      a.client.destroy();
+      b.client.destroy();
+    },
+  };
+});
+
+batchStoreContract("DynamoDB (dynalite)", async () => {
+  const a = open();
+  const b = open();
+  return {
+    batches: a.batches,
+    other: b.batches,
     close: async () => {
       a.client.destroy();
       b.client.destroy();
@@ -312,5 +331,90 @@ describe("DynamoDB stores: racing conditional writes", () => {
     const snap = await stores[7].listMembers(token);
     assert.equal(snap?.directory.index, 22);
     assert.deepEqual(snap?.members.map((m) => m.createdIndex), created);
+  });
+});
+
+describe("DynamoDB stores: batches", () => {
+  it("keeps a batch as one item collection (the record, then one item per bay), its record listed under its project's batches and not among its bays", async () => {
+    const s = open();
+    const batch = sampleBatch(3);
+    await s.batches.createBatch(batch);
+    const { Items } = await s.client.send(
+      new QueryCommand({
+        TableName: TABLE,
+        KeyConditionExpression: "#pk = :pk",
+        ExpressionAttributeNames: { "#pk": PARTITION_KEY },
+        ExpressionAttributeValues: { ":pk": keys.batchPartition(batch.id) },
+      }),
+    );
+    assert.deepEqual(Items?.map((i) => i[SORT_KEY]), ["BATCH", "ITEM#000000", "ITEM#000001", "ITEM#000002"]);
+    // the record holds the batch without its bays (they are in their own items)
+    const record = Items![0].batch as { manifest: Record<string, unknown>; items?: unknown };
+    assert.deepEqual(Object.keys(record.manifest), ["baymodels"]);
+    assert.equal(record.items, undefined);
+    assert.equal(Items![0].bay_count, 3);
+    const byProject = await s.client.send(
+      new QueryCommand({
+        TableName: TABLE,
+        IndexName: BY_PROJECT_INDEX,
+        KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+        ExpressionAttributeNames: { "#pk": BY_PROJECT_PK, "#sk": BY_PROJECT_SK },
+        ExpressionAttributeValues: { ":pk": keys.project(batch.project_id), ":prefix": "BATCH#" },
+      }),
+    );
+    assert.deepEqual(byProject.Items?.map((i) => i[SORT_KEY]), ["BATCH"]);
+    // a bay and a baymodel of the same project: the project's lists stay theirs
+    const bay = sampleBay({ project_id: batch.project_id });
+    await s.table.createBay(bay);
+    await s.table.putBayModel(sampleBayModel({ project_id: batch.project_id }));
+    assert.deepEqual(uuids(await s.table.listBays({ projectId: batch.project_id })), [bay.uuid]);
+    assert.equal((await s.table.listBayModels({ projectId: batch.project_id })).filter((m) => m.project_id === batch.project_id).length, 1);
+  });
+
+  it("reads a batch whose bays span many query pages whole and in order", async () => {
+    const s = open({ pageSize: 4 });
+    const counts = countQueries(s.client);
+    const batch = sampleBatch(30);
+    await s.batches.createBatch(batch);
+    assert.deepEqual(await s.batches.getBatch(batch.id), batch);
+    assert.ok(counts.continued >= 7, `31 items at 4 a page: ${counts.queries} queries`);
+  });
+
+  it("reads a batch whose create died before all its bays were written as absent", async () => {
+    const s = open();
+    const batch = sampleBatch(3);
+    await s.batches.createBatch(batch);
+    await s.client.send(new DeleteCommand({ TableName: TABLE, Key: keys.batchItem(batch.id, 2) }));
+    assert.equal(await s.batches.getBatch(batch.id), undefined);
+  });
+});
+
+describe("DynamoDB stores: chat-ops replay guard", () => {
+  it("a Slack signature accepted through one client (container) is refused through another until it expires", async () => {
+    const secret = "signing-secret";
+    const body = "team_id=T1&text=create+x";
+    const nowMs = Date.UTC(2026, 10, 25, 12, 0, 0);
+    const ts = Math.floor(nowMs / 1000) - 30;
+    const headers = { timestamp: String(ts), signature: slackSignature(secret, ts, body) };
+    const [first, second] = [new DynamoReplayGuard({ client: documentClient(), tableName: TABLE }), new DynamoReplayGuard({ client: documentClient(), tableName: TABLE })];
+    assert.deepEqual(await verifySlack(secret, headers, body, first, nowMs), { ok: true });
+    assert.deepEqual(await verifySlack(secret, headers, body, second, nowMs + 1000), { ok: false, reason: "replayed signature" });
+    assert.deepEqual(await verifySlack(secret, headers, body, first, nowMs + 2000), { ok: false, reason: "replayed signature" });
+    // the record expires (DynamoDB TTL) when the timestamp leaves Slack's window: ~6 minutes at most
+    const key = /^v0=(.+)$/.exec(headers.signature)![1];
+    const item = (await documentClient().send(new GetCommand({ TableName: TABLE, Key: keys.replay(`slack:${key}`) }))).Item;
+    assert.equal(item?.[TTL_ATTRIBUTE], ts + SLACK_WINDOW_SECONDS + 1);
+    assert.ok(item![TTL_ATTRIBUTE] - nowMs / 1000 <= 6 * 60);
+  });
+
+  it("of ten containers seeing the same request at once exactly one accepts it; an expired record DynamoDB has not removed yet does not count", async () => {
+    const guards = Array.from({ length: 10 }, () => new DynamoReplayGuard({ client: documentClient(), tableName: TABLE }));
+    const key = `slack:${randomUUID()}`;
+    const now = Date.UTC(2026, 10, 25, 12, 0, 0);
+    const firsts = await Promise.all(guards.map((g) => g.firstUse(key, now + 60_000, now)));
+    assert.equal(firsts.filter(Boolean).length, 1);
+    // past its expiry the record is still stored (TTL removes it later), yet the key is new again
+    assert.equal(await guards[3].firstUse(key, now + 200_000, now + 61_000), true);
+    assert.equal(await guards[4].firstUse(key, now + 300_000, now + 62_000), false);
   });
 });

@@ -3,6 +3,8 @@
 // on the embedded SQLite stores and noauth. Every request is also sent to the local server
 // (the same app under @hono/node-server, test/support/api-harness.ts, its own stores) and the
 // two answers must be the same: status, headers, body (uuids, times and request ids aside).
+// Batch manifests are also served on the AWS stores (DynamoDB on dynalite, SQS on fauxqs),
+// composed as the entry composes them (openAwsStores), and answer as the local server does.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,6 +18,8 @@ import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
 import { createLogger } from "../../shared/observability/logger.ts";
 import { createLambdaHandler, type LambdaApiHandler } from "../../functions/api/lambda.ts";
 import { BAYMODEL, startApi, type ApiHarness } from "../support/api-harness.ts";
+import { openAwsStores } from "../../shared/adapters/aws/index.ts";
+import { startLocalAws, type LocalAws } from "../support/aws-local.ts";
 
 const PUBLIC_URL = "https://bayforge.example.com";
 const API_ID = "a1b2c3d4e5";
@@ -25,6 +29,9 @@ let dir: string;
 let stores: LocalStores;
 let lambda: LambdaApiHandler;
 let local: ApiHarness;
+let aws: LocalAws;
+let awsLambda: LambdaApiHandler;
+let awsStores: ReturnType<typeof openAwsStores>;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "bf-lambda-api-"));
@@ -33,8 +40,14 @@ before(async () => {
   const vault = await LocalKeyVault.forDataDir(dir, {});
   lambda = createLambdaHandler({ settings: loadSettings(env), log: createLogger({}, "error", () => {}), ...stores, vault });
   local = await startApi({ BAYFORGE_PUBLIC_URL: PUBLIC_URL });
+  // the AWS stores as lambdaHandlerFromEnv opens them, on dynalite and fauxqs; the key vault
+  // is the local one (no KMS can run here) and auth noauth (no Keystone needed for batches)
+  aws = await startLocalAws();
+  awsStores = openAwsStores({ tableName: aws.tableName, queueUrl: aws.queueUrl, kmsKeyId: "unused" }, { dynamodb: aws.dynamodb(), sqs: aws.sqs });
+  awsLambda = createLambdaHandler({ settings: loadSettings(env), log: createLogger({}, "error", () => {}), ...awsStores, vault });
 });
 after(async () => {
+  await aws?.close();
   await local?.close();
   await stores?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -110,8 +123,8 @@ const context: LambdaContext = {
   getRemainingTimeInMillis: () => 29_000,
 };
 
-async function viaLambda(r: Req): Promise<Answer> {
-  const out = await lambda(v2Event(r), context);
+async function viaLambda(r: Req, handler: LambdaApiHandler = lambda): Promise<Answer> {
+  const out = await handler(v2Event(r), context);
   const body = out.isBase64Encoded ? Buffer.from(out.body, "base64").toString("utf8") : out.body;
   const headers = Object.fromEntries(Object.entries((out as { headers?: Record<string, string> }).headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
   return { status: out.statusCode, headers, json: body ? JSON.parse(body) : undefined };
@@ -144,8 +157,8 @@ function normalize(a: Answer) {
 }
 
 /** Sends `r` both ways; asserts the two answers are the same; returns the Lambda's. */
-async function same(r: Req): Promise<Answer> {
-  const [l, s] = [await viaLambda(r), await viaLocal({ ...r, base64: false })];
+async function same(r: Req, handler: LambdaApiHandler = lambda): Promise<Answer> {
+  const [l, s] = [await viaLambda(r, handler), await viaLocal({ ...r, base64: false })];
   assert.deepEqual(normalize(l), normalize(s), `${r.method} ${r.path}: Lambda and local server differ`);
   return l;
 }
@@ -236,6 +249,50 @@ describe("the API on Lambda (API Gateway HTTP API v2 events; embedded SQLite sto
     const missing = await same({ method: "GET", path: "/v1/nothing-here" });
     assert.equal(missing.status, 404);
     assert.equal(missing.json.errors[0].status, 404);
+  });
+});
+
+describe("batch manifests on the AWS stores (DynamoDB on dynalite, SQS on fauxqs) answer as the local server does", () => {
+  const MANIFEST = {
+    baymodels: [{ ...BAYMODEL, name: "fleet-model" }],
+    bays: [
+      { name: "fleet-a", baymodel: "fleet-model", node_count: 2 },
+      { name: "fleet-b", baymodel: "fleet-model" },
+    ],
+  };
+  let id: string;
+
+  it("POST /v1/batches: 202 + Location {uuid, links}; the batch is in the table and ONE batch.apply is on the SQS queue", async () => {
+    const r = await same({ method: "POST", path: "/v1/batches", body: MANIFEST }, awsLambda);
+    assert.equal(r.status, 202, JSON.stringify(r.json));
+    id = r.json.uuid;
+    assert.equal(r.headers.location, `${PUBLIC_URL}/v1/batches/${id}`);
+    const stored = await awsStores.batches.getBatch(id);
+    assert.deepEqual(stored?.manifest.bays.map((b) => b.name), ["fleet-a", "fleet-b"]);
+    assert.deepEqual(stored?.items.map((i) => i.action), ["pending", "pending"]);
+    const records = await aws.receiveRecords();
+    assert.deepEqual(records.map((m) => JSON.parse(m.body)).map((b) => [b.kind, b.batchId]), [["batch.apply", id]]);
+  });
+
+  it("GET /v1/batches/{id}: 200 with every bay pending, nothing done yet; another project's caller gets 404", async () => {
+    const r = await viaLambda({ method: "GET", path: `/v1/batches/${id}` }, awsLambda);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json.summary, { total: 2, create: 0, scale: 0, unchanged: 0, pending: 2, complete: 0, in_progress: 2, failed: 0 });
+    assert.deepEqual(r.json.bays.map((b: { name: string; action: string }) => [b.name, b.action]), [["fleet-a", "pending"], ["fleet-b", "pending"]]);
+    assert.equal(r.json.done, false);
+    // the local server's own batch answers the same
+    const mine = await viaLocal({ method: "POST", path: "/v1/batches", body: MANIFEST });
+    const theirs = await viaLocal({ method: "GET", path: `/v1/batches/${mine.json.uuid}` });
+    assert.deepEqual(normalize(r), normalize(theirs));
+    const other = await viaLambda({ method: "GET", path: `/v1/batches/${id}`, headers: { "X-Project-Id": "someone-else" } }, awsLambda);
+    assert.equal(other.status, 404);
+  });
+
+  it("a bad manifest: 400 listing every problem, nothing stored or queued (as locally)", async () => {
+    const r = await same({ method: "POST", path: "/v1/batches", body: { bays: [{ name: "9bad", baymodel: "nowhere", node_count: 0 }] } }, awsLambda);
+    assert.equal(r.status, 400);
+    assert.match(r.json.errors[0].detail, /has 2 problems; nothing was applied:\nbays\[0\]\.name: .*\nbays\[0\]\.node_count: /);
+    assert.deepEqual(await aws.receiveRecords(), []);
   });
 });
 

@@ -3,12 +3,15 @@
 // embedded SQLite stores in a temp dir. No Heat is needed by any message here: the cloud
 // points at a closed port, and every bay is gone, terminal, or fails before its stack
 // (missing baymodel, deadline passed).
+// Batch manifests run on the AWS stores (DynamoDB on dynalite, SQS on fauxqs), opened as the
+// entry opens them (openAwsStores): the API Lambda accepts the manifest, the worker applies the
+// batch.apply record SQS delivers, under the batch's lease in the table.
 import assert from "node:assert/strict";
 import { createHash, randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
 import { loadSettings } from "../../shared/config.ts";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
@@ -21,6 +24,12 @@ import { handleDlqBatch, handleSqsBatch } from "../../functions/worker/lambda-ba
 import { encodeBody, messageAttributes } from "../../shared/adapters/sqs/work-queue.ts";
 import type { WorkMessage } from "../../shared/ports/work-queue.ts";
 import { sampleBay, sampleBayModel } from "../support/bay-table-contract.ts";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { openAwsStores } from "../../shared/adapters/aws/index.ts";
+import { createLambdaHandler } from "../../functions/api/lambda.ts";
+import type { LambdaEvent } from "hono/aws-lambda";
+import { startLocalAws, type LocalAws } from "../support/aws-local.ts";
+import { BAYMODEL } from "../support/api-harness.ts";
 
 const QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:bayforge-work";
 const DLQ_ARN = "arn:aws:sqs:eu-west-1:123456789012:bayforge-work-dlq";
@@ -248,6 +257,111 @@ describe("handleDlqBatch (embedded SQLite stores; no Heat needed)", () => {
     const res = await handleDlqBatch({ Records: [r1, r2] }, deps);
     assert.deepEqual(res.batchItemFailures, [{ itemIdentifier: r1.messageId }]);
     assert.ok(logs.some((l) => l.includes("will retry") && l.includes(r1.messageId)));
+  });
+});
+
+describe("batch manifests on the AWS stores (DynamoDB on dynalite, SQS on fauxqs; noauth, local key vault: no KMS here)", () => {
+  const PUBLIC_URL = "https://bayforge.example.com";
+  let aws: LocalAws;
+  let stores: ReturnType<typeof openAwsStores>;
+  let deps: WorkerDeps;
+  let api: ReturnType<typeof createLambdaHandler>;
+  let closeCloud: () => Promise<void>;
+  const dir = mkdtempSync(join(tmpdir(), "bf-lambda-worker-aws-"));
+
+  const call = async (method: string, path: string, body?: unknown) => {
+    const out = await api(
+      {
+        version: "2.0",
+        routeKey: "$default",
+        rawPath: path,
+        rawQueryString: "",
+        headers: { host: "api.example.com", "content-type": "application/json" },
+        requestContext: { http: { method, path, protocol: "HTTP/1.1", sourceIp: "203.0.113.7", userAgent: "test" }, requestId: randomUUID(), routeKey: "$default", stage: "$default", timeEpoch: Date.now() },
+        isBase64Encoded: false,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      } as unknown as LambdaEvent,
+    );
+    return { status: out.statusCode, json: out.body ? JSON.parse(out.body) : undefined };
+  };
+  const manifest = (prefix: string) => ({
+    baymodels: [{ ...BAYMODEL, name: `${prefix}-model` }],
+    bays: ["a", "b", "c"].map((x, i) => ({ name: `${prefix}-${x}`, baymodel: `${prefix}-model`, node_count: i + 1 })),
+  });
+  const kinds = (records: SQSRecord[]) => records.map((r) => JSON.parse(r.body) as WorkMessage).map((m) => m.kind);
+  let accepted: SQSRecord[] = [];
+  let id = "";
+
+  before(async () => {
+    aws = await startLocalAws();
+    stores = openAwsStores({ tableName: aws.tableName, queueUrl: aws.queueUrl, kmsKeyId: "unused" }, { dynamodb: aws.dynamodb(), sqs: aws.sqs });
+    const settings = loadSettings({ BAYFORGE_DATA_DIR: dir, BAYFORGE_AUTH: "noauth", BAYFORGE_PUBLIC_URL: PUBLIC_URL });
+    const vault = await LocalKeyVault.forDataDir(dir, {});
+    const cloud = openstackFor(NOWHERE, { retry: { attempts: 1 } });
+    closeCloud = () => cloud.close();
+    const log = createLogger({}, "error", () => {});
+    // as awsWorkerFromEnv composes it: the AWS stores (batches included) → composeWorker
+    deps = composeWorker(settings, { ...stores, vault, heat: cloud.heat, session: cloud.session, log });
+    api = createLambdaHandler({ settings, log, ...stores, vault });
+  });
+  after(async () => {
+    await closeCloud?.();
+    await aws?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("POST → the batch.apply record → three bays CREATE_IN_PROGRESS in DynamoDB with their creates on SQS; GET reports them created", async () => {
+    const r = await call("POST", "/v1/batches", manifest("fleet"));
+    assert.equal(r.status, 202, JSON.stringify(r.json));
+    id = r.json.uuid;
+    accepted = await aws.receiveRecords();
+    assert.deepEqual(kinds(accepted), ["batch.apply"]);
+
+    const res = await handleSqsBatch({ Records: accepted }, deps);
+    assert.deepEqual(res.batchItemFailures, []);
+    const creates = (await aws.receiveRecords()).map((rec) => JSON.parse(rec.body) as WorkMessage);
+    assert.deepEqual(creates.map((m) => m.kind), ["bay.create", "bay.create", "bay.create"]);
+    const bays = await stores.table.listBays({ projectId: "default" });
+    const fleet = bays.filter((b) => b.name.startsWith("fleet-")).sort((a, b) => a.name.localeCompare(b.name));
+    assert.deepEqual(fleet.map((b) => [b.name, b.status, b.node_count]), [["fleet-a", "CREATE_IN_PROGRESS", 1], ["fleet-b", "CREATE_IN_PROGRESS", 2], ["fleet-c", "CREATE_IN_PROGRESS", 3]]);
+    assert.deepEqual(new Set(creates.map((m) => m.bayId)), new Set(fleet.map((b) => b.uuid)));
+    // each with Bayforge's own etcd discovery directory, in the table, as POST /v1/bays makes them
+    for (const b of fleet) assert.match(b.discovery_url ?? "", new RegExp(`^${PUBLIC_URL}/v1/discovery/[0-9a-f]{32}$`));
+
+    const g = await call("GET", `/v1/batches/${id}`);
+    assert.equal(g.status, 200);
+    assert.equal(g.json.status, "applied");
+    assert.deepEqual(g.json.summary, { total: 3, create: 3, scale: 0, unchanged: 0, pending: 0, complete: 0, in_progress: 3, failed: 0 });
+    assert.deepEqual(g.json.bays.map((b: { name: string; status: string }) => [b.name, b.status]), [["fleet-a", "CREATE_IN_PROGRESS"], ["fleet-b", "CREATE_IN_PROGRESS"], ["fleet-c", "CREATE_IN_PROGRESS"]]);
+  });
+
+  it("a redelivered batch.apply record does nothing more", async () => {
+    const res = await handleSqsBatch({ Records: accepted }, deps);
+    assert.deepEqual(res.batchItemFailures, []);
+    assert.deepEqual(await aws.receiveRecords(), []);
+    assert.equal((await stores.table.listBays({ projectId: "default" })).filter((b) => b.name.startsWith("fleet-")).length, 3);
+  });
+
+  it("while another worker holds the batch's lease, a delivery creates nothing and comes back later (delayed on SQS)", async () => {
+    const r = await call("POST", "/v1/batches", manifest("held"));
+    assert.equal(r.status, 202);
+    const records = await aws.receiveRecords();
+    const now = new Date();
+    assert.equal(await stores.batches.lease(r.json.uuid, "another-worker", new Date(now.getTime() + 120_000), now), true);
+    const res = await handleSqsBatch({ Records: records }, deps);
+    assert.deepEqual(res.batchItemFailures, []);
+    assert.equal((await stores.table.listBays({ projectId: "default" })).filter((b) => b.name.startsWith("held-")).length, 0);
+    const attrs = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: aws.queueUrl, AttributeNames: ["ApproximateNumberOfMessagesDelayed"] }));
+    assert.equal(attrs.Attributes?.ApproximateNumberOfMessagesDelayed, "1");
+    assert.deepEqual((await stores.batches.getBatch(r.json.uuid))?.items.map((i) => i.action), ["pending", "pending", "pending"]);
+
+    // dead-lettered instead (the DLQ consumer): its bays still pending fail, and the batch is over
+    const dlq = await handleDlqBatch({ Records: records }, deps, { maxReceives: 5 });
+    assert.deepEqual(dlq.batchItemFailures, []);
+    const g = await call("GET", `/v1/batches/${r.json.uuid}`);
+    assert.equal(g.json.status, "applied");
+    assert.deepEqual(g.json.bays.map((b: { action: string }) => b.action), ["failed", "failed", "failed"]);
+    assert.match(g.json.bays[0].reason, /could not apply the batch after 5 deliveries/);
   });
 });
 

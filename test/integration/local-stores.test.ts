@@ -1,4 +1,4 @@
-// The embedded SQLite stores: the BayTable and WorkQueue contracts, plus what only a local
+// The embedded SQLite stores: the BayTable, WorkQueue and BatchStore contracts, plus what only a local
 // durable file has to prove: acknowledged writes survive SIGKILL, the file never ends up
 // corrupt, and two processes polling one queue never hold the same message at once.
 import assert from "node:assert/strict";
@@ -21,6 +21,7 @@ import {
 } from "../../shared/adapters/local/index.ts";
 import { bayTableContract, sampleBay, sampleCerts } from "../support/bay-table-contract.ts";
 import { sampleMessage, workQueueContract } from "../support/work-queue-contract.ts";
+import { batchStoreContract } from "../support/batch-store-contract.ts";
 
 const CHILD = fileURLToPath(new URL("../support/local-stores-child.ts", import.meta.url));
 
@@ -46,6 +47,19 @@ bayTableContract("SQLite (local)", async () => {
 workQueueContract("SQLite (local)", async ({ now, maxReceives, onDeadLetter }) => {
   const stores = open({ queue: { now, maxReceives, onDeadLetter } });
   return { queue: stores.queue, deadLetters: () => stores.queue.deadLetters(), close: stores.close };
+});
+
+batchStoreContract("SQLite (local)", async () => {
+  const stores = open();
+  const other = open({}, stores.dir); // a second connection on the same file, as another process
+  return {
+    batches: stores.batches,
+    other: other.batches,
+    close: async () => {
+      await other.close();
+      await stores.close();
+    },
+  };
 });
 
 class Clock {

@@ -1,9 +1,22 @@
 // The chat-ops webhook over HTTP, mounted at /webhook on the embedded server (noauth, API only,
 // SQLite stores in a temp dir): Slack signatures, stale timestamps and replays, Mattermost
-// tokens, the commands, usage errors, and the worker's completion notice.
+// tokens, the commands, usage errors, and the worker's completion notice. Then the webhook's
+// Lambda entry as deployed on AWS: on DynamoDB (dynalite) and SQS (fauxqs), its secrets from a
+// stub Secrets Manager (none can run here), replays refused across two containers.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { randomUUID } from "node:crypto";
+import type { LambdaEvent } from "hono/aws-lambda";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { lambdaHandlerFromEnv, createLambdaHandler, type LambdaWebhookHandler } from "../../functions/webhook/lambda.ts";
+import { ChatOpsSecret, ChatOpsSecretError, chatopsFromSecret } from "../../shared/adapters/aws/chatops-secret.ts";
+import { dynamoStores } from "../../shared/adapters/dynamodb/index.ts";
+import { SqsWorkQueue } from "../../shared/adapters/sqs/work-queue.ts";
+import { loadSettings } from "../../shared/config.ts";
+import { startLocalAws, type LocalAws } from "../support/aws-local.ts";
+import { sampleBayModel } from "../support/bay-table-contract.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -341,5 +354,207 @@ describe("configuration", () => {
     assert.throws(() => loadSettings({ BAYFORGE_CHATOPS_PROJECTS: "{nope" }), /not valid JSON/);
     assert.throws(() => loadSettings({ BAYFORGE_CHATOPS_PROJECTS: '{"T123": "p"}' }), /slack:<team id>/);
     assert.deepEqual(loadSettings({ BAYFORGE_CHATOPS_PROJECTS: '{"slack:T1": "p", "mattermost:m:c": "q"}' }).chatops.projects, { "slack:T1": "p", "mattermost:m:c": "q" });
+  });
+});
+
+// ---------------------------------------------------------------- on AWS Lambda
+
+/** A stub Secrets Manager (GetSecretValue only) on 127.0.0.1, speaking the service's JSON protocol to the real SDK client. */
+async function stubSecretsManager(secrets: Map<string, string>) {
+  const calls: string[] = [];
+  const server: Server = createServer(async (req, res) => {
+    let raw = "";
+    for await (const chunk of req) raw += chunk;
+    const op = String(req.headers["x-amz-target"] ?? "").replace(/^secretsmanager\./, "");
+    const id = (JSON.parse(raw || "{}") as { SecretId?: string }).SecretId ?? "";
+    calls.push(`${op} ${id}`);
+    const value = secrets.get(id);
+    const [status, body] =
+      op === "GetSecretValue" && value !== undefined
+        ? [200, { ARN: id, Name: "bayforge/chatops", SecretString: value, VersionId: "v1" }]
+        : [400, { __type: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret." }];
+    res.writeHead(status, { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": "stub" });
+    res.end(JSON.stringify(body));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const client = new SecretsManagerClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: "us-east-1",
+    credentials: { accessKeyId: "AKIDLOCAL", secretAccessKey: "local-secret" },
+    maxAttempts: 1,
+  });
+  return {
+    client,
+    calls,
+    close: async () => {
+      client.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+/** An HTTP API (payload 2.0) event for a form POST; API Gateway hands such bodies over base64-encoded. */
+function formEvent(path: string, body: string, headers: Record<string, string> = {}): LambdaEvent {
+  const now = new Date();
+  return {
+    version: "2.0",
+    routeKey: `POST ${path}`,
+    rawPath: path,
+    rawQueryString: "",
+    headers: { host: "abc.execute-api.eu-west-1.amazonaws.com", "content-type": "application/x-www-form-urlencoded", "user-agent": "Slackbot 1.0", ...headers },
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "abc",
+      domainName: "abc.execute-api.eu-west-1.amazonaws.com",
+      http: { method: "POST", path, protocol: "HTTP/1.1", sourceIp: "203.0.113.9", userAgent: "Slackbot 1.0" },
+      requestId: randomUUID(),
+      routeKey: `POST ${path}`,
+      stage: "$default",
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    isBase64Encoded: true,
+    body: Buffer.from(body).toString("base64"),
+  } as unknown as LambdaEvent;
+}
+
+async function invoke(h: LambdaWebhookHandler, event: LambdaEvent) {
+  const out = await h(event);
+  return { status: out.statusCode, json: JSON.parse(out.isBase64Encoded ? Buffer.from(out.body, "base64").toString() : out.body) as any };
+}
+
+describe("on AWS Lambda (DynamoDB on dynalite, SQS on fauxqs, its secret from a stub Secrets Manager)", () => {
+  const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bayforge/chatops-AbCdEf";
+  const AWS_SECRET = "aws-signing-secret-0123456789abcdef";
+  const AWS_MM_TOKEN = "aws-mattermost-token-xyz";
+  const secrets = new Map<string, string>();
+  let aws: LocalAws;
+  let sm: Awaited<ReturnType<typeof stubSecretsManager>>;
+  let containers: LambdaWebhookHandler[];
+  const awsLogs: string[] = [];
+  let env: Record<string, string>;
+
+  before(async () => {
+    aws = await startLocalAws();
+    secrets.set(SECRET_ARN, JSON.stringify({ slackSigningSecret: AWS_SECRET, mattermostToken: AWS_MM_TOKEN, projects: { "slack:T123": PROJECT, "mattermost:mmteam": PROJECT } }));
+    sm = await stubSecretsManager(secrets);
+    env = {
+      BAYFORGE_TABLE_NAME: aws.tableName,
+      BAYFORGE_QUEUE_URL: aws.queueUrl,
+      BAYFORGE_PUBLIC_URL: "https://bayforge.example.com",
+      BAYFORGE_CHATOPS_SECRET_ARN: SECRET_ARN,
+    };
+    // the baymodel the commands name, in the table
+    const { table } = dynamoStores({ client: aws.dynamodb(), tableName: aws.tableName });
+    await table.putBayModel(sampleBayModel({ name: "k8s-model", project_id: PROJECT }));
+    // two Lambda containers: each its own clients, memory and cache, one table and queue
+    const log = createLogger({}, "debug", (l) => awsLogs.push(l));
+    containers = [
+      await lambdaHandlerFromEnv(env, log, { dynamodb: aws.dynamodb(), sqs: aws.sqs, secrets: sm.client }),
+      await lambdaHandlerFromEnv(env, log, { dynamodb: aws.dynamodb(), sqs: aws.sqs, secrets: sm.client }),
+    ];
+  });
+  after(async () => {
+    await sm?.close();
+    await aws?.close();
+  });
+
+  const signed = (body: string, secret = AWS_SECRET, ts = Math.floor(Date.now() / 1000)) =>
+    formEvent("/webhook/slack", body, { "x-slack-request-timestamp": String(ts), "x-slack-signature": slackSignature(secret, ts, body) });
+  const awsBays = () => dynamoStores({ client: aws.dynamodb(), tableName: aws.tableName }).table.listBays({ projectId: PROJECT });
+
+  it("a signed Slack command (base64 body, as API Gateway sends it) stores the bay in DynamoDB and queues its create on SQS; the secret was read once per container", async () => {
+    assert.deepEqual(sm.calls, [`GetSecretValue ${SECRET_ARN}`, `GetSecretValue ${SECRET_ARN}`]);
+    const r = await invoke(containers[0], signed(slackForm("create aws-demo --model k8s-model --nodes 2")));
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.match(r.json.text, /^Accepted: bay aws-demo \(/);
+    const bay = (await awsBays()).find((b) => b.name === "aws-demo");
+    assert.equal(bay?.status, "CREATE_IN_PROGRESS");
+    assert.equal(bay?.node_count, 2);
+    assert.equal(bay?.trust_id ?? null, null, "no trust: the worker acts with Bayforge's own credentials");
+    assert.deepEqual(bay?.notify, { response_url: RESPONSE_URL, platform: "slack" });
+    const queued = (await aws.receiveRecords()).map((m) => JSON.parse(m.body));
+    assert.deepEqual(queued.map((m) => [m.kind, m.bayId]), [["bay.create", bay!.uuid]]);
+    assert.equal(sm.calls.length, 2, "served from the container's cache");
+  });
+
+  it("the same signed request replayed to ANOTHER container is refused (401) and changes nothing: seen signatures are in the table", async () => {
+    const event = signed(slackForm("create aws-replayed --model k8s-model"));
+    const first = await invoke(containers[0], event);
+    assert.equal(first.status, 200);
+    assert.match(first.json.text, /^Accepted/);
+    await aws.receiveRecords();
+    const again = await invoke(containers[1], event);
+    assert.equal(again.status, 401);
+    const againSame = await invoke(containers[0], event);
+    assert.equal(againSame.status, 401);
+    assert.equal((await awsBays()).filter((b) => b.name === "aws-replayed").length, 1);
+    assert.deepEqual(await aws.receiveRecords(), []);
+  });
+
+  it("uses the secret's values, not the environment's: the local server's secret and token are refused; the secret's Mattermost token works", async () => {
+    const env401 = await invoke(containers[1], signed(slackForm("list"), SECRET));
+    assert.equal(env401.status, 401);
+    const mm = (token: string) => formEvent("/webhook/mattermost", form({ token, team_id: "mmteam", channel_id: "c", user_id: "u", command: "/bay", text: "list" }));
+    assert.equal((await invoke(containers[1], mm(MM_TOKEN))).status, 401);
+    const ok = await invoke(containers[1], mm(AWS_MM_TOKEN));
+    assert.equal(ok.status, 200);
+    assert.match(ok.json.text, /^Bays in project chat-project:\n• aws-demo — CREATE_IN_PROGRESS/);
+  });
+
+  it("never logs the secret's values", () => {
+    const all = awsLogs.join("\n");
+    for (const v of [AWS_SECRET, AWS_MM_TOKEN]) assert.ok(!all.includes(v));
+    assert.match(all, /chat-ops request refused/);
+  });
+
+  it("a rotated secret is used once the cached one is older than its max age; a failed re-read keeps the values in use", async () => {
+    let t = Date.now();
+    const rotating = `${SECRET_ARN.slice(0, -7)}-rotate-Zz9Yy8`;
+    secrets.set(rotating, JSON.stringify({ slackSigningSecret: "old-secret", projects: { "slack:T123": PROJECT } }));
+    const secret = new ChatOpsSecret({ client: sm.client, secretId: rotating, maxAgeMs: 300_000, retryMs: 60_000, now: () => t });
+    const { table, discovery, replay } = dynamoStores({ client: aws.dynamodb(), tableName: aws.tableName });
+    const queue = new SqsWorkQueue({ client: aws.sqs, queueUrl: aws.queueUrl });
+    // as lambdaHandlerFromEnv composes it, with a clock for the cache
+    const h = createLambdaHandler({
+      settings: { ...loadSettings(env), auth: "noauth" },
+      log: createLogger({}, "error", () => {}),
+      table, queue, discovery, replay,
+      vault: { encrypt: () => Promise.reject(new Error("no key")), decrypt: () => Promise.reject(new Error("no key")) },
+      chatops: () => secret.settings(),
+    });
+    const list = (s: string) => invoke(h, signed(slackForm("list", { trigger_id: randomUUID() }), s));
+    assert.equal((await list("old-secret")).status, 200);
+    secrets.set(rotating, JSON.stringify({ slackSigningSecret: "new-secret", projects: { "slack:T123": PROJECT } }));
+    t += 299_000;
+    assert.equal((await list("old-secret")).status, 200, "still within its max age");
+    t += 2_000;
+    assert.equal((await list("new-secret")).status, 200, "re-read after 5 minutes");
+    assert.equal((await list("old-secret")).status, 401);
+    // Secrets Manager failing: the values in hand are kept, and it is tried again a minute later
+    secrets.delete(rotating);
+    t += 301_000;
+    assert.equal((await list("new-secret")).status, 200);
+    const reads = sm.calls.filter((c) => c.endsWith(rotating)).length;
+    t += 30_000;
+    await list("new-secret");
+    assert.equal(sm.calls.filter((c) => c.endsWith(rotating)).length, reads, "not read again within the retry delay");
+    t += 31_000;
+    await list("new-secret");
+    assert.equal(sm.calls.filter((c) => c.endsWith(rotating)).length, reads + 1);
+  });
+
+  it("refuses to start without its table, queue or public URL, or with a secret it cannot use, never echoing the secret's values", async () => {
+    const quiet = createLogger({}, "error", () => {});
+    await assert.rejects(lambdaHandlerFromEnv({ BAYFORGE_QUEUE_URL: "q" }, quiet), /needs BAYFORGE_TABLE_NAME, BAYFORGE_PUBLIC_URL/);
+    const missing = { ...env, BAYFORGE_CHATOPS_SECRET_ARN: `${SECRET_ARN}-nope` };
+    await assert.rejects(lambdaHandlerFromEnv(missing, quiet, { dynamodb: aws.dynamodb(), sqs: aws.sqs, secrets: sm.client }), /ResourceNotFound|can't find/);
+    const bad = (value: string) => () => chatopsFromSecret(value, { secretId: "s" });
+    assert.throws(bad("slackSigningSecret=hunter2"), (e: Error) => e instanceof ChatOpsSecretError && /not JSON/.test(e.message) && !e.message.includes("hunter2"));
+    assert.throws(bad(JSON.stringify({ projects: { "slack:T1": "p" } })), /neither slackSigningSecret nor mattermostToken/);
+    assert.throws(bad(JSON.stringify({ slackSigningSecret: "hunter2", token: "x" })), (e: Error) => /unknown keys token/.test(e.message) && !e.message.includes("hunter2"));
+    assert.throws(bad(JSON.stringify({ slackSigningSecret: "hunter2", projects: { T1: "p" } })), /projects must map "slack:<team id>/);
+    // projects may come from BAYFORGE_CHATOPS_PROJECTS instead
+    assert.deepEqual(chatopsFromSecret(JSON.stringify({ mattermostToken: "t" }), { projectsFallback: '{"mattermost:m": "p"}' }), { slackSigningSecret: undefined, mattermostToken: "t", projects: { "mattermost:m": "p" } });
   });
 });

@@ -1,7 +1,7 @@
 // The AWS adapters in one call, for the Lambda composition roots (functions/*/lambda*.ts):
-// DynamoDB stores, the SQS work queue, the KMS key vault and Bayforge's own OpenStack cloud
-// (from Secrets Manager, or from OS_* / OS_CLOUD like locally), configured by environment
-// variables. Nothing here talks to AWS until it is used; the clients take region and
+// DynamoDB stores (bays, discovery, batches), the SQS work queue, the KMS key vault and
+// Bayforge's own OpenStack cloud (from Secrets Manager, or from OS_* / OS_CLOUD like
+// locally), configured by environment variables. Nothing here talks to AWS until it is used; the clients take region and
 // credentials from the Lambda environment (AWS_REGION, the function's role).
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
@@ -11,6 +11,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { loadSettings, type Settings } from "../../config.ts";
 import type { BayTable } from "../../ports/bay-table.ts";
 import type { DiscoveryStore } from "../../ports/discovery-store.ts";
+import type { BatchStore } from "../../ports/batch-store.ts";
 import { dynamoStores } from "../dynamodb/index.ts";
 import { SqsWorkQueue } from "../sqs/work-queue.ts";
 import { openstackFor, openstackFromEnv, type OpenStack } from "../openstack/index.ts";
@@ -19,6 +20,7 @@ import { OpenStackSecret } from "./openstack-secret.ts";
 
 export { KmsKeyVault, KeyVaultError, KMS_FORMAT, type KmsKeyVaultOptions } from "./kms-key-vault.ts";
 export { OpenStackSecret, cloudEnvFromSecret, type OpenStackSecretOptions } from "./openstack-secret.ts";
+export { ChatOpsSecret, ChatOpsSecretError, chatopsFromSecret, type ChatOpsSecretOptions } from "./chatops-secret.ts";
 
 /** The environment variables the Lambda functions read (besides loadSettings' BAYFORGE_*). */
 export const AWS_ENV = {
@@ -53,6 +55,8 @@ export function awsConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfi
 export interface AwsStores {
   table: BayTable;
   discovery: DiscoveryStore;
+  /** batch manifests: the API serves /v1/batches with it, the worker applies them */
+  batches: BatchStore;
   queue: SqsWorkQueue;
   vault: KmsKeyVault;
 }
@@ -66,13 +70,14 @@ export interface AwsClients {
 }
 
 export function openAwsStores(cfg: AwsConfig, clients: AwsClients = {}): AwsStores {
-  const { table, discovery } = dynamoStores({
+  const { table, discovery, batches } = dynamoStores({
     client: clients.dynamodb ?? DynamoDBDocumentClient.from(new DynamoDBClient({})),
     tableName: cfg.tableName,
   });
   return {
     table,
     discovery,
+    batches,
     queue: new SqsWorkQueue({ client: clients.sqs ?? new SQSClient({}), queueUrl: cfg.queueUrl }),
     vault: new KmsKeyVault({ client: clients.kms ?? new KMSClient({}), keyId: cfg.kmsKeyId }),
   };

@@ -1,16 +1,23 @@
-// The AWS stores in one call: BayTable and DiscoveryStore on one DynamoDB table (single-table
-// design; keys and indexes in table-definition.ts, which the CDK app mirrors).
+// The AWS stores in one call: BayTable, DiscoveryStore, BatchStore and the chat-ops replay
+// guard on one DynamoDB table (single-table design; keys and indexes in table-definition.ts,
+// which the CDK app mirrors).
 //
 // The client is the caller's (region, credentials, endpoint: the composition root's choice).
 // Use lib-dynamodb's default unmarshalling (numbers as JS numbers, not wrapNumbers).
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { BayTable } from "../../ports/bay-table.ts";
+import type { BatchStore } from "../../ports/batch-store.ts";
 import type { DiscoveryStore } from "../../ports/discovery-store.ts";
+import type { ReplayGuard } from "../../ports/replay-guard.ts";
 import { DynamoBayTable } from "./bay-table.ts";
+import { DynamoBatchStore } from "./batch-store.ts";
 import { DynamoDiscoveryStore } from "./discovery-store.ts";
+import { DynamoReplayGuard } from "./replay-guard.ts";
 
 export { DynamoBayTable, DEFAULT_EVENT_RETENTION_DAYS, type DynamoBayTableOptions } from "./bay-table.ts";
+export { DynamoBatchStore } from "./batch-store.ts";
 export { DynamoDiscoveryStore } from "./discovery-store.ts";
+export { DynamoReplayGuard } from "./replay-guard.ts";
 export * from "./table-definition.ts";
 
 export interface DynamoStoresOptions {
@@ -27,6 +34,9 @@ export interface DynamoStoresOptions {
 export interface DynamoStores {
   table: BayTable;
   discovery: DiscoveryStore;
+  batches: BatchStore;
+  /** the chat-ops webhook's record of signatures already accepted */
+  replay: ReplayGuard;
 }
 
 export function dynamoStores(options: DynamoStoresOptions): DynamoStores {
@@ -34,5 +44,7 @@ export function dynamoStores(options: DynamoStoresOptions): DynamoStores {
   return {
     table: new DynamoBayTable(options),
     discovery: new DynamoDiscoveryStore({ client, tableName, pageSize }),
+    batches: new DynamoBatchStore({ client, tableName, pageSize }),
+    replay: new DynamoReplayGuard({ client, tableName }),
   };
 }

@@ -1,6 +1,7 @@
-// The one DynamoDB table behind BayTable and DiscoveryStore (single-table design): the key
-// and index names, how every item type is keyed, and the CreateTable input that the tests
-// give dynalite and the CDK app mirrors (infra/aws imports the constants below).
+// The one DynamoDB table behind BayTable, DiscoveryStore, BatchStore and the chat-ops replay
+// guard (single-table design): the key and index names, how every item type is keyed, and the
+// CreateTable input that the tests give dynalite and the CDK app mirrors (infra/aws imports
+// the constants below).
 //
 // Items (every key is a string; <created> is `<created_at>#<uuid>`):
 //   bay            pk BAY#<uuid>          sk BAY
@@ -14,6 +15,10 @@
 //                  gsi2 BAYMODEL / <created>
 //                  gsi3 BAYMODEL#PUBLIC / <created>   only while public
 //   discovery dir  pk DISCOVERY#<token>   sk DIRECTORY   (its members inside the item)
+//   batch          pk BATCH#<id>          sk BATCH       (the batch without its bays; the lease)
+//                  gsi1 PROJECT#<project> / BATCH#<created>
+//   batch bay      pk BATCH#<id>          sk ITEM#<index, 6 digits>   (manifest entry + outcome)
+//   chat replay    pk REPLAY#<key>        sk REPLAY      expires_at (TTL)
 // Besides its keys an item holds the domain object's own attributes (Bay, BayModel, ...),
 // plus `entity` (the item type, for people reading the table).
 //
@@ -28,6 +33,10 @@
 //  - bays in progress (the sweeper): Query gsi3 on BAY#IN_PROGRESS. The key exists only while
 //    the status ends in _IN_PROGRESS, so the index holds just those bays (sparse).
 //  - a bay's events in time order: Query pk = BAY#<uuid>, begins_with(sk, EVENT#); append-only.
+//  - a batch with its bays in manifest order: Query pk = BATCH#<id> (one item collection,
+//    strongly consistent); a project's batches: Query gsi1 on PROJECT#<project>, begins_with
+//    BATCH# (no route lists them yet; 'BATCH#' is not a prefix of 'BAY#' or the reverse).
+//  - a chat-ops signature seen before: conditional PutItem on REPLAY#<key>.
 // Every list is ordered by created_at then uuid: '#' sorts below every character of an ISO
 // 8601 time, so a time that is a prefix of another still sorts first, as with the SQLite
 // adapter's ORDER BY created_at, uuid.
@@ -89,6 +98,13 @@ export const keys = {
   eventPrefix: `EVENT${SEP}`,
   bayModel: (uuid: string) => ({ [PARTITION_KEY]: `BAYMODEL${SEP}${uuid}`, [SORT_KEY]: "BAYMODEL" }),
   directory: (token: string) => ({ [PARTITION_KEY]: `DISCOVERY${SEP}${token}`, [SORT_KEY]: "DIRECTORY" }),
+  batchPartition: (id: string) => `BATCH${SEP}${id}`,
+  batch: (id: string) => ({ [PARTITION_KEY]: `BATCH${SEP}${id}`, [SORT_KEY]: "BATCH" }),
+  batchItemPrefix: `ITEM${SEP}`,
+  /** zero-padded, so the sort key order is the manifest's (a manifest has at most 1000 bays) */
+  batchItem: (id: string, index: number) => ({ [PARTITION_KEY]: `BATCH${SEP}${id}`, [SORT_KEY]: `ITEM${SEP}${String(index).padStart(6, "0")}` }),
+  batchKind: "BATCH",
+  replay: (key: string) => ({ [PARTITION_KEY]: `REPLAY${SEP}${key}`, [SORT_KEY]: "REPLAY" }),
   project: (projectId: string) => `PROJECT${SEP}${projectId}`,
   /** the order every list follows: created_at, then uuid */
   created: (createdAt: string, uuid: string) => `${createdAt}${SEP}${uuid}`,
