@@ -38,10 +38,15 @@ export interface Batch {
   caller?: { roles?: string[]; user_name?: string; project_name?: string; is_admin?: boolean };
 }
 
+/** A batch without its manifest and items (listings). */
+export type BatchHeader = Pick<Batch, "id" | "project_id" | "created_at" | "status">;
+
 export interface BatchStore {
   /** Insert the batch with its items (all "pending"). */
   createBatch(batch: Batch): Promise<void>;
   getBatch(id: string): Promise<Batch | undefined>;
+  /** The project's batches, oldest first (by created_at, then id). */
+  listBatches(projectId: string): Promise<BatchHeader[]>;
   /** Writes the batch's own fields (not its items). */
   updateBatch(batch: Batch): Promise<void>;
   /** Records what happened to the bay at `index`. */

@@ -90,7 +90,6 @@ describe(`batch apply of ${BAYS} bays on the real dev cloud (keystone, demo user
     });
     const body = (await r.json()) as any;
     assert.equal(r.status, 202, JSON.stringify(body));
-    assert.ok(Date.now() - t0 < 5000, "answered before the fan-out");
     batchId = body.uuid;
     const done = await until(
       `${BAYS} bays complete`,

@@ -121,7 +121,12 @@ describe("manifest validation", () => {
     assert.equal(m.status, 201);
     const r = await api.call("POST", "/v1/batches", { bays: [{ name: "json-bay", baymodel: "existing-model" }] });
     assert.equal(r.status, 202, JSON.stringify(r.json));
-    assert.equal((await drain()).length, 1);
+    const [apply] = await drain();
+    assert.equal(apply.kind, "batch.apply");
+    // applied, so that the later batches of this project need not wait for it
+    await handleMessage(parseMessage(apply), worker);
+    assert.deepEqual((await drain()).map((m) => m.kind), ["bay.create"]);
+    assert.equal((await api.call("GET", `/v1/batches/${r.json.uuid}`)).json.status, "applied");
   });
 });
 
@@ -155,6 +160,31 @@ describe("applying a manifest (fan-out in the worker, stand-in Heat: messages ch
     await handleMessage({ v: 1, kind: "batch.apply", bayId: id, batchId: id, projectId: "default", requestId: "r", attempt: 0 }, worker);
     assert.equal((await drain()).length, 0);
     assert.equal((await api.stores.table.listBays({})).filter((b) => b.name.startsWith("fleet-")).length, 20);
+  });
+
+  it("two batches naming the same bays, fanned out at once: the later waits for the earlier, and each bay is made once", async () => {
+    const doc = { baymodels: [MODEL], bays: Array.from({ length: 5 }, (_, i) => ({ name: `overlap-${i}`, baymodel: "batch-model", node_count: 1 })) };
+    const first = await postYaml(doc);
+    const second = await postYaml(doc);
+    assert.equal(first.status, 202);
+    assert.equal(second.status, 202);
+    const queued = await drain();
+    const msgOf = (id: string) => queued.find((m) => m.batchId === id)!;
+    const depthBefore = (await api.stores.queue.stats()).delayed;
+    // the later batch's delivery first, both running at once
+    await Promise.all([handleMessage(parseMessage(msgOf(second.json.uuid)), worker), handleMessage(parseMessage(msgOf(first.json.uuid)), worker)]);
+    const bays = () => api.stores.table.listBays({}).then((all) => all.filter((b) => b.name.startsWith("overlap-")));
+    assert.equal((await bays()).length, 5, "one bay per name");
+    assert.equal((await drain()).filter((m) => m.kind === "bay.create").length, 5);
+    assert.equal((await api.stores.queue.stats()).delayed, depthBefore + 1, "the later batch put itself back on the queue, delayed");
+    assert.equal((await api.call("GET", `/v1/batches/${first.json.uuid}`)).json.summary.create, 5);
+    // its redelivery, once the earlier batch is applied: nothing more to make
+    await handleMessage(parseMessage(msgOf(second.json.uuid)), worker);
+    assert.equal((await bays()).length, 5);
+    const later = await api.call("GET", `/v1/batches/${second.json.uuid}`);
+    assert.equal(later.json.status, "applied");
+    assert.equal(later.json.summary.create, 0);
+    assert.equal(later.json.summary.unchanged, 5);
   });
 
   it("applying the same manifest again creates nothing (all unchanged)", async () => {

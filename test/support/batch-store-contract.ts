@@ -117,6 +117,19 @@ export function batchStoreContract(name: string, make: () => Promise<BatchStoreH
         assert.equal(await batches.lease(ghost.id, "w1", new Date(Date.now() + MINUTE), new Date()), false);
       }));
 
+    it("lists a project's batches oldest first with their status, and no other project's", () =>
+      withStore(async ({ batches }) => {
+        const project = `project-${randomUUID()}`;
+        const older = sampleBatch(2, { project_id: project, created_at: "2026-01-01T00:00:00.000Z" });
+        const newer = sampleBatch(1, { project_id: project, created_at: "2026-01-02T00:00:00.000Z" });
+        const elsewhere = sampleBatch(1);
+        for (const b of [newer, elsewhere, older]) await batches.createBatch(b);
+        await batches.updateBatch({ ...older, status: "applied" });
+        const head = (b: Batch, status = b.status) => ({ id: b.id, project_id: b.project_id, created_at: b.created_at, status });
+        assert.deepEqual(await batches.listBatches(project), [head(older, "applied"), head(newer)]);
+        assert.deepEqual(await batches.listBatches(`project-${randomUUID()}`), []);
+      }));
+
     it("updateBatch replaces the batch's own fields (applied, token removed) and leaves its bays as recorded", () =>
       withStore(async ({ batches }) => {
         const batch = sampleBatch(3);

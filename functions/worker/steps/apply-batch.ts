@@ -31,6 +31,7 @@ export interface BatchWorkerDeps extends WorkerDeps {
 export const BATCH_PARALLELISM = 8;
 const LEASE_MS = 120_000;
 const BUSY_RETRY_SECONDS = 15;
+const STUCK_AFTER_MS = 60 * 60_000;
 
 const withBatches = (d: WorkerDeps): { batches: BatchStore; ops: BatchOps } => {
   const b = d as BatchWorkerDeps;
@@ -56,6 +57,12 @@ export async function applyBatch(msg: WorkMessage, deps: WorkerDeps): Promise<vo
     return;
   }
   try {
+    const before = await earlierBatchApplying(batches, batch, deps.now());
+    if (before) {
+      log.info("batch waits for an earlier batch of its project", { earlier: before });
+      await deps.queue.send(msg, { delaySeconds: BUSY_RETRY_SECONDS });
+      return;
+    }
     await fanOut(batch, msg, deps, batches, ops, holder, log);
   } catch (e) {
     // never retryable at handleMessage's level (it retries bays, not batches): redelivered
@@ -63,6 +70,19 @@ export async function applyBatch(msg: WorkMessage, deps: WorkerDeps): Promise<vo
   } finally {
     await batches.release(id, holder).catch(() => {});
   }
+}
+
+/**
+ * Batches of one project are applied in the order they were accepted: two fanning out at once
+ * would each find a bay absent and each create it. An earlier batch still applying after
+ * STUCK_AFTER_MS is taken to be stuck (its messages lost) and no longer waited for.
+ */
+async function earlierBatchApplying(batches: BatchStore, batch: Batch, now: Date): Promise<string | undefined> {
+  const key = (b: { created_at: string; id: string }) => `${b.created_at} ${b.id}`;
+  const earlier = (await batches.listBatches(batch.project_id)).find(
+    (b) => b.status === "applying" && key(b) < key(batch) && now.getTime() - Date.parse(b.created_at) < STUCK_AFTER_MS,
+  );
+  return earlier?.id;
 }
 
 async function fanOut(batch: Batch, msg: WorkMessage, deps: WorkerDeps, batches: BatchStore, ops: BatchOps, holder: string, log: WorkerDeps["log"]): Promise<void> {

@@ -20,9 +20,9 @@
 // (a create that died half way; the API answered 5xx and queued nothing) reads as absent.
 import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Manifest, ManifestBay } from "../../domain/manifest.ts";
-import type { Batch, BatchItem, BatchStore } from "../../ports/batch-store.ts";
+import type { Batch, BatchHeader, BatchItem, BatchStore } from "../../ports/batch-store.ts";
 import { attributesOf, isConditionFailed, queryAll, type DynamoContext, type Item } from "./items.ts";
-import { BY_PROJECT_PK, BY_PROJECT_SK, ENTITY_ATTRIBUTE, PARTITION_KEY, SEP, SORT_KEY, keys } from "./table-definition.ts";
+import { BY_PROJECT_INDEX, BY_PROJECT_PK, BY_PROJECT_SK, ENTITY_ATTRIBUTE, PARTITION_KEY, SEP, SORT_KEY, keys } from "./table-definition.ts";
 
 /** PutItems in flight at once while a batch's bays are written */
 const WRITE_PARALLELISM = 16;
@@ -94,6 +94,20 @@ export class DynamoBatchStore implements BatchStore {
       manifest: { ...doc.manifest, bays: bays.map((b) => b.bay) },
       items: bays.map((b) => b.item),
     };
+  }
+
+  /** The project's batch records through the by-project index (eventually consistent, as any GSI). */
+  async listBatches(projectId: string): Promise<BatchHeader[]> {
+    const records = await queryAll(this.ctx, {
+      IndexName: BY_PROJECT_INDEX,
+      KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+      ExpressionAttributeNames: { "#pk": BY_PROJECT_PK, "#sk": BY_PROJECT_SK },
+      ExpressionAttributeValues: { ":pk": keys.project(projectId), ":prefix": `${keys.batchKind}${SEP}` },
+    });
+    return records.map((r) => {
+      const b = r.batch as BatchDoc;
+      return { id: b.id, project_id: b.project_id, created_at: b.created_at, status: b.status };
+    });
   }
 
   /** Replaces the batch's own fields (the `batch` map); its bays and its lease stay as they are. */

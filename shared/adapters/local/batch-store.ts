@@ -1,6 +1,6 @@
 // BatchStore on the embedded SQLite file: the batch as a JSON document (without its items),
 // one row per bay item, and the fan-out lease as two columns updated conditionally.
-import type { Batch, BatchItem, BatchStore } from "../../ports/batch-store.ts";
+import type { Batch, BatchHeader, BatchItem, BatchStore } from "../../ports/batch-store.ts";
 import { durable, type SqliteDatabase } from "./sqlite.ts";
 
 export class SqliteBatchStore implements BatchStore {
@@ -28,6 +28,16 @@ export class SqliteBatchStore implements BatchStore {
       .all(id)
       .map((r) => JSON.parse(r.doc) as BatchItem);
     return { ...(JSON.parse(row.doc) as Omit<Batch, "items">), items };
+  }
+
+  async listBatches(projectId: string): Promise<BatchHeader[]> {
+    return this.db
+      .prepare<[string], { doc: string }>(`SELECT doc FROM batches WHERE project_id = ? ORDER BY created_at, id`)
+      .all(projectId)
+      .map((r) => {
+        const b = JSON.parse(r.doc) as Batch;
+        return { id: b.id, project_id: b.project_id, created_at: b.created_at, status: b.status };
+      });
   }
 
   async updateBatch(batch: Batch): Promise<void> {
