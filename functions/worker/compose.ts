@@ -15,6 +15,7 @@ import type { WorkerDeps } from "./deps.ts";
 import type { Identity } from "../../shared/ports/identity.ts";
 import { releaseCredentials } from "../../shared/bay-credentials.ts";
 import { bayClouds } from "./bay-clouds.ts";
+import { PollSchedule } from "./poll-schedule.ts";
 
 export interface WorkerParts {
   table: BayTable;
@@ -61,6 +62,7 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
       : {}),
     template: () => kubeclusterTemplate(),
     pollDelays: settings.pollDelays,
+    pollSchedule: new PollSchedule(settings.pollDelays),
     retryDelays: settings.retryDelays,
     now: () => new Date(),
     async definitionContext(bay, bootstrapToken) {

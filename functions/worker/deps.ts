@@ -9,6 +9,7 @@ import type { DefinitionContext } from "../../shared/templates/kubernetes-defini
 import type { LoadedTemplate } from "../../shared/templates/load-template.ts";
 import type { BatchStore } from "../../shared/ports/batch-store.ts";
 import type { BatchOps } from "./steps/apply-batch.ts";
+import { PollSchedule } from "./poll-schedule.ts";
 
 export interface WorkerDeps {
   table: BayTable;
@@ -23,6 +24,8 @@ export interface WorkerDeps {
   template(): LoadedTemplate;
   /** seconds before poll n (0-based); the last entry repeats */
   pollDelays: readonly number[];
+  /** learns how long creates take and polls near that (else the pollDelays ladder) */
+  pollSchedule?: PollSchedule;
   /** retryable cloud failures are retried this many times, with these delays (seconds) */
   retryDelays: readonly number[];
   now(): Date;
@@ -37,5 +40,14 @@ export interface WorkerDeps {
   batchOps?: BatchOps;
 }
 
-export const pollDelay = (deps: WorkerDeps, seq: number): number =>
-  deps.pollDelays[Math.min(seq, deps.pollDelays.length - 1)];
+/** Seconds before poll `seq`: for a create, when the learned schedule says; else the ladder. */
+export function pollDelay(deps: WorkerDeps, seq: number, bay?: Bay): number {
+  if (deps.pollSchedule && bay?.status === "CREATE_IN_PROGRESS") return deps.pollSchedule.next(createKey(bay), seq, createElapsed(deps, bay));
+  return deps.pollDelays[Math.min(seq, deps.pollDelays.length - 1)];
+}
+
+/** What the poll schedule learns creates by: stacks of one size take about as long. */
+export const createKey = (bay: Bay): string => PollSchedule.createKey(bay.master_count, bay.node_count);
+
+/** Seconds since the bay was accepted. */
+export const createElapsed = (deps: WorkerDeps, bay: Bay): number => (deps.now().getTime() - Date.parse(bay.created_at)) / 1000;

@@ -13,6 +13,8 @@ export interface WorkMessage {
   attempt: number;
   /** bay.poll only: how many polls came before this one (drives the poll backoff) */
   seq?: number;
+  /** bay.poll of a create: seconds after the bay was accepted that the previous poll still saw it in progress */
+  lookedAt?: number;
   /** batch.apply only: the batch to fan out (bayId carries the same id) */
   batchId?: string;
 }

@@ -48,7 +48,7 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
   const seq = bay.poll_seq;
   await deps.queue.send(
     { v: 1, kind: "bay.poll", bayId: bay.uuid, projectId: bay.project_id, requestId: msg.requestId, attempt: 0, seq },
-    { delaySeconds: pollDelay(deps, seq) },
+    { delaySeconds: pollDelay(deps, seq, bay) },
   );
 }
 
