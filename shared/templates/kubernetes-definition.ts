@@ -77,6 +77,15 @@ export const PARAMETERS: readonly ParameterMapping[] = [
   { param: "registry_enabled", value: (s) => s.baymodel.registry_enabled },
   { param: "loadbalancing_protocol", value: (s) => (s.baymodel.tls_disabled ? "HTTP" : undefined) },
   { param: "kubernetes_port", value: (s) => (s.baymodel.tls_disabled ? 8080 : undefined) },
+  // What the nodes run (fragments/; not in mitaka): labels as later Magnum names them, plus
+  // kube_apt_mirror; unset ones keep the template defaults.
+  { param: "kube_tag", value: label("kube_tag") },
+  { param: "etcd_tag", value: label("etcd_tag") },
+  { param: "flannel_tag", value: label("flannel_tag") },
+  { param: "flannel_backend", value: label("flannel_backend") },
+  { param: "container_infra_prefix", value: label("container_infra_prefix") },
+  { param: "kube_apt_mirror", value: label("kube_apt_mirror") },
+  { param: "insecure_registry_url", value: (s) => s.baymodel.insecure_registry },
 ];
 
 export class RequiredParameterNotProvided extends Error {

@@ -11,6 +11,7 @@ import { failBay } from "./fail-bay.ts";
 import { updateBay } from "../bay-store.ts";
 import { bootstrapMinutes } from "./create-bay.ts";
 import { isInProgress } from "../../../shared/domain/status.ts";
+import { drainLeavingMinions } from "./drain-nodes.ts";
 
 export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   let bay = await deps.table.getBay(msg.bayId);
@@ -33,6 +34,8 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
       const fresh = await reopenBootstrapToken(deps, bay);
       if (!fresh) return;
       bay = fresh;
+      // Minions about to go are drained first, while the cluster can still move their pods.
+      await drainLeavingMinions(bay, stack, u.node_count, u.nodes_to_remove, deps);
       try {
         await deps.heatFor(bay).updateStack(bay.stack_name, bay.stack_id!, {
           parameters: { number_of_minions: u.node_count, minions_to_remove: u.nodes_to_remove },

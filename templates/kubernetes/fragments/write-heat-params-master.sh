@@ -1,26 +1,35 @@
-#!/bin/sh
-# Bayforge master boot script, part 1 (templates/kubernetes/fragments/). Heat replaces
-# every $NAME placeholder below (str_replace in kubemaster.yaml) before the server boots;
-# the boot fragments source /etc/sysconfig/heat-params.
-set -e
+#!/bin/bash
+# Bayforge master boot, part 1: the bay's parameters. Heat replaces every $NAME placeholder
+# below (str_replace in kubemaster.yaml) before the server boots; the later parts source
+# /etc/sysconfig/heat-params (Magnum's path). It holds the bay's bootstrap token: root only.
+set -eu
 mkdir -p /etc/sysconfig
 umask 077
 cat > /etc/sysconfig/heat-params <<'HEAT_PARAMS_EOF'
+NODE_ROLE="master"
+MASTER_INDEX="$MASTER_INDEX"
 KUBE_API_PUBLIC_ADDRESS="$KUBE_API_PUBLIC_ADDRESS"
 KUBE_API_PRIVATE_ADDRESS="$KUBE_API_PRIVATE_ADDRESS"
+ETCD_LB_ADDRESS="$ETCD_LB_ADDRESS"
 KUBE_API_PORT="$KUBE_API_PORT"
 KUBE_NODE_IP="$KUBE_NODE_IP"
 KUBE_ALLOW_PRIV="$KUBE_ALLOW_PRIV"
+KUBE_TAG="$KUBE_TAG"
+KUBE_APT_MIRROR="$KUBE_APT_MIRROR"
+ETCD_TAG="$ETCD_TAG"
+CONTAINER_INFRA_PREFIX="$CONTAINER_INFRA_PREFIX"
+INSECURE_REGISTRY_URL="$INSECURE_REGISTRY_URL"
 DOCKER_VOLUME="$DOCKER_VOLUME"
 NETWORK_DRIVER="$NETWORK_DRIVER"
 FLANNEL_NETWORK_CIDR="$FLANNEL_NETWORK_CIDR"
 FLANNEL_NETWORK_SUBNETLEN="$FLANNEL_NETWORK_SUBNETLEN"
 FLANNEL_USE_VXLAN="$FLANNEL_USE_VXLAN"
+FLANNEL_BACKEND="$FLANNEL_BACKEND"
+FLANNEL_TAG="$FLANNEL_TAG"
 PORTAL_NETWORK_CIDR="$PORTAL_NETWORK_CIDR"
 ETCD_DISCOVERY_URL="$ETCD_DISCOVERY_URL"
 AUTH_URL="$AUTH_URL"
 USERNAME="$USERNAME"
-PASSWORD="$PASSWORD"
 TENANT_NAME="$TENANT_NAME"
 CLUSTER_SUBNET="$CLUSTER_SUBNET"
 TLS_DISABLED="$TLS_DISABLED"
@@ -30,9 +39,5 @@ MAGNUM_URL="$MAGNUM_URL"
 HTTP_PROXY="$HTTP_PROXY"
 HTTPS_PROXY="$HTTPS_PROXY"
 NO_PROXY="$NO_PROXY"
-WAIT_CURL="$WAIT_CURL"
 HEAT_PARAMS_EOF
 chmod 0600 /etc/sysconfig/heat-params
-
-# Boot fragments (etcd, flannel, docker storage, certificates, Kubernetes services) are
-# to come here, before the wait condition is signalled.

@@ -1,0 +1,189 @@
+// Scale-down that drains: before Heat removes minions, their Kubernetes nodes are cordoned
+// and their pods evicted through the bay's own API, as `kubectl drain` does (DaemonSet and
+// mirror pods stay; a PodDisruptionBudget that refuses an eviction is asked again), with the
+// client certificate Bayforge holds for the bay. Best effort: an API that cannot be reached,
+// or pods that are still there when the time is up, are logged and recorded on the bay, and
+// the scale goes on (Magnum's scale manager did not drain at all).
+import { Agent, request, type Dispatcher } from "undici";
+import type { Bay } from "../../../shared/domain/model.ts";
+import type { Stack } from "../../../shared/ports/orchestrator.ts";
+import type { WorkerDeps } from "../deps.ts";
+
+export interface LeavingMinion {
+  /** the minion's resource name in kube_minions ("0", "1", ...) */
+  name: string;
+  /** its private address: the Kubernetes node's InternalIP */
+  address: string;
+}
+
+/**
+ * The minions Heat's ResourceGroup removes for an update to `target` members naming
+ * `named` (resource names or private addresses) in removal_policies: every named member,
+ * then the highest-numbered others beyond `target`.
+ */
+export function minionsLeaving(byName: Record<string, string>, target: number, named: readonly string[]): LeavingMinion[] {
+  const isNamed = (name: string) => named.includes(name) || named.includes(byName[name]);
+  const byNumber = (a: string, b: string) => Number(a) - Number(b) || a.localeCompare(b);
+  const keep = new Set(Object.keys(byName).filter((n) => !isNamed(n)).sort(byNumber).slice(0, Math.max(target, 0)));
+  return Object.keys(byName)
+    .filter((n) => !keep.has(n))
+    .sort(byNumber)
+    .map((name) => ({ name, address: byName[name] }));
+}
+
+export interface DrainOptions {
+  /** how long connecting to the API may take (an unreachable API costs this much) */
+  connectTimeoutMs?: number;
+  /** how long the whole drain may take before the scale goes on anyway */
+  budgetMs?: number;
+  /** pause between asking a PodDisruptionBudget again / looking for pods still there */
+  retryMs?: number;
+}
+
+const DEFAULTS: Required<DrainOptions> = { connectTimeoutMs: 3_000, budgetMs: 60_000, retryMs: 2_000 };
+
+interface KubeNode {
+  metadata: { name: string };
+  status?: { addresses?: Array<{ type: string; address: string }> };
+}
+
+interface KubePod {
+  metadata: { name: string; namespace: string; annotations?: Record<string, string>; ownerReferences?: Array<{ kind: string }> };
+}
+
+/** What drain-nodes found and did, per minion: the event's detail. */
+interface Outcome {
+  minion: LeavingMinion;
+  node?: string;
+  evicted: number;
+  left: string[];
+}
+
+/**
+ * Cordons and drains the minions an update removes (update-bay.ts calls it before the Heat
+ * update). Never throws: whatever goes wrong is recorded on the bay as an event.
+ */
+export async function drainLeavingMinions(bay: Bay, stack: Stack, target: number, named: readonly string[], deps: WorkerDeps, options: DrainOptions = {}): Promise<void> {
+  const o = { ...DEFAULTS, ...options };
+  const leaving = minionsLeaving(minionsOf(stack) ?? bay.minions ?? {}, target, named);
+  if (!leaving.length) return;
+  const list = leaving.map((m) => `${m.name} (${m.address})`).join(", ");
+  const record = (kind: string, detail: string) =>
+    deps.table.appendEvent({ bay_uuid: bay.uuid, at: deps.now().toISOString(), kind, detail }).catch((err) => deps.log.warn("event not recorded", { bay: bay.uuid, err }));
+  if (!bay.api_address) {
+    await record("drain_skipped", `minions ${list} are removed without draining: the bay has no Kubernetes API address`);
+    return;
+  }
+  const deadline = Date.now() + o.budgetMs;
+  let kube: KubeClient | undefined;
+  try {
+    kube = await KubeClient.forBay(bay, deps, o);
+    const nodes = (await kube.get<{ items: KubeNode[] }>("/api/v1/nodes")).items;
+    const outcomes: Outcome[] = [];
+    for (const minion of leaving) {
+      const node = nodes.find((n) => n.status?.addresses?.some((a) => a.type === "InternalIP" && a.address === minion.address))?.metadata.name;
+      outcomes.push(node ? await drainNode(kube, minion, node, deadline, o) : { minion, evicted: 0, left: [] });
+    }
+    const incomplete = outcomes.some((x) => x.left.length);
+    const detail = outcomes
+      .map((x) =>
+        x.node
+          ? `minion ${x.minion.name} (${x.minion.address}) = node ${x.node}: cordoned, ${x.evicted} pod(s) evicted${x.left.length ? `, still there after ${o.budgetMs / 1000} s: ${x.left.join(", ")}` : ""}`
+          : `minion ${x.minion.name} (${x.minion.address}): no Kubernetes node has this address`,
+      )
+      .join("; ");
+    deps.log.info(incomplete ? "minions drained in part" : "minions drained", { bay: bay.uuid, minions: leaving.map((m) => m.name) });
+    await record(incomplete ? "drain_incomplete" : "nodes_drained", detail);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    deps.log.warn("minions not drained: Kubernetes API unreachable or refusing", { bay: bay.uuid, api: bay.api_address, err: why });
+    await record("drain_skipped", `minions ${list} are removed without draining: the Kubernetes API at ${bay.api_address} ${why}`);
+  } finally {
+    await kube?.close();
+  }
+}
+
+async function drainNode(kube: KubeClient, minion: LeavingMinion, node: string, deadline: number, o: Required<DrainOptions>): Promise<Outcome> {
+  await kube.send("PATCH", `/api/v1/nodes/${encodeURIComponent(node)}`, { spec: { unschedulable: true } }, "application/merge-patch+json");
+  const selector = encodeURIComponent(`spec.nodeName=${node}`);
+  const accepted = new Set<string>();
+  for (;;) {
+    const pods = (await kube.get<{ items: KubePod[] }>(`/api/v1/pods?fieldSelector=${selector}`)).items.filter(
+      (p) => !p.metadata.ownerReferences?.some((r) => r.kind === "DaemonSet") && !p.metadata.annotations?.["kubernetes.io/config.mirror"],
+    );
+    const left = pods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+    if (!pods.length || Date.now() >= deadline) return { minion, node, evicted: accepted.size, left };
+    for (const p of pods) {
+      const id = `${p.metadata.namespace}/${p.metadata.name}`;
+      if (accepted.has(id)) continue; // evicted, still terminating
+      const status = await kube.send("POST", `/api/v1/namespaces/${encodeURIComponent(p.metadata.namespace)}/pods/${encodeURIComponent(p.metadata.name)}/eviction`, {
+        apiVersion: "policy/v1",
+        kind: "Eviction",
+        metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
+      });
+      // 429: a PodDisruptionBudget says not now, so ask again next round; 404: already gone
+      if (status === 200 || status === 201) accepted.add(id);
+    }
+    await new Promise((r) => setTimeout(r, Math.max(Math.min(o.retryMs, deadline - Date.now()), 0)));
+  }
+}
+
+function minionsOf(stack: Stack): Record<string, string> | undefined {
+  const v = stack.outputs.find((x) => x.output_key === "kube_minions_by_name")?.output_value;
+  if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
+  return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string"));
+}
+
+/** The bay's Kubernetes API as Bayforge's client certificate (CN=admin, O=system:masters). */
+class KubeClient {
+  private constructor(
+    private readonly base: string,
+    private readonly dispatcher: Dispatcher,
+    private readonly timeoutMs: number,
+  ) {}
+
+  static async forBay(bay: Bay, deps: WorkerDeps, o: Required<DrainOptions>): Promise<KubeClient> {
+    const base = bay.api_address!.replace(/\/+$/, "");
+    // tls_disabled bays serve the API over plain HTTP without authentication (Magnum's)
+    if (base.startsWith("http://")) return new KubeClient(base, new Agent({ connect: { timeout: o.connectTimeoutMs } }), o.connectTimeoutMs * 3);
+    const certs = await deps.table.getCerts(bay.uuid);
+    if (!certs) throw new Error("cannot be called: the bay has no certificates");
+    const key = await deps.vault.decrypt(certs.client_key_encrypted, `bay:${bay.uuid}:client`);
+    const agent = new Agent({ connect: { ca: certs.ca_cert_pem, cert: certs.client_cert_pem, key, timeout: o.connectTimeoutMs } });
+    return new KubeClient(base, agent, o.connectTimeoutMs * 3);
+  }
+
+  async get<T>(path: string): Promise<T> {
+    const res = await this.call("GET", path);
+    if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode} to GET ${path.split("?")[0]}`);
+    return (await res.body.json()) as T;
+  }
+
+  /** Sends JSON; returns the status (the body is read and dropped). */
+  async send(method: "PATCH" | "POST", path: string, body: unknown, contentType = "application/json"): Promise<number> {
+    const res = await this.call(method, path, JSON.stringify(body), contentType);
+    await res.body.dump();
+    if (res.statusCode >= 500 || res.statusCode === 401 || res.statusCode === 403) throw new Error(`answered ${res.statusCode} to ${method} ${path}`);
+    return res.statusCode;
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close();
+  }
+
+  private async call(method: Dispatcher.HttpMethod, path: string, body?: string, contentType?: string) {
+    try {
+      return await request(`${this.base}${path}`, {
+        method,
+        dispatcher: this.dispatcher,
+        headers: { accept: "application/json", ...(contentType ? { "content-type": contentType } : {}) },
+        body,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+    } catch (e) {
+      const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
+      throw new Error(`could not be reached (${err.code ?? err.cause?.code ?? err.message})`);
+    }
+  }
+}
