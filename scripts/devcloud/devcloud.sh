@@ -42,7 +42,10 @@ HEAT_URL="http://127.0.0.1:${HEAT_PORT}/v1/%(tenant_id)s"
 PY=/usr/bin/python3   # never a pyenv/venv/nvm python: the OpenStack libs are Debian's
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${PATH:-}"
 PACKAGES=(keystone heat-api heat-engine heat-common python3-heatclient python3-openstackclient
-  sqlite3 uwsgi uwsgi-plugin-python3 curl)
+  sqlite3 uwsgi uwsgi-plugin-python3 curl
+  # not the cloud's, but the tests' that run beside it: shellcheck for the boot fragments, and
+  # the real etcd the sandboxed node boot (test/e2e/boot-fragments.test.ts) registers with
+  shellcheck etcd-server)
 # Fake types: one file per type (Heat reads environment.d unsorted), see write_global_environment.
 FAKES=(pool floatingip port server)
 
