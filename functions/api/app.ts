@@ -31,8 +31,11 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.use(
     bodyLimit({
       maxSize: deps.maxBodyBytes,
-      onError: (c) =>
-        renderError(c, new ApiError(413, "Request entity too large", `The request body exceeds the limit of ${deps.maxBodyBytes} bytes.`), deps.log),
+      // The rest of the body is not read: the connection cannot carry another request after it.
+      onError: (c) => {
+        c.header("Connection", "close");
+        return renderError(c, new ApiError(413, "Request entity too large", `The request body exceeds the limit of ${deps.maxBodyBytes} bytes.`), deps.log);
+      },
     }),
   );
   app.route("/", versionRoutes());

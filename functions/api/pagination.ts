@@ -33,8 +33,8 @@ export function paginate<T extends Item>(
   }
   const dir = q.sort_dir ?? "asc";
   if (dir !== "asc" && dir !== "desc") throw badRequest(`Invalid sort direction: ${dir}. Acceptable values are 'asc' or 'desc'`);
-  const key = q.sort_key && q.sort_key !== "id" ? (o.keys?.[q.sort_key] ?? q.sort_key) : "created_at";
-  if (items.length && !(key in (items[0] as object)) && key !== "created_at")
+  const key = q.sort_key && q.sort_key !== "id" ? (o.keys && Object.hasOwn(o.keys, q.sort_key) ? o.keys[q.sort_key] : q.sort_key) : "created_at";
+  if (items.length && !Object.hasOwn(items[0], key) && key !== "created_at") // own fields only, not Object.prototype's
     throw badRequest(`The sort_key value "${q.sort_key}" is an invalid field for sorting`);
   const value = (x: T) => (x as Record<string, unknown>)[key];
   const sorted = [...items].sort((a, b) => {

@@ -2,7 +2,7 @@
 // /node_count may change), the modern resize action (node_count + nodes_to_remove), and the
 // delete, each with the rule on which statuses allow it. No I/O.
 import type { Bay, BayUpdate } from "./model.ts";
-import { badRequest, conflict, invalidField } from "./errors.ts";
+import { badRequest, conflict, invalidField, preview } from "./errors.ts";
 import { isInProgress } from "./status.ts";
 
 /** Attributes a user may name in a bay PATCH but never change (magnum BayPatchType + API fields). */
@@ -29,7 +29,7 @@ export function parseBayPatch(body: unknown, bay: Bay): ScaleRequest {
     if (unknown.length) throw badRequest(`Patch operation ${i} has unknown member(s): ${unknown.join(", ")}.`);
     if (typeof path !== "string" || !path.startsWith("/")) throw badRequest(`Patch operation ${i}: path must be a string starting with "/".`);
     if (!["add", "replace", "remove"].includes(kind as string))
-      throw badRequest(`Patch operation ${i}: op must be one of add, replace, remove (got ${JSON.stringify(kind)}).`);
+      throw badRequest(`Patch operation ${i}: op must be one of add, replace, remove (got ${preview(kind)}).`);
     const attr = path.slice(1).split("/")[0];
     if (!BAY_ATTRIBUTES.has(attr)) throw badRequest(`Patch operation ${i}: the bay has no attribute "${attr}".`);
     if (attr !== "node_count") throw badRequest(`cannot change bay property(ies) ${attr}. Only node_count can be updated.`);

@@ -2,7 +2,7 @@
 // validated by the same rules as a create, keeping its identity (magnum
 // api/controllers/v1/baymodel.py patch + BayModelPatchType). No I/O.
 import type { BayModel } from "./model.ts";
-import { badRequest } from "./errors.ts";
+import { badRequest, preview } from "./errors.ts";
 import type { FieldRule } from "./fields.ts";
 import { newBayModel } from "./baymodel.ts";
 
@@ -30,14 +30,14 @@ export function patchBayModel(
     const parts = path.slice(1).split("/");
     const attr = parts[0];
     if (!writable.includes(attr)) {
-      if (attr in kind.fields) throw badRequest(`Attribute ${attr} of ${kind.resource} is read-only and cannot be changed.`);
+      if (Object.hasOwn(kind.fields, attr)) throw badRequest(`Attribute ${attr} of ${kind.resource} is read-only and cannot be changed.`);
       throw badRequest(`Patch operation ${i}: the ${kind.resource} has no attribute "${attr}".`);
     }
     if (kind_ === "remove") {
       if (MANDATORY.includes(attr) && parts.length === 1) throw badRequest(`Attribute ${attr} can not be removed: it is mandatory.`);
       if (parts.length === 2 && attr === "labels") {
         const labels = { ...((doc.labels as Record<string, string> | null) ?? {}) };
-        if (!(parts[1] in labels)) throw badRequest(`Patch operation ${i}: label ${parts[1]} does not exist.`);
+        if (!Object.hasOwn(labels, parts[1])) throw badRequest(`Patch operation ${i}: label ${parts[1]} does not exist.`);
         delete labels[parts[1]];
         doc.labels = labels;
       } else delete doc[attr];
@@ -46,7 +46,7 @@ export function patchBayModel(
       if (parts.length === 2 && attr === "labels") doc.labels = { ...((doc.labels as Record<string, string> | null) ?? {}), [parts[1]]: value };
       else if (parts.length === 1) doc[attr] = value;
       else throw badRequest(`Patch operation ${i}: ${attr} has no member ${parts.slice(1).join("/")}.`);
-    } else throw badRequest(`Patch operation ${i}: op must be one of add, replace, remove (got ${JSON.stringify(kind_)}).`);
+    } else throw badRequest(`Patch operation ${i}: op must be one of add, replace, remove (got ${preview(kind_)}).`);
   });
   // The same rules as a create, then the same identity.
   const checked = newBayModel(doc, { projectId: model.project_id, userId: model.user_id }, model.created_at, kind);

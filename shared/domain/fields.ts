@@ -80,7 +80,7 @@ export function checkBody(
     throw badRequest(`The request body must be a JSON object describing the ${resource}.`);
   const out: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(body)) {
-    const rule = rules[field];
+    const rule = Object.hasOwn(rules, field) ? rules[field] : undefined; // not "constructor" & co. of Object.prototype
     if (!rule) throw badRequest(`Unknown attribute for argument ${resource}: ${field}`);
     if (rule.readonly) throw badRequest(`Attribute ${field} of ${resource} is read-only and cannot be set.`);
     if (value === null) {

@@ -66,7 +66,7 @@ function checkItem(path: string, resource: string, item: unknown, rules: Record<
   const before = problems.length;
   const out: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(item)) {
-    const rule = rules[field];
+    const rule = Object.hasOwn(rules, field) ? rules[field] : undefined; // not "constructor" & co. of Object.prototype
     const at = `${path}.${field}`;
     if (!rule) {
       problems.push({ path: at, message: `unknown attribute for a ${resource}; expected one of: ${Object.entries(rules).filter(([, r]) => !r.readonly).map(([k]) => k).join(", ")}` });
