@@ -6,6 +6,9 @@ import type { WorkerDeps } from "./deps.ts";
 import { handleMessage, parseMessage } from "./handle-message.ts";
 import { sweep } from "./sweeper.ts";
 
+/** The most messages one receive may claim (SQS's limit, which the embedded queue enforces too). */
+const RECEIVE_MAX = 10;
+
 export interface LocalWorkerOptions {
   concurrency: number;
   /** how long a claimed message stays hidden: longer than any one step takes */
@@ -42,7 +45,8 @@ export function startLocalWorker(queue: PollingQueue, deps: WorkerDeps, o: Local
           await sweep(deps);
         }
         const free = o.concurrency - inFlight.size;
-        const batch = free > 0 ? await queue.receive(free, o.visibilitySeconds) : [];
+        // a receive takes at most RECEIVE_MAX; a larger concurrency fills up over several receives
+        const batch = free > 0 ? await queue.receive(Math.min(free, RECEIVE_MAX), o.visibilitySeconds) : [];
         for (const m of batch) {
           const p = (async () => {
             try {

@@ -15,14 +15,17 @@ const FAILED: Record<string, BayStatus> = {
 export async function failBay(deps: WorkerDeps, bay: Bay, reason: string): Promise<Bay | undefined> {
   const at = deps.now();
   let notify: Bay["notify"];
+  // Only the call whose write failed the bay reports it (a concurrent duplicate delivery
+  // finds it failed already and must not record or notify it again).
+  let moved = false;
   const saved = await updateBay(
     deps.table,
     bay,
     // the chat-ops response_url is used once: a later operation must not post to it
-    (b) => (FAILED[b.status] ? ((notify = b.notify), { status: FAILED[b.status], status_reason: reason, notify: null }) : undefined),
+    (b) => ((moved = !!FAILED[b.status]) ? ((notify = b.notify), { status: FAILED[b.status], status_reason: reason, notify: null }) : undefined),
     at,
   );
-  if (saved && saved.status.endsWith("_FAILED")) {
+  if (moved && saved && saved.status.endsWith("_FAILED")) {
     deps.log.warn("bay failed", { bay: bay.uuid, status: saved.status, reason });
     await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "failed", detail: reason });
     await notifyCompletion(deps, { ...saved, notify });

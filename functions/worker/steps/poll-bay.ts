@@ -71,8 +71,11 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
   // Magnum's poller keeps node_count in step with what the stack really has.
   const minions = Number(stack.parameters.number_of_minions);
   if (bay.status === "UPDATE_IN_PROGRESS" && Number.isInteger(minions) && minions > 0) patch.node_count = minions;
-  const saved = await updateBay(deps.table, bay, (b) => (b.status === bay.status ? patch : undefined), at);
-  if (saved?.status === status) {
+  // Only the delivery whose write moved the bay reports it: a duplicate poll that read the
+  // same stack concurrently must not log, record or notify the completion a second time.
+  let moved = false;
+  const saved = await updateBay(deps.table, bay, (b) => ((moved = b.status === bay.status) ? patch : undefined), at);
+  if (moved && saved?.status === status) {
     deps.log.info("bay finished", { bay: bay.uuid, status, reason: stack.stack_status_reason });
     const faults = patch.faults?.length ? `; failed: ${patch.faults.map((f) => `${f.resource} (${f.reason ?? f.type})`).join("; ")}` : "";
     await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: status.endsWith("_COMPLETE") ? "completed" : "failed", detail: `${status}: ${stack.stack_status_reason ?? ""}${faults}`.trim() });
