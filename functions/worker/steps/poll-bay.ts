@@ -7,7 +7,7 @@ import type { Bay, BayFault } from "../../../shared/domain/model.ts";
 import { bayStatusFromStack, isInProgress, type BayStatus } from "../../../shared/domain/status.ts";
 import { bayOutputs } from "../../../shared/templates/kubernetes-definition.ts";
 import type { WorkerDeps } from "../deps.ts";
-import { pollDelay } from "../deps.ts";
+import { createElapsed, createKey, pollDelay } from "../deps.ts";
 import { failBay } from "./fail-bay.ts";
 import { finishDelete } from "./delete-bay.ts";
 import { updateBay } from "../bay-store.ts";
@@ -39,6 +39,8 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
   const finished = !stack.stack_status.endsWith("_IN_PROGRESS") && ACTIONS[bay.status]?.includes(action);
   const at = deps.now();
   if (finished) {
+    // the schedule learns from creates that ended well (a failure's timing says nothing)
+    if (bay.status === "CREATE_IN_PROGRESS" && stack.stack_status === "CREATE_COMPLETE") deps.pollSchedule?.learn(createKey(bay), createElapsed(deps, bay), msg.lookedAt);
     await settle(deps, bay, stack, at, heat);
     return;
   }
@@ -49,7 +51,8 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
   }
   // Send the next poll before advancing poll_seq: a crash in between leaves this message to be
   // redelivered and send again (the extra copy loses at the seq check), never a lost chain.
-  await deps.queue.send({ ...msg, attempt: 0, seq: seq + 1 }, { delaySeconds: pollDelay(deps, seq + 1) });
+  const lookedAt = bay.status === "CREATE_IN_PROGRESS" ? { lookedAt: createElapsed(deps, bay) } : {};
+  await deps.queue.send({ ...msg, attempt: 0, seq: seq + 1, ...lookedAt }, { delaySeconds: pollDelay(deps, seq + 1, bay) });
   const reason = ACTIONS[bay.status]?.includes(action) ? stack.stack_status_reason : bay.status_reason;
   await updateBay(deps.table, bay, (b) => (b.status === bay.status && b.poll_seq === seq ? { poll_seq: seq + 1, status_reason: reason } : undefined), at);
 }
