@@ -12,6 +12,7 @@ export interface Settings {
   defaultTimeoutMinutes: number;
   deadlineGraceMinutes: number;
   maxBodyBytes: number;
+  maxManifestBytes: number;
   workerConcurrency: number;
   visibilitySeconds: number;
   maxReceives: number;
@@ -71,6 +72,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     defaultTimeoutMinutes: int(env, "BAYFORGE_DEFAULT_TIMEOUT_MINUTES", 60, 1),
     deadlineGraceMinutes: int(env, "BAYFORGE_DEADLINE_GRACE_MINUTES", 5),
     maxBodyBytes: int(env, "BAYFORGE_MAX_BODY_BYTES", 64 * 1024, 1024),
+    maxManifestBytes: int(env, "BAYFORGE_MAX_MANIFEST_BYTES", 1024 * 1024, 1024),
     workerConcurrency: int(env, "BAYFORGE_WORKER_CONCURRENCY", 8, 1),
     visibilitySeconds: int(env, "BAYFORGE_VISIBILITY_SECONDS", 300, 1),
     maxReceives: int(env, "BAYFORGE_MAX_RECEIVES", 5, 1),

@@ -7,6 +7,9 @@ import { ApiError } from "../../shared/domain/errors.ts";
 import { microversion } from "./microversion.ts";
 import { renderError } from "./errors.ts";
 import type { ApiDeps, ApiEnv } from "./env.ts";
+
+/** 1 MiB: a 1,000-bay manifest (MAX_MANIFEST_BAYS) with every field given fits. */
+export const DEFAULT_MAX_MANIFEST_BYTES = 1024 * 1024;
 import { baymodelRoutes } from "./routes/baymodels.ts";
 import { bayRoutes } from "./routes/bays.ts";
 import { batchRoutes } from "./routes/batches.ts";
@@ -28,16 +31,19 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     await next();
   });
   app.use(microversion());
-  app.use(
+  const limit = (maxSize: number) =>
     bodyLimit({
-      maxSize: deps.maxBodyBytes,
+      maxSize,
       // The rest of the body is not read: the connection cannot carry another request after it.
       onError: (c) => {
         c.header("Connection", "close");
-        return renderError(c, new ApiError(413, "Request entity too large", `The request body exceeds the limit of ${deps.maxBodyBytes} bytes.`), deps.log);
+        return renderError(c, new ApiError(413, "Request entity too large", `The request body exceeds the limit of ${maxSize} bytes.`), deps.log);
       },
-    }),
-  );
+    });
+  // a manifest of 1,000 bays (its limit) is some 100 KB of YAML: batches get their own limit
+  const bodies = limit(deps.maxBodyBytes);
+  const manifests = limit(deps.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES);
+  app.use((c, next) => (/^\/v1\/batches\/?$/.test(c.req.path) ? manifests : bodies)(c, next));
   app.route("/", versionRoutes());
   // etcd nodes carry no token: the discovery directory's random URL is its secret
   if (deps.discovery) app.route(DISCOVERY_PATH, discoveryRoutes({ discovery: deps.discovery, log: deps.log }));

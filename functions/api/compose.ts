@@ -52,5 +52,6 @@ export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
     deadlineGraceMinutes: settings.deadlineGraceMinutes,
     publicUrl: settings.publicUrl,
     maxBodyBytes: settings.maxBodyBytes,
+    maxManifestBytes: settings.maxManifestBytes,
   });
 }

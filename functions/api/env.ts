@@ -46,6 +46,8 @@ export interface ApiDeps {
   publicUrl?: string;
   /** largest request body accepted, bytes */
   maxBodyBytes: number;
+  /** largest batch manifest (POST /v1/batches) accepted, bytes; default DEFAULT_MAX_MANIFEST_BYTES */
+  maxManifestBytes?: number;
   now?: () => Date;
 }
 

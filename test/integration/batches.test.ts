@@ -223,6 +223,20 @@ describe("applying a manifest (fan-out in the worker, stand-in Heat: messages ch
     assert.equal(g.json.summary.failed, 1);
   });
 
+  it("a manifest of 1,000 bays (the limit; well over the 64 KB of other requests) is accepted and fanned out; over 1 MiB is 413", async () => {
+    const big = { baymodels: [MODEL], bays: Array.from({ length: 1000 }, (_, i) => ({ name: `thousand-bays-of-the-fleet-${i}`, baymodel: "batch-model", node_count: 2, master_count: 1 })) };
+    assert.ok(dump(big).length > 64 * 1024, "bigger than the general body limit");
+    const res = await applyAndFanOut(big);
+    assert.equal(res.messages.filter((m) => m.kind === "bay.create").length, 1000);
+    assert.equal((await api.call("GET", `/v1/batches/${res.id}`)).json.summary.create, 1000);
+    const huge = dump({ ...big, bays: big.bays.map((b) => ({ ...b, name: `${b.name}-${"x".repeat(1100)}` })) });
+    const before = (await api.stores.table.listBays({})).length;
+    const r = await api.call("POST", "/v1/batches", huge, { "content-type": "application/yaml" });
+    assert.equal(r.status, 413);
+    assert.match(r.json.errors[0].detail, /limit of 1048576 bytes/);
+    assert.equal((await api.stores.table.listBays({})).length, before);
+  });
+
   it("another project cannot see the batch", async () => {
     const g = await api.call("GET", `/v1/batches/${id}`, undefined, { "x-project-id": "someone-else" });
     assert.equal(g.status, 404);

@@ -359,7 +359,7 @@ describe("request size limits", () => {
     assert.ok(!probe.changed(), "nothing written");
   });
 
-  it("a manifest over the body limit is 413; one within it but over 1,000 bays or 100 baymodels is 400 naming the bound", async () => {
+  it("a manifest over its 1 MiB limit is 413; one within it but over 1,000 bays or 100 baymodels is 400 naming the bound", async () => {
     const yaml = (n: number, what: "bays" | "baymodels") =>
       `${what}:\n${Array.from({ length: n }, (_, i) => (what === "bays" ? `  - {name: b${i}, baymodel: ${d.modelName}}\n` : `  - {name: m${i}, coe: kubernetes, image_id: i, keypair_id: k, external_network_id: p}\n`)).join("")}`;
     const huge = await call("POST", "/v1/batches", { raw: yaml(60_000, "bays"), headers: { ...as.demo, "content-type": "application/yaml" } });
