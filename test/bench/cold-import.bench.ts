@@ -17,7 +17,7 @@ import { spawnSync } from "node:child_process";
 const root = resolve(import.meta.dirname, "..", "..");
 const RUNS = Number(process.env.BENCH_RUNS) || 10;
 const GOAL_MS = 100;
-const BUNDLES = ["api", "worker", "worker-dlq"] as const;
+const BUNDLES = ["api", "worker", "worker-dlq", "webhook"] as const;
 
 interface Sizes {
   sdk: string;
