@@ -11,7 +11,7 @@ function verdicts(figures: Json, goal: Json | undefined): string[] {
   return Object.entries(goal).map(([k, want]) => {
     const got = figures[k];
     if (typeof got !== "number" || typeof want !== "number") return `- ${k}: goal ${want}, measured ${JSON.stringify(got)}`;
-    const upper = /ms$|KB$|bytes$/i.test(k);
+    const upper = /ms$|KB$|bytes$|seconds$|perbay$|mib$/i.test(k);
     const ok = upper ? got <= want : got >= want;
     return `- ${k}: measured **${got}**, goal ${upper ? "≤" : "≥"} ${want} → ${ok ? "met" : "**MISSED**"}`;
   });
