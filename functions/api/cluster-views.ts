@@ -14,10 +14,10 @@ function labelDiff(bay: Bay, model: BayModel) {
   const overridden: Record<string, string> = {};
   const added: Record<string, string> = {};
   for (const [k, v] of Object.entries(mine)) {
-    if (!(k in theirs)) added[k] = v;
+    if (!Object.hasOwn(theirs, k)) added[k] = v; // own keys only: a label may be called toString
     else if (theirs[k] !== v) overridden[k] = theirs[k];
   }
-  const skipped = Object.fromEntries(Object.entries(theirs).filter(([k]) => bay.overrides?.labels && !(k in mine)));
+  const skipped = Object.fromEntries(Object.entries(theirs).filter(([k]) => bay.overrides?.labels && !Object.hasOwn(mine, k)));
   return { labels_overridden: overridden, labels_added: added, labels_skipped: skipped };
 }
 
