@@ -62,6 +62,8 @@ const boots: NodeBoot[] = [];
 
 const fragment = (name: string) => readFileSync(join(FRAGMENTS, name), "utf8");
 const param = (heatParams: string, name: string) => new RegExp(`^${name}="([^"]*)"$`, "m").exec(heatParams)?.[1] ?? assert.fail(`${name} not in heat-params`);
+/** The bay's bootstrap token as Heat wrote it into the nodes' user_data (the stack parameter is hidden). */
+const userTokenOf = (b: { master: RenderedNode }) => param(b.master.parts[0], "USER_TOKEN");
 const signalPath = (node: RenderedNode, handle: string) => `/v1/${projectId}/stacks/${node.stackName}/${node.stackId}/resources/${handle}/signal`;
 /** Heat's curl_cli for a WaitConditionHandle (wait_condition_handle.py), aimed at the recorder. */
 const curlCli = (node: RenderedNode, handle: string) =>
@@ -198,7 +200,9 @@ describe("the user_data Heat renders for a bay's nodes", () => {
 
   it("carries the stack's real parameters, no placeholder left, and fits Nova's 64 KiB user_data limit", () => {
     const params = bays.tls.master.parts[0];
-    assert.equal(param(params, "USER_TOKEN"), bays.tls.stack.parameters.user_token);
+    // a hidden parameter: Heat shows it masked, and only the nodes get the bay's own token
+    assert.equal(bays.tls.stack.parameters.user_token, "******");
+    assert.match(param(params, "USER_TOKEN"), new RegExp(`^bfb_${bays.tls.bay.uuid}_`));
     assert.equal(param(params, "BAY_UUID"), bays.tls.bay.uuid);
     assert.equal(param(params, "MAGNUM_URL"), `${bf.url}/v1`);
     assert.equal(param(params, "ETCD_DISCOVERY_URL"), bays.tls.bay.discovery_url);
@@ -300,7 +304,7 @@ describe("a TLS bay's first master, booted in a node sandbox against the real Ba
   it("writes the kubeadm configuration for an external-CA, external-etcd `kubeadm init` behind the API load balancer, field by field", () => {
     const privateVip = bays.tls.stack.outputs.find((o) => o.output_key === "api_private_address")!.output_value as string;
     const publicVip = bays.tls.stack.outputs.find((o) => o.output_key === "api_address")!.output_value as string;
-    const userTokenOfBay = bays.tls.stack.parameters.user_token;
+    const userTokenOfBay = userTokenOf(bays.tls);
     const derived = (what: string) => createHash("sha256").update(`bayforge-kubeadm-${what}:${userTokenOfBay}`).digest("hex");
     const [init, cluster, kubelet, ...rest] = loadAll(run.read("/etc/kubernetes/kubeadm.yaml")) as any[];
     assert.equal(rest.length, 0);
@@ -496,7 +500,7 @@ describe("a node whose bootstrap token is not its bay's", () => {
 
   it("is refused by the certificates API when it holds another bay's token, and signals FAILURE with the reason", async () => {
     const before = signals(bays.tls.minion, "minion_wait_handle").length;
-    const run = await boot(bays.tls, "minion", { parts: withToken(bays.plain.stack.parameters.user_token) });
+    const run = await boot(bays.tls, "minion", { parts: withToken(userTokenOf(bays.plain)) });
     const certs = run.parts[5];
     assert.equal(certs.exitCode, 1, certs.output);
     assert.ok(!run.exists("/etc/kubernetes/pki/ca.crt"));
@@ -523,9 +527,9 @@ describe("a node whose bootstrap token is not its bay's", () => {
     const csr = readFileSync(join(dir, "r"), "utf8");
     rmSync(dir, { recursive: true });
     await Promise.all([
-      api(bf.url, "POST", "/v1/certificates", { bay_uuid: bays.tls.bay.uuid, csr }, { "x-auth-token": bays.plain.stack.parameters.user_token }).then((r) => assert.equal(r.status, 400, JSON.stringify(r.json))),
+      api(bf.url, "POST", "/v1/certificates", { bay_uuid: bays.tls.bay.uuid, csr }, { "x-auth-token": userTokenOf(bays.plain) }).then((r) => assert.equal(r.status, 400, JSON.stringify(r.json))),
       api(bf.url, "POST", "/v1/certificates", { bay_uuid: bays.tls.bay.uuid, csr }, { "x-auth-token": "" }).then((r) => assert.equal(r.status, 401)),
-      api(bf.url, "POST", "/v1/certificates", { bay_uuid: bays.tls.bay.uuid, csr }, { "x-auth-token": bays.tls.stack.parameters.user_token }).then((r) => assert.equal(r.status, 201)),
+      api(bf.url, "POST", "/v1/certificates", { bay_uuid: bays.tls.bay.uuid, csr }, { "x-auth-token": userTokenOf(bays.tls) }).then((r) => assert.equal(r.status, 201)),
     ]);
   });
 });
