@@ -19,6 +19,9 @@ if (!files.length) {
   console.error("no test/bench/*.bench.ts found");
   process.exit(1);
 }
+// Benchmarks that need the dev cloud bring it up; stop it again if it was not running before.
+const devcloud = (cmd: string) => spawnSync("bash", ["scripts/devcloud/devcloud.sh", cmd], { cwd: root, stdio: ["ignore", "ignore", "inherit"] }).status;
+const cloudWasUp = devcloud("status") === 0;
 let failed = 0;
 for (const file of files) {
   console.log(`# bench ${basename(file)}`);
@@ -28,5 +31,6 @@ for (const file of files) {
     console.error(`# ${basename(file)} failed (exit ${r.status ?? r.signal})`);
   }
 }
+if (!cloudWasUp && devcloud("status") === 0) devcloud("down");
 renderBenchmarks(join(dir, "results"), join(root, "BENCHMARKS.md"));
 process.exit(failed ? 1 : 0);
