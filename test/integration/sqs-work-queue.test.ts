@@ -17,7 +17,6 @@ import {
   SQSClient,
   type Message,
 } from "@aws-sdk/client-sqs";
-import type { SQSRecord } from "aws-lambda";
 import { SQS_MAX_DELAY_SECONDS, SqsWorkQueue, decodeBody } from "../../shared/adapters/sqs/work-queue.ts";
 import { handleDlqBatch, handleSqsBatch } from "../../functions/worker/lambda-batch.ts";
 import { loadSettings } from "../../shared/config.ts";
@@ -29,8 +28,8 @@ import { composeWorker } from "../../functions/worker/compose.ts";
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
 import type { WorkMessage } from "../../shared/ports/work-queue.ts";
 import { sampleBay } from "../support/bay-table-contract.ts";
+import { REGION, toRecord } from "../support/aws-local.ts";
 
-const REGION = "us-east-1";
 let server: FauxqsServer;
 let client: SQSClient;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -80,29 +79,6 @@ async function receive(queueUrl: string, o: { wait?: number; visibility?: number
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** What Lambda's SQS event source makes of a received message. */
-function toRecord(m: Message, queueArn: string): SQSRecord {
-  return {
-    messageId: m.MessageId!,
-    receiptHandle: m.ReceiptHandle!,
-    body: m.Body!,
-    attributes: {
-      ApproximateReceiveCount: m.Attributes!.ApproximateReceiveCount!,
-      SentTimestamp: m.Attributes!.SentTimestamp!,
-      SenderId: m.Attributes!.SenderId!,
-      ApproximateFirstReceiveTimestamp: m.Attributes!.ApproximateFirstReceiveTimestamp!,
-    },
-    messageAttributes: Object.fromEntries(
-      Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, { stringValue: v.StringValue, stringListValues: [], binaryListValues: [], dataType: v.DataType! }]),
-    ),
-    md5OfBody: m.MD5OfBody!,
-    md5OfMessageAttributes: m.MD5OfMessageAttributes,
-    eventSource: "aws:sqs",
-    eventSourceARN: queueArn,
-    awsRegion: REGION,
-  };
-}
 
 /** The worker composed as on Lambda, on SQLite stores, with this SQS queue as its queue; no Heat (a closed port). */
 async function workerOn(queue: SqsWorkQueue): Promise<{ deps: WorkerDeps; stores: LocalStores }> {

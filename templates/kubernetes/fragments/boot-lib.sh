@@ -178,10 +178,10 @@ bf_sign_cert() {
   echo "signed $base.crt: $subject"
 }
 
-# bf_kubeconfig FILE SERVER USER CERT KEY: a kubeconfig with the CA, the client certificate
-# and its key embedded (what kubeadm writes, and checks in external-CA mode).
-bf_kubeconfig() {
-  local file=$1 server=$2 user=$3 cert=$4 key=$5
+# bf_write_kubeconfig FILE SERVER USER CREDENTIALS: a kubeconfig for USER with the CA
+# embedded; CREDENTIALS are the lines under the user's `user:` (indented four spaces).
+bf_write_kubeconfig() {
+  local file=$1 server=$2 user=$3 credentials=$4
   (
     umask 077
     cat >"$file" <<EOF
@@ -201,10 +201,17 @@ current-context: $user@kubernetes
 users:
 - name: $user
   user:
-    client-certificate-data: $(base64 -w0 "$cert")
-    client-key-data: $(base64 -w0 "$key")
+$credentials
 EOF
   )
+}
+
+# bf_kubeconfig FILE SERVER USER CERT KEY: a kubeconfig with the CA, the client certificate
+# and its key embedded (what kubeadm writes, and checks in external-CA mode).
+bf_kubeconfig() {
+  local cert=$4 key=$5
+  bf_write_kubeconfig "$1" "$2" "$3" "    client-certificate-data: $(base64 -w0 "$cert")
+    client-key-data: $(base64 -w0 "$key")"
 }
 
 # The kubelet's client identity (system:node:<name>, signed by Bayforge: in external-CA mode
@@ -222,31 +229,9 @@ bf_kubelet_certs() {
 # bf_kubelet_kubeconfig FILE SERVER: kubelet.conf as kubeadm writes it, the client
 # certificate and key in /var/lib/kubelet/pki/kubelet-client-current.pem.
 bf_kubelet_kubeconfig() {
-  local file=$1 server=$2 user
-  user="system:node:$(bf_node_name)"
-  (
-    umask 077
-    cat >"$file" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: kubernetes
-  cluster:
-    certificate-authority-data: $(base64 -w0 "$BF_PKI/ca.crt")
-    server: $server
-contexts:
-- name: $user@kubernetes
-  context:
-    cluster: kubernetes
-    user: $user
-current-context: $user@kubernetes
-users:
-- name: $user
-  user:
-    client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem
-    client-key: /var/lib/kubelet/pki/kubelet-client-current.pem
-EOF
-  )
+  local pem=/var/lib/kubelet/pki/kubelet-client-current.pem
+  bf_write_kubeconfig "$1" "$2" "system:node:$(bf_node_name)" "    client-certificate: $pem
+    client-key: $pem"
 }
 
 # kubeadm's bootstrap token and upload-certs key for the bay, derived from its bootstrap
