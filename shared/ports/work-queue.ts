@@ -15,6 +15,8 @@ export interface WorkMessage {
   seq?: number;
   /** bay.poll of a create: seconds after the bay was accepted that the previous poll still saw it in progress */
   lookedAt?: number;
+  /** bay.poll of a delete: how many polls in a row saw Heat's "Stack DELETE cancelled" */
+  cancelled?: number;
   /** batch.apply only: the batch to fan out (bayId carries the same id) */
   batchId?: string;
 }

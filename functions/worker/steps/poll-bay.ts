@@ -21,6 +21,16 @@ const ACTIONS: Record<string, readonly string[]> = {
   DELETE_IN_PROGRESS: ["DELETE"],
 };
 
+/**
+ * Heat (convergence) answers a delete of a stack whose delete is already running, as a delete
+ * request retried after a lost answer is, by marking the running one DELETE_FAILED "Stack DELETE
+ * cancelled" and then starting a new one once it has stopped the old one's workers, which can
+ * take seconds. So that status is not the end of a delete: poll again; still so a poll later,
+ * send the delete again (a few times), and only then report the failure.
+ */
+const isCancelledDelete = (stack: Stack): boolean => stack.stack_status === "DELETE_FAILED" && stack.stack_status_reason === "Stack DELETE cancelled";
+const CANCELLED_DELETE_RESENDS = 3;
+
 export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   const bay = await deps.table.getBay(msg.bayId);
   if (!bay || !isInProgress(bay.status) || !bay.stack_id) return;
@@ -36,8 +46,15 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
     return;
   }
   const [action] = stack.stack_status.split("_");
-  const finished = !stack.stack_status.endsWith("_IN_PROGRESS") && ACTIONS[bay.status]?.includes(action);
   const at = deps.now();
+  const cancelled = bay.status === "DELETE_IN_PROGRESS" && isCancelledDelete(stack) ? (msg.cancelled ?? 0) + 1 : 0;
+  if (cancelled > 1 && cancelled <= CANCELLED_DELETE_RESENDS + 1) {
+    // still cancelled a poll later: the delete that cancelled it never started; ask again
+    await heat.deleteStack(stack.stack_name, stack.id);
+    deps.log.warn("stack delete sent again", { bay: bay.uuid, stack: stack.stack_name, was: stack.stack_status, reason: stack.stack_status_reason });
+  }
+  const finished =
+    !stack.stack_status.endsWith("_IN_PROGRESS") && ACTIONS[bay.status]?.includes(action) && (!cancelled || cancelled > CANCELLED_DELETE_RESENDS + 1);
   if (finished) {
     // the schedule learns from creates that ended well (a failure's timing says nothing)
     if (bay.status === "CREATE_IN_PROGRESS" && stack.stack_status === "CREATE_COMPLETE") deps.pollSchedule?.learn(createKey(bay), createElapsed(deps, bay), msg.lookedAt);
@@ -52,7 +69,8 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
   // Send the next poll before advancing poll_seq: a crash in between leaves this message to be
   // redelivered and send again (the extra copy loses at the seq check), never a lost chain.
   const lookedAt = bay.status === "CREATE_IN_PROGRESS" ? { lookedAt: createElapsed(deps, bay) } : {};
-  await deps.queue.send({ ...msg, attempt: 0, seq: seq + 1, ...lookedAt }, { delaySeconds: pollDelay(deps, seq + 1, bay) });
+  const { cancelled: _, ...next } = msg;
+  await deps.queue.send({ ...next, attempt: 0, seq: seq + 1, ...lookedAt, ...(cancelled ? { cancelled } : {}) }, { delaySeconds: pollDelay(deps, seq + 1, bay) });
   const reason = ACTIONS[bay.status]?.includes(action) ? stack.stack_status_reason : bay.status_reason;
   await updateBay(deps.table, bay, (b) => (b.status === bay.status && b.poll_seq === seq ? { poll_seq: seq + 1, status_reason: reason } : undefined), at);
 }
