@@ -4,7 +4,7 @@
 // client certificate Bayforge holds for the bay. Best effort: an API that cannot be reached,
 // or pods that are still there when the time is up, are logged and recorded on the bay, and
 // the scale goes on (Magnum's scale manager did not drain at all).
-import { Agent, request, type Dispatcher } from "undici";
+import { HttpTransport, type HttpResponse } from "../../../shared/adapters/openstack/http.ts";
 import type { Bay } from "../../../shared/domain/model.ts";
 import type { Stack } from "../../../shared/ports/orchestrator.ts";
 import type { WorkerDeps } from "../deps.ts";
@@ -138,52 +138,44 @@ function minionsOf(stack: Stack): Record<string, string> | undefined {
 class KubeClient {
   private constructor(
     private readonly base: string,
-    private readonly dispatcher: Dispatcher,
-    private readonly timeoutMs: number,
+    private readonly transport: HttpTransport,
   ) {}
 
   static async forBay(bay: Bay, deps: WorkerDeps, o: Required<DrainOptions>): Promise<KubeClient> {
     const base = bay.api_address!.replace(/\/+$/, "");
+    // one attempt per call: the drain has its own deadline and is best effort
+    const opts = { timeoutMs: o.connectTimeoutMs * 3, retry: { attempts: 1 } };
     // tls_disabled bays serve the API over plain HTTP without authentication (Magnum's)
-    if (base.startsWith("http://")) return new KubeClient(base, new Agent({ connect: { timeout: o.connectTimeoutMs } }), o.connectTimeoutMs * 3);
+    if (base.startsWith("http://")) return new KubeClient(base, new HttpTransport(opts));
     const certs = await deps.table.getCerts(bay.uuid);
     if (!certs) throw new Error("cannot be called: the bay has no certificates");
     const key = await deps.vault.decrypt(certs.client_key_encrypted, `bay:${bay.uuid}:client`);
-    const agent = new Agent({ connect: { ca: certs.ca_cert_pem, cert: certs.client_cert_pem, key, timeout: o.connectTimeoutMs } });
-    return new KubeClient(base, agent, o.connectTimeoutMs * 3);
+    return new KubeClient(base, new HttpTransport({ ...opts, tls: { ca: certs.ca_cert_pem, cert: certs.client_cert_pem, key } }));
   }
 
   async get<T>(path: string): Promise<T> {
     const res = await this.call("GET", path);
-    if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode} to GET ${path.split("?")[0]}`);
-    return (await res.body.json()) as T;
+    if (res.status !== 200) throw new Error(`answered ${res.status} to GET ${path.split("?")[0]}`);
+    return res.body as T;
   }
 
-  /** Sends JSON; returns the status (the body is read and dropped). */
+  /** Sends JSON; returns the status (the body is dropped). */
   async send(method: "PATCH" | "POST", path: string, body: unknown, contentType = "application/json"): Promise<number> {
-    const res = await this.call(method, path, JSON.stringify(body), contentType);
-    await res.body.dump();
-    if (res.statusCode >= 500 || res.statusCode === 401 || res.statusCode === 403) throw new Error(`answered ${res.statusCode} to ${method} ${path}`);
-    return res.statusCode;
+    const res = await this.call(method, path, body, contentType);
+    if (res.status >= 500 || res.status === 401 || res.status === 403) throw new Error(`answered ${res.status} to ${method} ${path}`);
+    return res.status;
   }
 
   close(): Promise<void> {
-    return this.dispatcher.close();
+    return this.transport.close();
   }
 
-  private async call(method: Dispatcher.HttpMethod, path: string, body?: string, contentType?: string) {
+  private async call(method: "GET" | "PATCH" | "POST", path: string, json?: unknown, contentType?: string): Promise<HttpResponse> {
     try {
-      return await request(`${this.base}${path}`, {
-        method,
-        dispatcher: this.dispatcher,
-        headers: { accept: "application/json", ...(contentType ? { "content-type": contentType } : {}) },
-        body,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
+      return await this.transport.send({ method, url: `${this.base}${path}`, json, headers: contentType ? { "content-type": contentType } : {} });
     } catch (e) {
-      const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
-      throw new Error(`could not be reached (${err.code ?? err.cause?.code ?? err.message})`);
+      const err = e as Error & { code?: string };
+      throw new Error(`could not be reached (${err.code ?? err.message})`);
     }
   }
 }

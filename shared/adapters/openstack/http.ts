@@ -2,8 +2,11 @@
 // per-attempt timeout, and retries with exponential backoff + jitter on 5xx, 429, timeouts and
 // dropped connections, within a bounded total time. It never reports headers or bodies it
 // sent, so tokens and passwords cannot leak through its errors or retry notices.
+// node:http/https rather than undici: the exchange is simple (JSON, no streaming, no
+// redirects) and undici was ~525 KB of every Lambda bundle.
 import { readFileSync } from "node:fs";
-import { Agent, request, type Dispatcher } from "undici";
+import http from "node:http";
+import https from "node:https";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
 
@@ -77,8 +80,8 @@ export interface TransportOptions {
   insecure?: boolean;
   /** path of a PEM CA bundle */
   cacert?: string;
-  /** use this dispatcher instead of a private Agent (it is not closed by close()) */
-  dispatcher?: Dispatcher;
+  /** TLS material given as PEM text: CA bundle, and a client certificate with its key */
+  tls?: { ca?: string; cert?: string; key?: string };
   /** told about each retry; the notice holds no header or body */
   onRetry?: (n: RetryNotice) => void;
   userAgent?: string;
@@ -93,15 +96,10 @@ const RETRYABLE_CODES = new Set([
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EAI_AGAIN",
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-  "UND_ERR_REQ_CONTENT_LENGTH_MISMATCH",
-  "UND_ERR_RES_CONTENT_LENGTH_MISMATCH",
 ]);
-const TIMEOUT_CODES = new Set(["ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+const TIMEOUT_CODES = new Set(["ETIMEDOUT"]);
+/** Idle pooled connections are closed after this long (servers drop theirs after ~5 s). */
+const IDLE_MS = 4_000;
 
 /** 408, 429 and 5xx other than 501 Not Implemented / 505 are worth another try. */
 export function isRetryableStatus(status: number): boolean {
@@ -111,8 +109,8 @@ export function isRetryableStatus(status: number): boolean {
 export class HttpTransport {
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
-  private readonly dispatcher: Dispatcher;
-  private readonly ownDispatcher: boolean;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
   private readonly onRetry?: (n: RetryNotice) => void;
   private readonly userAgent: string;
 
@@ -122,16 +120,15 @@ export class HttpTransport {
     this.retry.attempts = Math.max(1, Math.floor(this.retry.attempts));
     this.onRetry = opts.onRetry;
     this.userAgent = opts.userAgent ?? "bayforge";
-    if (opts.dispatcher) {
-      this.dispatcher = opts.dispatcher;
-      this.ownDispatcher = false;
-    } else {
-      const connect: Record<string, unknown> = {};
-      if (opts.insecure) connect.rejectUnauthorized = false;
-      if (opts.cacert) connect.ca = readFileSync(opts.cacert, "utf8");
-      this.dispatcher = new Agent({ connect, keepAliveTimeout: 4_000 });
-      this.ownDispatcher = true;
-    }
+    const pool = { keepAlive: true, timeout: IDLE_MS };
+    this.httpAgent = new http.Agent(pool);
+    this.httpsAgent = new https.Agent({
+      ...pool,
+      ...(opts.insecure ? { rejectUnauthorized: false } : {}),
+      ...(opts.cacert ? { ca: readFileSync(opts.cacert, "utf8") } : opts.tls?.ca ? { ca: opts.tls.ca } : {}),
+      ...(opts.tls?.cert ? { cert: opts.tls.cert } : {}),
+      ...(opts.tls?.key ? { key: opts.tls.key } : {}),
+    });
   }
 
   /**
@@ -171,50 +168,56 @@ export class HttpTransport {
   }
 
   async close(): Promise<void> {
-    if (this.ownDispatcher) await this.dispatcher.close();
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
   }
 
-  private async once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
+  private once(req: HttpRequest, attempt: number): Promise<HttpResponse> {
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    try {
-      const headers: Record<string, string> = {
-        accept: "application/json",
-        "user-agent": this.userAgent,
-        ...lowerKeys(req.headers ?? {}),
-      };
-      let body: string | undefined;
-      if (req.json !== undefined) {
-        body = JSON.stringify(req.json);
-        headers["content-type"] = "application/json";
-      }
-      const res = await request(req.url, {
-        method: req.method,
-        headers,
-        body,
-        dispatcher: this.dispatcher,
-        signal: controller.signal,
-        reset: req.closeConnection === true,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      }); // undici 7 never follows redirects here: Heat's 302s come back as they are
-      const text = await res.body.text();
-      const resHeaders: Record<string, string> = {};
-      for (const [k, v] of Object.entries(res.headers)) {
-        if (v !== undefined) resHeaders[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : v;
-      }
-      return { status: res.statusCode, headers: resHeaders, body: parseBody(text, resHeaders["content-type"]), attempts: attempt };
-    } catch (e) {
-      if (timedOut) throw new TransportError(`no answer within ${timeoutMs} ms`, "timeout", true, attempt, "TIMEOUT");
-      throw e;
-    } finally {
-      clearTimeout(timer);
+    const url = new URL(req.url);
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      return Promise.reject(new TransportError(`unsupported URL scheme ${url.protocol}`, "connection", false, attempt, "ERR_INVALID_URL"));
     }
+    const headers: Record<string, string> = { accept: "application/json", "user-agent": this.userAgent, ...lowerKeys(req.headers ?? {}) };
+    let body: Buffer | undefined;
+    if (req.json !== undefined) {
+      body = Buffer.from(JSON.stringify(req.json));
+      headers["content-type"] ??= "application/json";
+      headers["content-length"] = String(body.length);
+    }
+    if (req.closeConnection) headers.connection = "close";
+    const secure = url.protocol === "https:";
+    return new Promise<HttpResponse>((resolve, reject) => {
+      let timedOut = false;
+      let settled = false;
+      const finish = (e: unknown, res?: HttpResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (res) resolve(res);
+        else reject(timedOut ? new TransportError(`no answer within ${timeoutMs} ms`, "timeout", true, attempt, "TIMEOUT") : e);
+      };
+      // one deadline for connect, headers and body; node never follows redirects, so Heat's 302s come back as they are
+      const r = (secure ? https : http).request(url, { method: req.method, headers, agent: secure ? this.httpsAgent : this.httpAgent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("error", (e) => finish(e));
+        res.on("end", () => {
+          if (!res.complete) return finish(Object.assign(new Error("the connection closed before the whole answer came"), { code: "ECONNRESET" }));
+          const resHeaders: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) resHeaders[k] = Array.isArray(v) ? v.join(", ") : v;
+          const text = Buffer.concat(chunks).toString("utf8");
+          finish(undefined, { status: res.statusCode ?? 0, headers: resHeaders, body: parseBody(text, resHeaders["content-type"]), attempts: attempt });
+        });
+      });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        r.destroy();
+        finish(undefined);
+      }, timeoutMs);
+      r.on("error", (e) => finish(e));
+      r.end(body);
+    });
   }
 
   private backoff(attempt: number, retryAfter: string | undefined): number {
@@ -230,7 +233,7 @@ export class HttpTransport {
 function toTransportError(e: unknown, attempt: number, timeoutMs: number): TransportError {
   if (e instanceof TransportError) return new TransportError(e.message, e.kind, e.retryable, attempt, e.code);
   const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = err?.code && err.code !== "UND_ERR" ? err.code : err?.cause?.code;
+  const code = err?.code ?? err?.cause?.code;
   const causeCode = err?.cause?.code;
   const effective = code && RETRYABLE_CODES.has(code) ? code : causeCode && RETRYABLE_CODES.has(causeCode) ? causeCode : code;
   const message = err?.cause?.message && err.cause.message !== err.message ? `${err.message}: ${err.cause.message}` : String(err?.message ?? e);
