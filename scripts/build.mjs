@@ -31,7 +31,7 @@ export const FUNCTIONS = {
   webhook: { entry: "functions/webhook/lambda.ts", goalKB: 300 },
 };
 
-// An ESM bundle of CommonJS code (node-forge, the SDK's dependencies) calls require() for
+// An ESM bundle of CommonJS code (some of the SDK's dependencies) calls require() for
 // Node built-ins; ESM has no require, so give the bundle one.
 const BANNER = "import{createRequire as __bfCreateRequire}from'node:module';const require=__bfCreateRequire(import.meta.url);";
 

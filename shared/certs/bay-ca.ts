@@ -2,10 +2,8 @@
 // (magnum/conductor/handlers/common/cert_manager.py + magnum/common/x509/operations.py):
 // a self-signed CA named after the bay, and the client certificate Bayforge itself uses to
 // talk to the bay's Kubernetes API, signed by that CA.
-import { createPrivateKey, generateKeyPair, randomUUID, sign, type KeyObject } from "node:crypto";
-import forge from "node-forge";
-
-const { pki } = forge;
+import { createHash, generateKeyPair, randomUUID, sign, type KeyObject } from "node:crypto";
+import { bitString, boolean, explicit, integer, namedBits, nullValue, octetString, oid, parseDer, pemEncode, sequence, set, time, utf8String } from "./der.ts";
 
 /** Magnum's `[x509] term_of_validity` default: 5 years, in days. */
 export const DEFAULT_VALIDITY_DAYS = 365 * 5;
@@ -13,6 +11,21 @@ export const DEFAULT_VALIDITY_DAYS = 365 * 5;
 export const DEFAULT_KEY_BITS = 2048;
 const RSA_EXPONENT = 0x10001;
 const ONE_DAY_MS = 24 * 60 * 60 * 1000;
+
+const OID = {
+  commonName: "2.5.4.3",
+  organizationName: "2.5.4.10",
+  sha256WithRSAEncryption: "1.2.840.113549.1.1.11",
+  subjectKeyIdentifier: "2.5.29.14",
+  keyUsage: "2.5.29.15",
+  basicConstraints: "2.5.29.19",
+  extKeyUsage: "2.5.29.37",
+  clientAuth: "1.3.6.1.5.5.7.3.2",
+} as const;
+/** KeyUsage bit numbers (RFC 5280 §4.2.1.3). */
+const DIGITAL_SIGNATURE = 0;
+const KEY_ENCIPHERMENT = 2;
+const KEY_CERT_SIGN = 5;
 
 /**
  * The client certificate's subject. Mitaka used `CN=Magnum-Conductor`; modern Magnum
@@ -48,8 +61,8 @@ export interface BayCertificates {
  * Generates the bay's CA and client certificate as Magnum does: RSA keys (e = 65537),
  * SHA-256 signatures, validity from a day ago to `validityDays` ahead, serials from uuid4.
  * Keys are made and certificates signed by Node's native crypto (key generation in the libuv
- * thread pool, so the event loop stays free); forge only builds the certificates' ASN.1, as
- * its pure-JS RSA signing cost ~18 ms per signature.
+ * thread pool, so the event loop stays free); der.ts builds the certificates' ASN.1, byte
+ * for byte as the forge library did before it (extension order, encodings, PEM).
  */
 export async function generateBayCertificates(req: BayCertificateRequest): Promise<BayCertificates> {
   const validityDays = req.validityDays ?? DEFAULT_VALIDITY_DAYS;
@@ -65,36 +78,40 @@ export async function generateBayCertificates(req: BayCertificateRequest): Promi
   const [caKeys, clientKeys] = await Promise.all([generateRsaKeyPair(keyBits), generateRsaKeyPair(keyBits)]);
 
   // CA: operations._build_ca_extentions, then sign() adds the subject key identifier.
-  const caName = [utf8Attribute("commonName", issuerName)];
-  const ca = newCertificate(caKeys.publicKey, caName, caName, notBefore, notAfter);
-  ca.setExtensions([
-    { name: "basicConstraints", critical: true, cA: true, pathLenConstraint: 0 },
-    // Magnum sets Certificate Sign only (no CRL Sign): bays have no CRLs.
-    { name: "keyUsage", critical: true, keyCertSign: true },
-    { name: "subjectKeyIdentifier" },
-  ]);
-  signSha256(ca, caKeys.privateKey);
-
-  // Client: operations._build_client_extentions, signed by the CA.
-  const client = newCertificate(
-    clientKeys.publicKey,
-    [utf8Attribute("commonName", CLIENT_COMMON_NAME), utf8Attribute("organizationName", CLIENT_ORGANIZATION)],
-    caName,
+  const caName = distinguishedName([[OID.commonName, issuerName]]);
+  const caCert = certificate(caKeys.privateKey, {
+    issuer: caName,
+    subject: caName,
     notBefore,
     notAfter,
-  );
-  client.setExtensions([
-    { name: "keyUsage", critical: true, digitalSignature: true, keyEncipherment: true },
-    { name: "extKeyUsage", critical: false, clientAuth: true },
-    { name: "basicConstraints", critical: true, cA: false },
-    { name: "subjectKeyIdentifier" },
-  ]);
-  signSha256(client, caKeys.privateKey);
+    spki: caKeys.spki,
+    extensions: [
+      extension(OID.basicConstraints, true, sequence([boolean(true), integer(0)])), // CA:TRUE, pathlen:0
+      // Magnum sets Certificate Sign only (no CRL Sign): bays have no CRLs.
+      extension(OID.keyUsage, true, namedBits([KEY_CERT_SIGN])),
+      extension(OID.subjectKeyIdentifier, false, octetString(subjectKeyIdentifier(caKeys.spki))),
+    ],
+  });
+
+  // Client: operations._build_client_extentions, signed by the CA.
+  const clientCert = certificate(caKeys.privateKey, {
+    issuer: caName,
+    subject: distinguishedName([[OID.commonName, CLIENT_COMMON_NAME], [OID.organizationName, CLIENT_ORGANIZATION]]),
+    notBefore,
+    notAfter,
+    spki: clientKeys.spki,
+    extensions: [
+      extension(OID.keyUsage, true, namedBits([DIGITAL_SIGNATURE, KEY_ENCIPHERMENT])),
+      extension(OID.extKeyUsage, false, sequence([oid(OID.clientAuth)])),
+      extension(OID.basicConstraints, true, sequence([])), // CA:FALSE
+      extension(OID.subjectKeyIdentifier, false, octetString(subjectKeyIdentifier(clientKeys.spki))),
+    ],
+  });
 
   return {
-    caCertPem: lf(pki.certificateToPem(ca)),
+    caCertPem: pemEncode("CERTIFICATE", caCert),
     caKeyPem: caKeys.privateKeyPem,
-    clientCertPem: lf(pki.certificateToPem(client)),
+    clientCertPem: pemEncode("CERTIFICATE", clientCert),
     clientKeyPem: clientKeys.privateKeyPem,
     notAfter: notAfter.toISOString(),
   };
@@ -122,57 +139,71 @@ export function newSerialHex(): string {
   return parseInt(hex.slice(0, 2), 16) >= 0x80 ? `00${hex}` : hex;
 }
 
-/** forge writes PEM with CRLF; everything else (openssl, Magnum, kubeconfig) uses LF. */
+/** PEM with LF line endings, as openssl, Magnum and kubeconfig use (some writers use CRLF). */
 export const lf = (pem: string): string => pem.replace(/\r\n/g, "\n");
 
 interface RsaKeys {
-  publicKey: forge.pki.PublicKey;
+  /** SubjectPublicKeyInfo, DER */
+  spki: Buffer;
   privateKey: KeyObject;
   /** Unencrypted PKCS#8 PEM */
   privateKeyPem: string;
 }
 
 async function generateRsaKeyPair(bits: number): Promise<RsaKeys> {
-  const { publicKey, privateKey } = await new Promise<{ publicKey: string; privateKey: string }>((resolve, reject) =>
-    generateKeyPair(
-      "rsa",
-      { modulusLength: bits, publicExponent: RSA_EXPONENT, publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } },
-      (err, pub, priv) => (err ? reject(err) : resolve({ publicKey: pub, privateKey: priv })),
+  const { publicKey, privateKey } = await new Promise<{ publicKey: KeyObject; privateKey: KeyObject }>((resolve, reject) =>
+    generateKeyPair("rsa", { modulusLength: bits, publicExponent: RSA_EXPONENT }, (err, pub, priv) =>
+      err ? reject(err) : resolve({ publicKey: pub, privateKey: priv }),
     ),
   );
-  return { publicKey: pki.publicKeyFromPem(publicKey), privateKey: createPrivateKey(privateKey), privateKeyPem: lf(privateKey) };
+  return {
+    spki: publicKey.export({ type: "spki", format: "der" }),
+    privateKey,
+    privateKeyPem: lf(privateKey.export({ type: "pkcs8", format: "pem" }) as string),
+  };
 }
 
-/** What forge's cert.sign(key, sha256) does, with the RSA signature made natively. */
-function signSha256(cert: forge.pki.Certificate, key: KeyObject): void {
-  const c = cert as forge.pki.Certificate & { tbsCertificate: forge.asn1.Asn1; siginfo: { algorithmOid: string } };
-  c.signatureOid = c.siginfo.algorithmOid = pki.oids.sha256WithRSAEncryption;
-  c.tbsCertificate = (pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
-  const tbsDer = Buffer.from(forge.asn1.toDer(c.tbsCertificate).getBytes(), "binary");
-  c.signature = sign("sha256", tbsDer, key).toString("binary");
+interface CertificateFields {
+  issuer: Buffer;
+  subject: Buffer;
+  notBefore: Date;
+  notAfter: Date;
+  spki: Buffer;
+  /** Extension DER, in the order they are to appear */
+  extensions: Buffer[];
 }
 
-function newCertificate(
-  publicKey: forge.pki.PublicKey,
-  subject: forge.pki.CertificateField[],
-  issuer: forge.pki.CertificateField[],
-  notBefore: Date,
-  notAfter: Date,
-): forge.pki.Certificate {
-  const cert = pki.createCertificate();
-  cert.publicKey = publicKey;
-  cert.serialNumber = newSerialHex();
-  cert.validity.notBefore = notBefore;
-  cert.validity.notAfter = notAfter;
-  cert.setSubject(subject);
-  cert.setIssuer(issuer);
-  return cert;
+/** An X.509 v3 certificate, DER, signed sha256WithRSAEncryption with `key`. */
+function certificate(key: KeyObject, f: CertificateFields): Buffer {
+  const algorithm = sequence([oid(OID.sha256WithRSAEncryption), nullValue()]);
+  const tbs = sequence([
+    explicit(0, integer(2)), // v3
+    integer(newSerialHex()),
+    algorithm,
+    f.issuer,
+    sequence([time(f.notBefore), time(f.notAfter)]),
+    f.subject,
+    f.spki,
+    explicit(3, sequence(f.extensions)),
+  ]);
+  return sequence([tbs, algorithm, bitString(sign("sha256", tbs, key))]);
+}
+
+/** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING } */
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
+  return sequence([oid(id), ...(critical ? [boolean(true)] : []), octetString(value)]);
 }
 
 /**
- * A name attribute encoded as UTF8String, as Python's cryptography does for CN and O.
- * (forge's default, PrintableString, cannot hold `_` or `:`: `my_bay`, `system:masters`.)
+ * A Name, one attribute per RDN, values as UTF8String as Python's cryptography writes CN and O
+ * (PrintableString cannot hold `_` or `:`: `my_bay`, `system:masters`).
  */
-function utf8Attribute(name: "commonName" | "organizationName", value: string): forge.pki.CertificateField {
-  return { name, value, valueTagClass: forge.asn1.Type.UTF8 as unknown as forge.asn1.Class };
+function distinguishedName(attributes: [string, string][]): Buffer {
+  return sequence(attributes.map(([type, value]) => set([sequence([oid(type), utf8String(value)])])));
+}
+
+/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's bits. */
+function subjectKeyIdentifier(spki: Buffer): Buffer {
+  const [, key] = parseDer(spki).children;
+  return createHash("sha1").update(key.content.subarray(1)).digest();
 }

@@ -3,18 +3,16 @@
 // default `[x509]` options): the subject and public key come from the request, the issuer is
 // the CA, and only a fixed set of extensions survives, never one that makes a CA.
 //
-// Built on DER rather than on forge's Certificate object so that any key type Magnum accepts
-// (RSA, EC, Ed25519) and any subject encoding passes through byte for byte; forge parses and
+// Built on DER rather than on a certificate object so that any key type Magnum accepts
+// (RSA, EC, Ed25519) and any subject encoding passes through byte for byte; der.ts parses and
 // writes the ASN.1, node:crypto checks the request's signature and signs with the CA key.
 import { createHash, createPrivateKey, createPublicKey, sign, verify, X509Certificate, type KeyObject } from "node:crypto";
-import forge from "node-forge";
 import { ApiError } from "../domain/errors.ts";
-import { DEFAULT_VALIDITY_DAYS, lf, newSerialHex, validityWindow } from "./bay-ca.ts";
-
-const { asn1 } = forge;
-type Asn1 = forge.asn1.Asn1;
-const { UNIVERSAL, CONTEXT_SPECIFIC } = asn1.Class;
-const T = asn1.Type;
+import { DEFAULT_VALIDITY_DAYS, newSerialHex, validityWindow } from "./bay-ca.ts";
+import {
+  bitString, boolean, decodeOid, DerError, explicit, integer, isUniversal as is, namedBits, nullValue, octetString, oid,
+  OID_NAMES, parseDer, pemBlocks, pemEncode, sequence, Tag as T, TagClass, time, type DerNode, type PemBlock,
+} from "./der.ts";
 
 /** The request is not a readable, correctly self-signed PKCS#10 CSR (Magnum: 400 InvalidCsr). */
 export class InvalidCsr extends ApiError {
@@ -93,13 +91,13 @@ const MAX_CSR_CHARS = 64 * 1024;
 interface Extension {
   oid: string;
   critical: boolean;
-  /** extnValue's content: the extension's own DER, as a forge binary string */
-  value: string;
+  /** extnValue's content: the extension's own DER */
+  value: Buffer;
 }
 
 interface CertificationRequest {
-  subject: Asn1;
-  subjectPublicKeyInfo: Asn1;
+  subject: DerNode;
+  subjectPublicKeyInfo: DerNode;
   extensions: Extension[];
 }
 
@@ -119,30 +117,28 @@ export function signCsr(req: SignCsrRequest): string {
 
   const { issuer, caKey } = loadCa(req.caCertPem, req.caKeyPem);
   const { notBefore, notAfter } = validityWindow(req.validityDays ?? DEFAULT_VALIDITY_DAYS, req.now ?? new Date());
-  const signatureAlgorithm = seq([oid(OID_SHA256_WITH_RSA), node(T.NULL, "")]);
-  const tbs = seq([
-    asn1.create(CONTEXT_SPECIFIC, 0, true, [node(T.INTEGER, "\x02")]), // v3
-    node(T.INTEGER, forge.util.hexToBytes(newSerialHex())),
+  const signatureAlgorithm = sequence([oid(OID_SHA256_WITH_RSA), nullValue()]);
+  const tbs = sequence([
+    explicit(0, integer(2)), // v3
+    integer(newSerialHex()),
     signatureAlgorithm,
-    issuer,
-    seq([time(notBefore), time(notAfter)]),
-    csr.subject,
-    csr.subjectPublicKeyInfo,
-    asn1.create(CONTEXT_SPECIFIC, 3, true, [seq(extensions.map(extensionToAsn1))]),
+    issuer.raw,
+    sequence([time(notBefore), time(notAfter)]),
+    csr.subject.raw,
+    csr.subjectPublicKeyInfo.raw,
+    explicit(3, sequence(extensions.map(extensionDer))),
   ]);
-  const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), "binary");
-  const signature = sign("sha256", tbsDer, caKey);
-  const certificate = seq([tbs, signatureAlgorithm, node(T.BITSTRING, `\x00${signature.toString("binary")}`)]);
-  return toPem("CERTIFICATE", asn1.toDer(certificate).getBytes());
+  const signature = sign("sha256", tbs, caKey);
+  return pemEncode("CERTIFICATE", sequence([tbs, signatureAlgorithm, bitString(signature)]));
 }
 
 // --- the request --------------------------------------------------------------------------
 
 function parseCertificationRequest(csrPem: string): CertificationRequest {
   const der = decodePem(csrPem);
-  let request: Asn1;
+  let request: DerNode;
   try {
-    request = fromDer(der);
+    request = parseDer(der);
   } catch (e) {
     throw new InvalidCsr(`its DER encoding is malformed (${errorText(e)})`);
   }
@@ -151,30 +147,30 @@ function parseCertificationRequest(csrPem: string): CertificationRequest {
   // CertificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, [0] attributes }
   const parts = children(info, undefined, "CertificationRequestInfo");
   const [version, subject, spki, attributes] = parts;
-  if (parts.length < 3 || parts.length > 4 || !is(version, T.INTEGER) || version.value !== "\x00") {
+  if (parts.length < 3 || parts.length > 4 || !is(version, T.INTEGER) || !version.content.equals(V1)) {
     throw new InvalidCsr("it is not a version 1 PKCS#10 request");
   }
   if (!is(subject, T.SEQUENCE) || !is(spki, T.SEQUENCE)) {
     throw new InvalidCsr("its subject or public key is missing");
   }
-  if (attributes && !(attributes.tagClass === CONTEXT_SPECIFIC && attributes.type === 0 && attributes.constructed)) {
+  if (attributes && !(attributes.tagClass === TagClass.CONTEXT && attributes.tag === 0 && attributes.constructed)) {
     throw new InvalidCsr("its attributes are malformed");
   }
 
   const publicKey = readPublicKey(spki);
-  checkSignature(der, algorithm, signature, publicKey);
+  checkSignature(info, algorithm, signature, publicKey);
   return { subject, subjectPublicKeyInfo: spki, extensions: attributes ? requestedExtensions(attributes) : [] };
 }
 
-function decodePem(csrPem: unknown): string {
+function decodePem(csrPem: unknown): Buffer {
   if (typeof csrPem !== "string" || csrPem.trim() === "") throw new InvalidCsr("it is empty");
   if (csrPem.length > MAX_CSR_CHARS) {
     throw new InvalidCsr(`it is ${csrPem.length} characters long, more than the ${MAX_CSR_CHARS} accepted`);
   }
   if (!/-----BEGIN [^-]+-----/.test(csrPem)) throw new InvalidCsr("no PEM block was found in it");
-  let blocks: forge.pem.ObjectPEM[];
+  let blocks: PemBlock[];
   try {
-    blocks = forge.pem.decode(csrPem);
+    blocks = pemBlocks(csrPem);
   } catch (e) {
     throw new InvalidCsr(`its PEM armour cannot be read (${errorText(e)})`);
   }
@@ -184,23 +180,23 @@ function decodePem(csrPem: unknown): string {
       blocks.length ? `it holds a PEM "${blocks[0].type}" block, not a CERTIFICATE REQUEST` : "no PEM block was found in it",
     );
   }
-  if (block.procType?.type === "ENCRYPTED") throw new InvalidCsr("it is encrypted");
-  return block.body;
+  if (block.headers["Proc-Type"]?.split(",")[1]?.trim() === "ENCRYPTED") throw new InvalidCsr("it is encrypted");
+  return block.der;
 }
 
-function readPublicKey(spki: Asn1): KeyObject {
+function readPublicKey(spki: DerNode): KeyObject {
   try {
-    return createPublicKey({ key: Buffer.from(asn1.toDer(spki).getBytes(), "binary"), format: "der", type: "spki" });
+    return createPublicKey({ key: spki.raw, format: "der", type: "spki" });
   } catch (e) {
     throw new InvalidCsr(`its public key cannot be read (${errorText(e)})`);
   }
 }
 
 /** The request must be signed by the key it carries (proof that the sender holds that key). */
-function checkSignature(der: string, algorithm: Asn1, signature: Asn1, publicKey: KeyObject): void {
+function checkSignature(info: DerNode, algorithm: DerNode, signature: DerNode, publicKey: KeyObject): void {
   const [algorithmOid] = children(algorithm, undefined, "signatureAlgorithm");
   if (!is(algorithmOid, T.OID)) throw new InvalidCsr("its signature algorithm is malformed");
-  const algorithmId = asn1.derToOid(algorithmOid.value as string);
+  const algorithmId = oidOf(algorithmOid, "its signature algorithm is malformed");
   const known = CSR_SIGNATURE_ALGORITHMS[algorithmId];
   if (!known) {
     throw new InvalidCsr(
@@ -211,14 +207,13 @@ function checkSignature(der: string, algorithm: Asn1, signature: Asn1, publicKey
   if (publicKey.asymmetricKeyType !== keyType) {
     throw new InvalidCsr(`its ${keyType} signature algorithm does not fit its ${publicKey.asymmetricKeyType} key`);
   }
-  if (!is(signature, T.BITSTRING) || (signature.value as string).charCodeAt(0) !== 0) {
+  if (!is(signature, T.BIT_STRING) || signature.content[0] !== 0) {
     throw new InvalidCsr("its signature is malformed");
   }
-  const signed = Buffer.from(firstElementDer(der), "binary");
-  const signatureBytes = Buffer.from((signature.value as string).slice(1), "binary");
   let valid: boolean;
   try {
-    valid = verify(digest, signed, publicKey, signatureBytes);
+    // the signature covers certificationRequestInfo exactly as received
+    valid = verify(digest, info.raw, publicKey, signature.content.subarray(1));
   } catch {
     valid = false;
   }
@@ -228,31 +223,31 @@ function checkSignature(der: string, algorithm: Asn1, signature: Asn1, publicKey
 }
 
 /** The extensions in the request's extensionRequest attribute (PKCS#9), in order. */
-function requestedExtensions(attributes: Asn1): Extension[] {
+function requestedExtensions(attributes: DerNode): Extension[] {
   const found: Extension[] = [];
   let seen = false;
-  for (const attribute of attributes.value as Asn1[]) {
+  for (const attribute of attributes.children) {
     const [type, values] = children(attribute, 2, "attribute");
     if (!is(type, T.OID) || !is(values, T.SET)) throw new InvalidCsr("its attributes are malformed");
-    if (asn1.derToOid(type.value as string) !== OID_EXTENSION_REQUEST) continue;
-    const [list, ...more] = values.value as Asn1[];
+    if (oidOf(type, "its attributes are malformed") !== OID_EXTENSION_REQUEST) continue;
+    const [list, ...more] = values.children;
     if (seen || more.length) throw new InvalidCsr("it holds more than one extensionRequest attribute");
     seen = true;
     if (!list || !is(list, T.SEQUENCE)) throw new InvalidCsr("its extensionRequest attribute is malformed");
-    for (const ext of list.value as Asn1[]) {
+    for (const ext of list.children) {
       const fields = children(ext, undefined, "extension");
       const [id, second, third] = fields;
       const hasCritical = fields.length === 3;
       const value = hasCritical ? third : second;
-      if (!is(id, T.OID) || (hasCritical && !is(second, T.BOOLEAN)) || fields.length > 3 || !value || !is(value, T.OCTETSTRING)) {
+      if (!is(id, T.OID) || (hasCritical && !is(second, T.BOOLEAN)) || fields.length > 3 || !value || !is(value, T.OCTET_STRING)) {
         throw new InvalidCsr("one of its extensions is malformed");
       }
-      const extOid = asn1.derToOid(id.value as string);
+      const extOid = oidOf(id, "one of its extensions is malformed");
       if (found.some((e) => e.oid === extOid)) throw new InvalidCsr(`it requests extension ${extensionName(extOid)} twice`);
       found.push({
         oid: extOid,
-        critical: hasCritical && (second.value as string).charCodeAt(0) !== 0,
-        value: value.value as string,
+        critical: hasCritical && second.content[0] !== 0,
+        value: value.content,
       });
     }
   }
@@ -291,9 +286,9 @@ function filterExtensions(requested: Extension[]): Extension[] {
 /** validator._merge_key_usage: a disallowed usage is dropped, or refused if the extension is critical. */
 function filterKeyUsage(ext: Extension): Extension {
   const bits = parseExtensionValue(ext, "keyUsage");
-  if (!is(bits, T.BITSTRING) || (bits.value as string).length < 1) throw new InvalidCsr("its keyUsage extension is malformed");
-  const bytes = (bits.value as string).slice(1);
-  const has = (i: number): boolean => i < bytes.length * 8 && ((bytes.charCodeAt(i >> 3) >> (7 - (i & 7))) & 1) === 1;
+  if (!is(bits, T.BIT_STRING) || bits.content.length < 1) throw new InvalidCsr("its keyUsage extension is malformed");
+  const bytes = bits.content.subarray(1);
+  const has = (i: number): boolean => i < bytes.length * 8 && ((bytes[i >> 3] >> (7 - (i & 7))) & 1) === 1;
   const requested = KEY_USAGES.filter((_, i) => has(i))
     // cryptography reads encipherOnly/decipherOnly only when keyAgreement is set
     .filter((u) => (u === "encipherOnly" || u === "decipherOnly" ? has(KEY_USAGES.indexOf("keyAgreement")) : true));
@@ -305,15 +300,16 @@ function filterKeyUsage(ext: Extension): Extension {
         "remove those usages or make keyUsage non-critical",
     );
   }
-  return { ...ext, value: keyUsageDer(requested.filter((u) => ALLOWED_KEY_USAGES.has(u))) };
+  // a KeyUsage BIT STRING in DER: trailing zero bits trimmed, as cryptography writes it
+  return { ...ext, value: namedBits(requested.filter((u) => ALLOWED_KEY_USAGES.has(u)).map((u) => KEY_USAGES.indexOf(u))) };
 }
 
 /** validator._disallow_ca_in_basic_constraints (allow_ca = False). */
 function disallowCa(ext: Extension): Extension {
   const constraints = parseExtensionValue(ext, "basicConstraints");
   if (!is(constraints, T.SEQUENCE)) throw new InvalidCsr("its basicConstraints extension is malformed");
-  const [first] = constraints.value as Asn1[];
-  const isCa = !!first && is(first, T.BOOLEAN) && (first.value as string).charCodeAt(0) !== 0;
+  const [first] = constraints.children;
+  const isCa = !!first && is(first, T.BOOLEAN) && first.content[0] !== 0;
   if (!isCa) return ext;
   if (ext.critical) {
     throw new CertificateValidationError(
@@ -322,40 +318,27 @@ function disallowCa(ext: Extension): Extension {
         "remove basicConstraints or set CA:FALSE",
     );
   }
-  return { oid: ext.oid, critical: false, value: asn1.toDer(seq([])).getBytes() }; // CA:FALSE
+  return { oid: ext.oid, critical: false, value: sequence([]) }; // CA:FALSE
 }
 
-function parseExtensionValue(ext: Extension, name: string): Asn1 {
+function parseExtensionValue(ext: Extension, name: string): DerNode {
   try {
-    return fromDer(ext.value);
+    return parseDer(ext.value);
   } catch {
     throw new InvalidCsr(`its ${name} extension is malformed`);
   }
 }
 
-/** A KeyUsage BIT STRING in DER: trailing zero bits trimmed, as cryptography writes it. */
-function keyUsageDer(usages: KeyUsageName[]): string {
-  const indexes = usages.map((u) => KEY_USAGES.indexOf(u));
-  const bytes: number[] = [];
-  for (const i of indexes) {
-    while (bytes.length <= i >> 3) bytes.push(0);
-    bytes[i >> 3] |= 0x80 >> (i & 7);
-  }
-  const last = indexes.length ? Math.max(...indexes) : -1;
-  const unused = last < 0 ? 0 : 7 - (last & 7);
-  return asn1.toDer(node(T.BITSTRING, String.fromCharCode(unused, ...bytes))).getBytes();
-}
-
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING's bits. */
-function subjectKeyIdentifier(spki: Asn1): string {
-  const [, key] = spki.value as Asn1[];
-  if (!key || !is(key, T.BITSTRING)) throw new InvalidCsr("its public key is malformed");
-  return createHash("sha1").update(Buffer.from((key.value as string).slice(1), "binary")).digest("binary");
+function subjectKeyIdentifier(spki: DerNode): Buffer {
+  const [, key] = spki.children;
+  if (!key || !is(key, T.BIT_STRING)) throw new InvalidCsr("its public key is malformed");
+  return createHash("sha1").update(key.content.subarray(1)).digest();
 }
 
 // --- the CA -----------------------------------------------------------------------------------
 
-function loadCa(caCertPem: string, caKeyPem: string): { issuer: Asn1; caKey: KeyObject } {
+function loadCa(caCertPem: string, caKeyPem: string): { issuer: DerNode; caKey: KeyObject } {
   // These come from Bayforge's own store: a failure here is an internal error, not a 400.
   const caCert = new X509Certificate(caCertPem);
   const caKey = createPrivateKey(caKeyPem);
@@ -363,72 +346,39 @@ function loadCa(caCertPem: string, caKeyPem: string): { issuer: Asn1; caKey: Key
   if (!caCert.ca) throw new Error("the bay CA certificate is not a CA certificate");
   if (!caCert.checkPrivateKey(caKey)) throw new Error("the bay CA key does not belong to the bay CA certificate");
   // The issuer is the CA's subject, byte for byte, so that chains always match.
-  const [tbs] = fromDer(caCert.raw.toString("binary")).value as Asn1[];
-  const fields = tbs.value as Asn1[];
-  const offset = fields[0].tagClass === CONTEXT_SPECIFIC ? 1 : 0; // [0] version is optional
+  const [tbs] = parseDer(caCert.raw).children;
+  const fields = tbs.children;
+  const offset = fields[0].tagClass === TagClass.CONTEXT ? 1 : 0; // [0] version is optional
   return { issuer: fields[offset + 4], caKey };
 }
 
 // --- DER helpers ------------------------------------------------------------------------------
 
-/** forge's fromDer, strict, without its guess that a BIT STRING holds nested DER. */
-function fromDer(bytes: string): Asn1 {
-  const parse = asn1.fromDer as unknown as (b: forge.util.ByteBuffer, o: object) => Asn1;
-  return parse(forge.util.createBuffer(bytes), { strict: true, parseAllBytes: true, decodeBitStrings: false });
-}
+const V1 = Buffer.from([0]);
 
-/** The exact bytes of the first element inside the outer SEQUENCE: what the CSR signature covers. */
-function firstElementDer(der: string): string {
-  const header = (at: number): { start: number; end: number } => {
-    const first = der.charCodeAt(at + 1);
-    if (first < 0x80) return { start: at + 2, end: at + 2 + first };
-    const n = first & 0x7f;
-    if (n === 0 || n > 4) throw new InvalidCsr("it is not DER-encoded (indefinite or oversized length)");
-    let length = 0;
-    for (let i = 0; i < n; i++) length = length * 256 + der.charCodeAt(at + 2 + i);
-    return { start: at + 2 + n, end: at + 2 + n + length };
-  };
-  const inner = header(0).start;
-  return der.slice(inner, header(inner).end);
-}
-
-function children(n: Asn1 | undefined, count: number | undefined, what: string): Asn1[] {
-  if (!n || !is(n, T.SEQUENCE) || (count !== undefined && (n.value as Asn1[]).length !== count)) {
+function children(n: DerNode | undefined, count: number | undefined, what: string): DerNode[] {
+  if (!n || !is(n, T.SEQUENCE) || (count !== undefined && n.children.length !== count)) {
     throw new InvalidCsr(`its ${what} is malformed`);
   }
-  return n.value as Asn1[];
+  return n.children;
 }
 
-function is(n: Asn1 | undefined, type: forge.asn1.Type): n is Asn1 {
-  return !!n && n.tagClass === UNIVERSAL && n.type === type && n.constructed === (type === T.SEQUENCE || type === T.SET);
+/** An OID node's dotted value; an invalid encoding is the request's fault. */
+function oidOf(n: DerNode, malformed: string): string {
+  try {
+    return decodeOid(n.content);
+  } catch (e) {
+    if (e instanceof DerError) throw new InvalidCsr(malformed);
+    throw e;
+  }
 }
 
-const node = (type: forge.asn1.Type, value: string): Asn1 => asn1.create(UNIVERSAL, type, false, value);
-const seq = (items: Asn1[]): Asn1 => asn1.create(UNIVERSAL, T.SEQUENCE, true, items);
-const oid = (id: string): Asn1 => node(T.OID, asn1.oidToDer(id).getBytes());
-const octetString = (bytes: string): string => asn1.toDer(node(T.OCTETSTRING, bytes)).getBytes();
-
-/** RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050. */
-function time(date: Date): Asn1 {
-  return date.getUTCFullYear() < 2050
-    ? node(T.UTCTIME, asn1.dateToUtcTime(date))
-    : node(T.GENERALIZEDTIME, asn1.dateToGeneralizedTime(date));
-}
-
-function extensionToAsn1(ext: Extension): Asn1 {
-  return seq([
-    oid(ext.oid),
-    ...(ext.critical ? [node(T.BOOLEAN, "\xff")] : []),
-    node(T.OCTETSTRING, ext.value),
-  ]);
-}
-
-function toPem(type: string, der: string): string {
-  return lf(forge.pem.encode({ type, body: der }));
+function extensionDer(ext: Extension): Buffer {
+  return sequence([oid(ext.oid), ...(ext.critical ? [boolean(true)] : []), octetString(ext.value)]);
 }
 
 function extensionName(id: string): string {
-  const name = (forge.pki.oids as Record<string, string>)[id];
+  const name = OID_NAMES[id];
   return name ? `${name} (${id})` : id;
 }
 

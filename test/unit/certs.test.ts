@@ -10,10 +10,10 @@ import { join } from "node:path";
 import { once } from "node:events";
 import tls from "node:tls";
 import { performance } from "node:perf_hooks";
-import forge from "node-forge";
 import { generateBayCertificates, type BayCertificates } from "../../shared/certs/bay-ca.ts";
 import { CertificateValidationError, InvalidCsr, signCsr } from "../../shared/certs/sign-csr.ts";
 import { ApiError } from "../../shared/domain/errors.ts";
+import { parseDer, pemDecode, pemEncode } from "../../shared/certs/der.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 const BAY_UUID = "5d12f6fd-a196-4bf0-ae4c-1f639a523a52";
@@ -57,8 +57,14 @@ function extensionBlock(text: string, heading: string): { critical: boolean; val
   return { critical: lines[at].includes("critical"), value: (lines[at + 1] ?? "").trim() };
 }
 
-const serialBytes = (pem: string): string =>
-  forge.pki.certificateFromPem(pem).serialNumber; // hex of the DER INTEGER content
+/** The serial as the hex of its DER INTEGER content (with the 00 byte a high top bit needs). */
+const serialBytes = (pem: string): string => {
+  const [tbs] = parseDer(new X509Certificate(pem).raw).children;
+  const hex = tbs.children[1].content.toString("hex"); // after the [0] version
+  // node:crypto prints the same number without the sign byte, in upper case
+  assert.equal(new X509Certificate(pem).serialNumber, hex.replace(/^00/, "").toUpperCase());
+  return hex;
+};
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "bayforge-certs-"));
@@ -346,11 +352,12 @@ describe("signCsr", () => {
 
   it("answers InvalidCsr when the request's signature does not match (altered request)", () => {
     const { csrPem } = opensslCsr("/CN=node-a", ["subjectAltName=DNS:node-a"]);
-    const der = forge.pem.decode(csrPem)[0].body;
+    const der = pemDecode(csrPem, "CERTIFICATE REQUEST");
     // rewrite the CN in place ("node-a" → "node-b") without fixing the signature
-    const altered = der.replace("node-a", "node-b");
-    assert.notEqual(altered, der);
-    const alteredPem = forge.pem.encode({ type: "CERTIFICATE REQUEST", body: altered });
+    const altered = Buffer.from(der);
+    altered.write("node-b", der.indexOf("node-a"), "latin1");
+    assert.notDeepEqual(altered, der);
+    const alteredPem = pemEncode("CERTIFICATE REQUEST", altered);
     assert.throws(() => signWith(alteredPem), (e: unknown) => {
       assert.ok(e instanceof InvalidCsr);
       assert.match(e.message, /signature does not match its public key/);
