@@ -1,6 +1,6 @@
 // bay.create: certificates, then the Heat stack (found by its fixed name if an earlier
 // delivery already made it), then the first poll. Safe to run any number of times.
-import { OrchestratorError } from "../../../shared/ports/orchestrator.ts";
+import { OrchestratorError, type Stack } from "../../../shared/ports/orchestrator.ts";
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Bay, BayModel } from "../../../shared/domain/model.ts";
 import { heatParameters } from "../../../shared/templates/kubernetes-definition.ts";
@@ -25,8 +25,9 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
       await failBay(deps, bay, `BayModel ${bay.baymodel_id} no longer exists.`);
       return;
     }
-    await ensureCertificates(bay, deps);
-    const stackId = await ensureStack(bay, baymodel, deps);
+    // the certificates (CPU) while Heat says whether an earlier delivery made the stack (I/O)
+    const [, existing] = await Promise.all([ensureCertificates(bay, deps), deps.heatFor(bay).findStack(bay.stack_name)]);
+    const stackId = await ensureStack(bay, baymodel, deps, existing);
     if (!stackId) return; // failed permanently; the bay says why
     const at = deps.now();
     let recorded = false;
@@ -53,8 +54,7 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
 }
 
 /** The bay's stack id: the existing stack of that name, or a new one. undefined = failed. */
-async function ensureStack(bay: Bay, baymodel: BayModel, deps: WorkerDeps): Promise<string | undefined> {
-  const existing = await deps.heatFor(bay).findStack(bay.stack_name);
+async function ensureStack(bay: Bay, baymodel: BayModel, deps: WorkerDeps, existing: Stack | undefined): Promise<string | undefined> {
   if (existing && existing.stack_status !== "DELETE_COMPLETE") return existing.id;
   // A fresh bootstrap token per attempt: only its hash is kept, and no stack holds the old one.
   const token = await issueBootstrapToken(deps, bay);
