@@ -24,6 +24,11 @@ export interface WorkMessage {
 export interface WorkQueue {
   /** Durable once the promise resolves. delaySeconds defers the first delivery. */
   send(message: WorkMessage, options?: { delaySeconds?: number }): Promise<void>;
+  /**
+   * The bays that have a message in the queue (waiting, delayed or in flight), for queues that
+   * can tell (the embedded one; SQS cannot be searched by content).
+   */
+  pendingBays?(): Promise<Set<string>>;
 }
 
 export interface ReceivedMessage {

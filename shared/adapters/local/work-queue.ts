@@ -96,6 +96,7 @@ function prepareStatements(db: SqliteDatabase) {
               SUM(visible_at > @now AND receive_count = 0) AS delayed
        FROM queue_messages WHERE queue = @queue`,
     ),
+    pendingBays: p<{ bay: string | null }>(`SELECT DISTINCT json_extract(body, '$.bayId') AS bay FROM queue_messages WHERE queue = ?`),
     deadLetterCount: p<{ n: number }>(`SELECT COUNT(*) AS n FROM queue_dead_letters WHERE queue = ?`),
     deadLetters: p<DeadLetterRow>(
       `SELECT id, body, receive_count, sent_at, dead_at, handled_at, hook_attempts, last_error
@@ -217,6 +218,11 @@ export class SqliteWorkQueue implements PollingQueue {
     checkSeconds("seconds", seconds, MAX_VISIBILITY_SECONDS);
     const at = this.now() + seconds * 1000;
     await durable(this.db, () => this.sql.changeVisibility.run(at, this.name, receipt));
+  }
+
+  /** Bays with a message here (waiting, delayed or being handled): their step will run. */
+  async pendingBays(): Promise<Set<string>> {
+    return new Set(this.sql.pendingBays.all(this.name).flatMap((r) => (typeof r.bay === "string" ? [r.bay] : [])));
   }
 
   /** Messages not yet deleted: visible + in flight + delayed. */

@@ -1,0 +1,87 @@
+// The sweeper on the embedded stores: a bay whose step message was lost gets it again; a bay
+// whose message is merely waiting in a backlog (a large batch) does not get a second one.
+import { describe, it, beforeEach, afterEach } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
+import { createLogger } from "../../shared/observability/logger.ts";
+import { acceptBay, parseBayRequest } from "../../shared/domain/bay.ts";
+import { newBayModel } from "../../shared/domain/baymodel.ts";
+import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
+import { sweep, CREATE_STALL_MS } from "../../functions/worker/sweeper.ts";
+import type { WorkerDeps } from "../../functions/worker/deps.ts";
+import type { Orchestrator } from "../../shared/ports/orchestrator.ts";
+import type { KeyVault } from "../../shared/ports/key-vault.ts";
+
+const owner = { projectId: "p", userId: "u" };
+let dir: string;
+let stores: LocalStores;
+let deps: WorkerDeps;
+let clock = Date.now();
+
+// fresh stores per test: a bay of one test must not be swept in the next
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "bf-sweeper-"));
+  stores = openLocalStores(dir);
+  deps = {
+    table: stores.table,
+    queue: stores.queue,
+    heatFor: () => ({}) as Orchestrator, // the sweeper never calls Heat
+    vault: {} as KeyVault,
+    log: createLogger({}, "error"),
+    template: () => kubeclusterTemplate(),
+    definitionContext: async () => assert.fail("not used"),
+    pollDelays: [5],
+    retryDelays: [5],
+    now: () => new Date(clock),
+  };
+});
+afterEach(async () => {
+  await stores.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function acceptedBay(name: string) {
+  const model = newBayModel({ name: `m-${name}`, coe: "kubernetes", image_id: "img", keypair_id: "k", external_network_id: "public" }, owner, new Date(clock).toISOString());
+  await stores.table.putBayModel(model);
+  const bay = acceptBay(parseBayRequest({ name, baymodel_id: model.uuid }), model.uuid, owner, { defaultTimeoutMinutes: 60, deadlineGraceMinutes: 5, requestId: `r-${name}`, now: new Date(clock) });
+  await stores.table.createBay(bay);
+  return bay;
+}
+
+/** Every message in the queue, taken off it (so each test starts from an empty queue). */
+async function drain() {
+  const out = [];
+  for (let got = await stores.queue.receive(10, 60); got.length; got = await stores.queue.receive(10, 60)) {
+    for (const m of got) {
+      out.push(m.body);
+      await stores.queue.delete(m.receipt);
+    }
+  }
+  return out;
+}
+
+describe("sweeper (embedded stores)", () => {
+  it("re-sends the create of a bay whose message was lost, once per stall", async () => {
+    const bay = await acceptedBay("lost");
+    clock += CREATE_STALL_MS + 1_000;
+    assert.equal(await sweep(deps), 1);
+    const sent = await drain();
+    assert.deepEqual(sent.map((m) => [m.kind, m.bayId]), [["bay.create", bay.uuid]]);
+    assert.equal(await sweep(deps), 0, "the bay was touched: the next sweep gives the step time to run");
+  });
+
+  it("leaves a bay alone while its message still waits in the queue, however long", async () => {
+    const bay = await acceptedBay("backlogged");
+    await stores.queue.send({ v: 1, kind: "bay.create", bayId: bay.uuid, projectId: "p", requestId: "r", attempt: 0 });
+    clock += 3 * CREATE_STALL_MS;
+    assert.equal(await sweep(deps), 0);
+    const sent = await drain();
+    assert.equal(sent.length, 1, "only the original message");
+    // once that message is gone without moving the bay, the next sweep re-sends
+    assert.equal(await sweep(deps), 1);
+    assert.deepEqual((await drain()).map((m) => m.bayId), [bay.uuid]);
+  });
+});
