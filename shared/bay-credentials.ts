@@ -16,18 +16,25 @@ export interface BayCredentials {
 export async function makeCredentials(identity: Identity, vault: KeyVault, token: string, who: Delegator, bayUuid: string, o: { trustee: boolean }): Promise<BayCredentials> {
   const trust_id = await identity.delegate(token, who);
   if (!o.trustee) return { trust_id, trustee: null };
+  let made: { user_id: string; trust_id: string } | undefined;
   try {
     const t = await identity.createTrustee(token, who, bayUuid);
+    made = t;
     const password_encrypted = await vault.encrypt(t.password, `bay:${bayUuid}:trustee`);
     return { trust_id, trustee: { user_id: t.user_id, username: t.username, domain_id: t.domain_id, password_encrypted, trust_id: t.trust_id } };
   } catch (e) {
-    await identity.deleteTrust(trust_id).catch(() => {});
+    // the trustee too, when it was made and only its password's encryption failed
+    await releaseCredentials(identity, { trust_id, trustee: made ?? null });
     throw e;
   }
 }
 
 /** Removes each credential; returns those Keystone would not remove (after the adapter's retries). */
-export async function releaseCredentials(identity: Identity | undefined, c: Partial<BayCredentials>, log?: Logger): Promise<string[]> {
+export async function releaseCredentials(
+  identity: Identity | undefined,
+  c: { trust_id?: string | null; trustee?: Pick<TrusteeRecord, "user_id" | "trust_id"> | null },
+  log?: Logger,
+): Promise<string[]> {
   const left: string[] = [];
   if (!identity) return left;
   const steps: Array<[string, () => Promise<void>]> = [];

@@ -12,6 +12,7 @@ import { Session } from "../../shared/adapters/openstack/identity/session.ts";
 import { IdentityError } from "../../shared/adapters/openstack/identity/results.ts";
 import {
   INVALID_TOKEN,
+  KeystoneIdentity,
   NOT_PROJECT_SCOPED,
   TokenValidator,
   TrustClient,
@@ -29,6 +30,8 @@ import { renderError } from "../../functions/api/errors.ts";
 import type { Caller } from "../../functions/api/env.ts";
 import { cloudsYamlPath, devcloudAuthUrl, ensureDevcloudUp } from "../support/devcloud.ts";
 import { settle } from "../support/heat-check.ts";
+import { makeCredentials } from "../../shared/bay-credentials.ts";
+import type { KeyVault } from "../../shared/ports/key-vault.ts";
 
 const RUN = `bf-ks-${process.pid}-${Date.now().toString(36)}`;
 const FAST_RETRY: Partial<RetryPolicy> = { attempts: 2, baseDelayMs: 20, maxDelayMs: 100, budgetMs: 2_000 };
@@ -440,6 +443,35 @@ describe("Keystone identity against the dev cloud (real Keystone + Heat)", () =>
       const late = trustSession(service, trust.id, { as: { userId: trustee.userId, password: again.password } });
       sessions.push(late);
       await assert.rejects(late.token(), IdentityError);
+    });
+
+    it("a bay whose trustee password cannot be encrypted leaves no trust and no trustee user behind", async () => {
+      // the real adapter, watched: what it made in Keystone before the vault failed
+      const identity = new KeystoneIdentity(service);
+      const made: { trusts: string[]; users: string[] } = { trusts: [], users: [] };
+      const watched = Object.assign(Object.create(identity), {
+        delegate: async (...a: Parameters<KeystoneIdentity["delegate"]>) => {
+          const id = await identity.delegate(...a);
+          made.trusts.push(id);
+          return id;
+        },
+        createTrustee: async (...a: Parameters<KeystoneIdentity["createTrustee"]>) => {
+          const t = await identity.createTrustee(...a);
+          made.trusts.push(t.trust_id);
+          made.users.push(t.user_id);
+          return t;
+        },
+      }) as KeystoneIdentity;
+      const vault = { encrypt: async () => Promise.reject(new Error("the key service is unavailable")), decrypt: async () => "" } as unknown as KeyVault;
+      const who = { userId: demoUserId, projectId: demoProjectId, roles: (await demo.tokenInfo()).roles };
+      await assert.rejects(makeCredentials(watched, vault, await demo.token(), who, randomUUID(), { trustee: true }), /key service is unavailable/);
+      assert.equal(made.trusts.length, 2, "the user's trust to Bayforge and the trustee's trust were made");
+      assert.equal(made.users.length, 1);
+      for (const id of made.trusts) assert.equal(await trusts.get(id), undefined, `trust ${id} removed`);
+      const admin = new Session(adminCloud);
+      sessions.push(admin);
+      const user = await admin.request({ method: "GET", url: `${KS}/users/${made.users[0]}`, closeConnection: true });
+      assert.equal(user.status, 404, "the trustee user removed");
     });
 
     it("names a missing trustee domain", async () => {
