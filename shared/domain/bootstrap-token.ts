@@ -10,6 +10,11 @@ export interface BootstrapRecord {
   /** hex SHA-256 of the whole token */
   hash: string;
   expires_at: string;
+  /**
+   * The token itself, encrypted by the KeyVault, so that every delivery of a create step
+   * hands Heat the same token (absent on records made before it was kept).
+   */
+  token_encrypted?: string;
 }
 
 /** `bfb_<bay uuid>_<43 chars of base64url randomness>`: the bay is in the token, so no index is needed. */

@@ -385,19 +385,21 @@ describe("PATCH /v1/certificates/{bay} (CA rotation)", () => {
 });
 
 describe("the nodes' bootstrap token (the template's user_token)", () => {
-  /** What the worker does before it creates the stack: a token for the bay, its hash stored. */
-  async function bootstrap(uuid: string, ttlMinutes = 60) {
+  /** What the worker does before it creates the stack: the bay's token, its hash stored. */
+  async function bootstrap(uuid: string) {
     const bay = (await api.stores.table.getBay(uuid))!;
-    const deps = { table: api.stores.table, now: () => new Date() } as unknown as WorkerDeps;
-    const { issueBootstrapToken } = await import("../../functions/worker/steps/create-bay.ts");
-    if (ttlMinutes !== 60) {
-      const { newBootstrapToken } = await import("../../shared/domain/bootstrap-token.ts");
-      const { token, record } = newBootstrapToken(uuid, new Date(), ttlMinutes);
-      await api.stores.table.updateBay({ ...bay, bootstrap: record }, bay.version);
-      return token;
-    }
-    const token = await issueBootstrapToken(deps, bay);
+    const deps = { table: api.stores.table, vault: api.vault, now: () => new Date() } as unknown as WorkerDeps;
+    const { bootstrapTokenFor } = await import("../../functions/worker/steps/create-bay.ts");
+    const token = await bootstrapTokenFor(deps, bay);
     assert.ok(token);
+    return token;
+  }
+  /** A token stored in place of the bay's (as when the old one has expired). */
+  async function replaceToken(uuid: string, ttlMinutes: number) {
+    const bay = (await api.stores.table.getBay(uuid))!;
+    const { newBootstrapToken } = await import("../../shared/domain/bootstrap-token.ts");
+    const { token, record } = newBootstrapToken(uuid, new Date(), ttlMinutes);
+    await api.stores.table.updateBay({ ...bay, bootstrap: record, version: bay.version + 1 }, bay.version);
     return token;
   }
 
@@ -423,17 +425,18 @@ describe("the nodes' bootstrap token (the template's user_token)", () => {
   it("is refused with 401 when wrong, replaced by a newer one, or expired, and is never echoed", async () => {
     const bay = await bayWithCerts();
     const first = await bootstrap(bay.uuid);
-    const second = await bootstrap(bay.uuid);
+    assert.equal(await bootstrap(bay.uuid), first, "every delivery of the create step gets the same token");
+    const second = await replaceToken(bay.uuid, 60);
     assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": second })).status, 200);
     const replaced = await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": first });
     assert.equal(replaced.status, 401);
     assert.ok(!JSON.stringify(replaced.json).includes(first));
     const forged = `bfb_${bay.uuid}_${"A".repeat(43)}`;
     assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": forged })).status, 401);
-    const expired = await bootstrap(bay.uuid, -1);
+    const expired = await replaceToken(bay.uuid, -1);
     assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": expired })).status, 401);
     assert.ok(!api.logs.some((l) => l.includes(second) || l.includes(first)), "tokens never logged");
     const stored = JSON.stringify(await api.stores.table.getBay(bay.uuid));
-    assert.ok(!stored.includes(second), "only the hash is stored");
+    assert.ok(!stored.includes(second) && !stored.includes(first), "the token is stored only hashed (and encrypted)");
   });
 });

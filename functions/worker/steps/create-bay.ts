@@ -56,8 +56,7 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
 /** The bay's stack id: the existing stack of that name, or a new one. undefined = failed. */
 async function ensureStack(bay: Bay, baymodel: BayModel, deps: WorkerDeps, existing: Stack | undefined): Promise<string | undefined> {
   if (existing && existing.stack_status !== "DELETE_COMPLETE") return existing.id;
-  // A fresh bootstrap token per attempt: only its hash is kept, and no stack holds the old one.
-  const token = await issueBootstrapToken(deps, bay);
+  const token = await bootstrapTokenFor(deps, bay);
   if (!token) return undefined;
   let parameters: Record<string, unknown>;
   try {
@@ -96,11 +95,26 @@ async function ensureStack(bay: Bay, baymodel: BayModel, deps: WorkerDeps, exist
   }
 }
 
-/** Stores a new bootstrap token's hash on the bay (valid for the operation's time) and returns the token. */
-export async function issueBootstrapToken(deps: WorkerDeps, bay: Bay): Promise<string | undefined> {
-  const { token, record } = newBootstrapToken(bay.uuid, deps.now(), bootstrapMinutes(bay));
-  const saved = await updateBay(deps.table, bay, (b) => (isInProgress(b.status) ? { bootstrap: record } : undefined), deps.now());
-  return saved?.bootstrap?.hash === record.hash ? token : undefined;
+/**
+ * The bootstrap token for the bay's stack: the one already issued for this operation, else a
+ * new one, stored (hash, and the token encrypted) only if no other delivery stored one first.
+ * So every delivery, concurrent duplicates included, gives Heat the token whose hash the bay
+ * holds: a duplicate that replaced it while another's create was in flight left the nodes
+ * with a token the certificates API refuses. undefined: the bay is no longer in progress.
+ */
+export async function bootstrapTokenFor(deps: WorkerDeps, bay: Bay): Promise<string | undefined> {
+  const context = `bay:${bay.uuid}:bootstrap`;
+  for (let tries = 0; tries < 3; tries++) {
+    const held = bay.bootstrap;
+    if (held?.token_encrypted && deps.now() < new Date(held.expires_at)) return deps.vault.decrypt(held.token_encrypted, context);
+    const { token, record } = newBootstrapToken(bay.uuid, deps.now(), bootstrapMinutes(bay));
+    const fresh = { ...record, token_encrypted: await deps.vault.encrypt(token, context) };
+    const saved = await updateBay(deps.table, bay, (b) => (isInProgress(b.status) && b.bootstrap?.hash === held?.hash ? { bootstrap: fresh } : undefined), deps.now());
+    if (!saved || !isInProgress(saved.status)) return undefined;
+    if (saved.bootstrap?.hash === fresh.hash) return token;
+    bay = saved; // another delivery stored its token first: use that one
+  }
+  throw new Error(`bay ${bay.uuid}: the bootstrap token kept changing; the step will be retried`);
 }
 
 /** A bootstrap token is good for the operation's timeout (or an hour) and half an hour more. */

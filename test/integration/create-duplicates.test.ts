@@ -1,0 +1,95 @@
+// Two deliveries of one bay.create at once (SQS delivers at least once): one stack, and the
+// bootstrap token in that stack is the one whose hash the bay holds, so the nodes' CSRs are
+// signed. Stand-in Heat that holds the first create until the second delivery has asked for
+// its own (the interleaving is forced; on the real Heat it is a matter of luck); the embedded
+// stores and key vault are real.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
+import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
+import { createLogger } from "../../shared/observability/logger.ts";
+import { acceptBay, parseBayRequest } from "../../shared/domain/bay.ts";
+import { newBayModel } from "../../shared/domain/baymodel.ts";
+import { verifyBootstrapToken } from "../../shared/domain/bootstrap-token.ts";
+import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
+import { createBay } from "../../functions/worker/steps/create-bay.ts";
+import type { WorkerDeps } from "../../functions/worker/deps.ts";
+import { OrchestratorError, type Orchestrator, type Stack } from "../../shared/ports/orchestrator.ts";
+
+const owner = { projectId: "p", userId: "u" };
+let dir: string;
+let stores: LocalStores;
+let vault: LocalKeyVault;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "bf-create-dup-"));
+  stores = openLocalStores(dir);
+  vault = await LocalKeyVault.forDataDir(dir, {});
+});
+after(async () => {
+  await stores.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Heat with one stack name: the first create waits for the second to be asked, which gets 409. */
+function racingHeat() {
+  const tokens: string[] = [];
+  let stack: Stack | undefined;
+  let secondAsked!: () => void;
+  const second = new Promise<void>((r) => (secondAsked = r));
+  const heat: Orchestrator = {
+    findStack: async () => stack,
+    getStack: async () => stack,
+    createStack: async (req) => {
+      tokens.push(String(req.parameters.user_token));
+      if (tokens.length === 1) {
+        await Promise.race([second, new Promise((r) => setTimeout(r, 5_000))]);
+        stack = { id: "stack-1", stack_name: req.stack_name, stack_status: "CREATE_IN_PROGRESS", stack_status_reason: null, timeout_mins: null, parameters: {}, outputs: [] };
+        return { id: stack.id };
+      }
+      secondAsked();
+      await new Promise((r) => setTimeout(r, 50)); // the first create lands first
+      throw new OrchestratorError(`The Stack (${req.stack_name}) already exists.`, 409, false);
+    },
+    deleteStack: async () => {},
+    updateStack: async () => {},
+    listResources: async () => [],
+  };
+  return { heat, tokens };
+}
+
+describe("concurrent duplicate deliveries of bay.create", () => {
+  it("make one stack, whose bootstrap token is the one the bay accepts", async () => {
+    const model = newBayModel({ name: "m", coe: "kubernetes", image_id: "img", keypair_id: "k", external_network_id: "public" }, owner, new Date().toISOString());
+    await stores.table.putBayModel(model);
+    const bay = acceptBay(parseBayRequest({ name: "dup", baymodel_id: model.uuid }), model.uuid, owner, { defaultTimeoutMinutes: 60, deadlineGraceMinutes: 5, requestId: "r", now: new Date() });
+    await stores.table.createBay(bay);
+    const { heat, tokens } = racingHeat();
+    const deps: WorkerDeps = {
+      table: stores.table,
+      queue: stores.queue,
+      heatFor: () => heat,
+      vault,
+      log: createLogger({}, "error"),
+      template: () => kubeclusterTemplate(),
+      definitionContext: async (b, token) => ({ authUrl: "http://keystone/v3", username: "demo", tenantName: "demo", userToken: token, magnumUrl: "http://bayforge/v1", discoveryUrl: b.discovery_url ?? "" }),
+      pollDelays: [5],
+      retryDelays: [5],
+      now: () => new Date(),
+    };
+    const msg = { v: 1 as const, kind: "bay.create" as const, bayId: bay.uuid, projectId: "p", requestId: "r", attempt: 0 };
+    await Promise.all([createBay(msg, deps), createBay(msg, deps)]);
+
+    assert.equal(tokens.length, 2, "both deliveries asked Heat");
+    const saved = (await stores.table.getBay(bay.uuid))!;
+    assert.equal(saved.stack_id, "stack-1");
+    assert.ok(verifyBootstrapToken(saved.bootstrap, tokens[0], new Date()), "the stack's token is the bay's: the nodes' CSRs will be signed");
+    assert.equal(tokens[1], tokens[0], "the duplicate offered Heat the same token");
+    assert.ok(!JSON.stringify(saved).includes(tokens[0]), "the token is not stored in clear");
+    assert.equal(createHash("sha256").update(tokens[0]).digest("hex"), saved.bootstrap?.hash);
+  });
+});
