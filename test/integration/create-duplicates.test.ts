@@ -11,16 +11,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
 import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
-import { createLogger } from "../../shared/observability/logger.ts";
-import { acceptBay, parseBayRequest } from "../../shared/domain/bay.ts";
-import { newBayModel } from "../../shared/domain/baymodel.ts";
 import { verifyBootstrapToken } from "../../shared/domain/bootstrap-token.ts";
-import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
 import { createBay } from "../../functions/worker/steps/create-bay.ts";
-import type { WorkerDeps } from "../../functions/worker/deps.ts";
+import { stepDeps, storedBay } from "../support/worker-deps.ts";
 import { OrchestratorError, type Orchestrator, type Stack } from "../../shared/ports/orchestrator.ts";
 
-const owner = { projectId: "p", userId: "u" };
 let dir: string;
 let stores: LocalStores;
 let vault: LocalKeyVault;
@@ -64,23 +59,15 @@ function racingHeat() {
 
 describe("concurrent duplicate deliveries of bay.create", () => {
   it("make one stack, whose bootstrap token is the one the bay accepts", async () => {
-    const model = newBayModel({ name: "m", coe: "kubernetes", image_id: "img", keypair_id: "k", external_network_id: "public" }, owner, new Date().toISOString());
-    await stores.table.putBayModel(model);
-    const bay = acceptBay(parseBayRequest({ name: "dup", baymodel_id: model.uuid }), model.uuid, owner, { defaultTimeoutMinutes: 60, deadlineGraceMinutes: 5, requestId: "r", now: new Date() });
-    await stores.table.createBay(bay);
+    const bay = await storedBay(stores.table, "dup");
     const { heat, tokens } = racingHeat();
-    const deps: WorkerDeps = {
+    const deps = stepDeps({
       table: stores.table,
       queue: stores.queue,
       heatFor: () => heat,
       vault,
-      log: createLogger({}, "error"),
-      template: () => kubeclusterTemplate(),
       definitionContext: async (b, token) => ({ authUrl: "http://keystone/v3", username: "demo", tenantName: "demo", userToken: token, magnumUrl: "http://bayforge/v1", discoveryUrl: b.discovery_url ?? "" }),
-      pollDelays: [5],
-      retryDelays: [5],
-      now: () => new Date(),
-    };
+    });
     const msg = { v: 1 as const, kind: "bay.create" as const, bayId: bay.uuid, projectId: "p", requestId: "r", attempt: 0 };
     await Promise.all([createBay(msg, deps), createBay(msg, deps)]);
 

@@ -6,16 +6,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
-import { createLogger } from "../../shared/observability/logger.ts";
-import { acceptBay, parseBayRequest } from "../../shared/domain/bay.ts";
-import { newBayModel } from "../../shared/domain/baymodel.ts";
-import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
 import { sweep, CREATE_STALL_MS } from "../../functions/worker/sweeper.ts";
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
-import type { Orchestrator } from "../../shared/ports/orchestrator.ts";
-import type { KeyVault } from "../../shared/ports/key-vault.ts";
+import { stepDeps, storedBay } from "../support/worker-deps.ts";
 
-const owner = { projectId: "p", userId: "u" };
 let dir: string;
 let stores: LocalStores;
 let deps: WorkerDeps;
@@ -25,31 +19,14 @@ let clock = Date.now();
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "bf-sweeper-"));
   stores = openLocalStores(dir);
-  deps = {
-    table: stores.table,
-    queue: stores.queue,
-    heatFor: () => ({}) as Orchestrator, // the sweeper never calls Heat
-    vault: {} as KeyVault,
-    log: createLogger({}, "error"),
-    template: () => kubeclusterTemplate(),
-    definitionContext: async () => assert.fail("not used"),
-    pollDelays: [5],
-    retryDelays: [5],
-    now: () => new Date(clock),
-  };
+  deps = stepDeps({ table: stores.table, queue: stores.queue, pollDelays: [5], now: () => new Date(clock) }); // the sweeper never calls Heat
 });
 afterEach(async () => {
   await stores.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function acceptedBay(name: string) {
-  const model = newBayModel({ name: `m-${name}`, coe: "kubernetes", image_id: "img", keypair_id: "k", external_network_id: "public" }, owner, new Date(clock).toISOString());
-  await stores.table.putBayModel(model);
-  const bay = acceptBay(parseBayRequest({ name, baymodel_id: model.uuid }), model.uuid, owner, { defaultTimeoutMinutes: 60, deadlineGraceMinutes: 5, requestId: `r-${name}`, now: new Date(clock) });
-  await stores.table.createBay(bay);
-  return bay;
-}
+const acceptedBay = (name: string) => storedBay(stores.table, name, {}, new Date(clock));
 
 /** Every message in the queue, taken off it (so each test starts from an empty queue). */
 async function drain() {

@@ -9,17 +9,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
-import { createLogger } from "../../shared/observability/logger.ts";
-import { acceptBay, parseBayRequest } from "../../shared/domain/bay.ts";
-import { newBayModel } from "../../shared/domain/baymodel.ts";
-import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
 import { pollBay } from "../../functions/worker/steps/poll-bay.ts";
-import type { WorkerDeps } from "../../functions/worker/deps.ts";
 import type { Orchestrator, Stack } from "../../shared/ports/orchestrator.ts";
-import type { WorkMessage } from "../../shared/ports/work-queue.ts";
-import type { KeyVault } from "../../shared/ports/key-vault.ts";
+import { followPolls, storedBay } from "../support/worker-deps.ts";
 
-const owner = { projectId: "p", userId: "u" };
 let dir: string;
 let stores: LocalStores;
 
@@ -51,37 +44,11 @@ function scriptedHeat(statuses: Array<[string, string] | undefined>) {
   return { heat, deletes };
 }
 
-async function deletingBay(name: string) {
-  const model = newBayModel({ name: `m-${name}`, coe: "kubernetes", image_id: "img", keypair_id: "k", external_network_id: "public" }, owner, new Date().toISOString());
-  await stores.table.putBayModel(model);
-  const bay = acceptBay(parseBayRequest({ name, baymodel_id: model.uuid }), model.uuid, owner, { defaultTimeoutMinutes: 60, deadlineGraceMinutes: 5, requestId: "r", now: new Date() });
-  await stores.table.createBay(bay);
-  return stores.table.updateBay({ ...bay, status: "DELETE_IN_PROGRESS", stack_id: `stack-${name}`, deadline_at: null, version: bay.version + 1 }, bay.version);
-}
+const deletingBay = (name: string) => storedBay(stores.table, name, { status: "DELETE_IN_PROGRESS", stack_id: `stack-${name}`, deadline_at: null });
 
 /** Runs the bay's poll chain the way the queue would, until no next poll is sent. */
 async function pollToEnd(bayId: string, heat: Orchestrator) {
-  const sent: WorkMessage[] = [];
-  const deps: WorkerDeps = {
-    table: stores.table,
-    queue: { send: async (m) => void sent.push(m) },
-    heatFor: () => heat,
-    vault: {} as KeyVault,
-    log: createLogger({}, "error"),
-    template: () => kubeclusterTemplate(),
-    definitionContext: async () => assert.fail("not used"),
-    pollDelays: [1],
-    retryDelays: [1],
-    now: () => new Date(),
-  };
-  let msg: WorkMessage | undefined = { v: 1, kind: "bay.poll", bayId, projectId: "p", requestId: "r", attempt: 0, seq: 0 };
-  let polls = 0;
-  while (msg && polls < 20) {
-    const before = sent.length;
-    await pollBay(msg, deps);
-    polls++;
-    msg = sent.length > before ? sent[sent.length - 1] : undefined;
-  }
+  const polls = await followPolls(bayId, pollBay, { table: stores.table, heatFor: () => heat, pollDelays: [1], retryDelays: [1] }, 20);
   return { polls, bay: await stores.table.getBay(bayId) };
 }
 

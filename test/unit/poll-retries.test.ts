@@ -10,17 +10,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
-import { createLogger } from "../../shared/observability/logger.ts";
-import { acceptBay, parseBayRequest } from "../../shared/domain/bay.ts";
-import { newBayModel } from "../../shared/domain/baymodel.ts";
-import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
 import { handleMessage } from "../../functions/worker/handle-message.ts";
-import type { WorkerDeps } from "../../functions/worker/deps.ts";
 import { OrchestratorError, type Orchestrator, type Stack } from "../../shared/ports/orchestrator.ts";
-import type { WorkMessage } from "../../shared/ports/work-queue.ts";
-import type { KeyVault } from "../../shared/ports/key-vault.ts";
+import { followPolls, storedBay } from "../support/worker-deps.ts";
 
-const owner = { projectId: "p", userId: "u" };
 let dir: string;
 let stores: LocalStores;
 
@@ -51,38 +44,12 @@ function failingHeat(failures: number, status: string | undefined) {
   return heat;
 }
 
-async function bayIn(name: string, status: "CREATE_IN_PROGRESS" | "DELETE_IN_PROGRESS", deadlineInMs: number | null) {
-  const model = newBayModel({ name: `m-${name}`, coe: "kubernetes", image_id: "img", keypair_id: "k", external_network_id: "public" }, owner, new Date().toISOString());
-  await stores.table.putBayModel(model);
-  const bay = acceptBay(parseBayRequest({ name, baymodel_id: model.uuid }), model.uuid, owner, { defaultTimeoutMinutes: 60, deadlineGraceMinutes: 5, requestId: "r", now: new Date() });
-  await stores.table.createBay(bay);
-  const deadline_at = deadlineInMs === null ? null : new Date(Date.now() + deadlineInMs).toISOString();
-  return stores.table.updateBay({ ...bay, status, stack_id: `stack-${name}`, deadline_at, version: bay.version + 1 }, bay.version);
-}
+const bayIn = (name: string, status: "CREATE_IN_PROGRESS" | "DELETE_IN_PROGRESS", deadlineInMs: number | null) =>
+  storedBay(stores.table, name, { status, stack_id: `stack-${name}`, deadline_at: deadlineInMs === null ? null : new Date(Date.now() + deadlineInMs).toISOString() });
 
 /** Handles the bay's messages as the queue would deliver them, until none is sent. */
 async function run(bayId: string, heat: Orchestrator) {
-  const sent: WorkMessage[] = [];
-  const deps: WorkerDeps = {
-    table: stores.table,
-    queue: { send: async (m) => void sent.push(m) },
-    heatFor: () => heat,
-    vault: {} as KeyVault,
-    log: createLogger({}, "error"),
-    template: () => kubeclusterTemplate(),
-    definitionContext: async () => assert.fail("not used"),
-    pollDelays: [1],
-    retryDelays: [2, 4, 8],
-    now: () => new Date(),
-  };
-  let msg: WorkMessage | undefined = { v: 1, kind: "bay.poll", bayId, projectId: "p", requestId: "r", attempt: 0, seq: 0 };
-  let handled = 0;
-  while (msg && handled < 50) {
-    const before = sent.length;
-    await handleMessage(msg, deps);
-    handled++;
-    msg = sent.length > before ? sent[sent.length - 1] : undefined;
-  }
+  const handled = await followPolls(bayId, handleMessage, { table: stores.table, heatFor: () => heat, retryDelays: [2, 4, 8] });
   return { handled, bay: await stores.table.getBay(bayId) };
 }
 
