@@ -1,6 +1,7 @@
 // The worker's loop over the embedded queue (in AWS, Lambda's SQS trigger replaces it):
-// claim a few messages, run each step, delete what succeeded. A step that throws is left
-// to reappear after its visibility timeout; the queue dead-letters it after N deliveries.
+// claim a few messages, run each step (keeping its message hidden while it runs), delete what
+// succeeded. A step that throws, or whose worker died, reappears after its visibility
+// timeout; the queue dead-letters it after N deliveries.
 import type { PollingQueue } from "../../shared/ports/work-queue.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { handleMessage, parseMessage } from "./handle-message.ts";
@@ -49,11 +50,17 @@ export function startLocalWorker(queue: PollingQueue, deps: WorkerDeps, o: Local
         const batch = free > 0 ? await queue.receive(Math.min(free, RECEIVE_MAX), o.visibilitySeconds) : [];
         for (const m of batch) {
           const p = (async () => {
+            // Keep the message hidden while its step runs, as SQS consumers heartbeat: a slow
+            // cloud must not make the queue hand it out again (and count that delivery towards
+            // the dead-letter limit) while this worker is alive. A dead worker stops beating.
+            const beat = setInterval(() => void queue.changeVisibility(m.receipt, o.visibilitySeconds).catch(() => {}), Math.max(500, o.visibilitySeconds * 400));
             try {
               await handleMessage(parseMessage(m.body), deps);
               await queue.delete(m.receipt);
             } catch (err) {
               deps.log.error("step failed; the queue will redeliver it", { messageId: m.id, receiveCount: m.receiveCount, err });
+            } finally {
+              clearInterval(beat);
             }
           })();
           inFlight.add(p);
