@@ -2,7 +2,7 @@
 // trust): made together when a bay is accepted, released together on every path where they
 // are no longer needed — a failed create, a deleted bay, a request that was not accepted.
 // Magnum leaked them on failures; here removal is best effort per item and never throws.
-import type { Delegator, Identity } from "./ports/identity.ts";
+import type { Delegator, Identity, NewTrustee } from "./ports/identity.ts";
 import type { KeyVault } from "./ports/key-vault.ts";
 import type { TrusteeRecord } from "./domain/model.ts";
 import type { Logger } from "./observability/logger.ts";
@@ -16,15 +16,14 @@ export interface BayCredentials {
 export async function makeCredentials(identity: Identity, vault: KeyVault, token: string, who: Delegator, bayUuid: string, o: { trustee: boolean }): Promise<BayCredentials> {
   const trust_id = await identity.delegate(token, who);
   if (!o.trustee) return { trust_id, trustee: null };
-  let made: { user_id: string; trust_id: string } | undefined;
+  let t: NewTrustee | undefined;
   try {
-    const t = await identity.createTrustee(token, who, bayUuid);
-    made = t;
+    t = await identity.createTrustee(token, who, bayUuid);
     const password_encrypted = await vault.encrypt(t.password, `bay:${bayUuid}:trustee`);
     return { trust_id, trustee: { user_id: t.user_id, username: t.username, domain_id: t.domain_id, password_encrypted, trust_id: t.trust_id } };
   } catch (e) {
     // the trustee too, when it was made and only its password's encryption failed
-    await releaseCredentials(identity, { trust_id, trustee: made ?? null });
+    await releaseCredentials(identity, { trust_id, trustee: t ?? null });
     throw e;
   }
 }

@@ -47,14 +47,15 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
   }
   const [action] = stack.stack_status.split("_");
   const at = deps.now();
+  // polls in a row that saw the delete cancelled; while within the resends, not the end
   const cancelled = bay.status === "DELETE_IN_PROGRESS" && isCancelledDelete(stack) ? (msg.cancelled ?? 0) + 1 : 0;
-  if (cancelled > 1 && cancelled <= CANCELLED_DELETE_RESENDS + 1) {
+  const waitingOut = cancelled > 0 && cancelled <= CANCELLED_DELETE_RESENDS + 1;
+  if (waitingOut && cancelled > 1) {
     // still cancelled a poll later: the delete that cancelled it never started; ask again
     await heat.deleteStack(stack.stack_name, stack.id);
     deps.log.warn("stack delete sent again", { bay: bay.uuid, stack: stack.stack_name, was: stack.stack_status, reason: stack.stack_status_reason });
   }
-  const finished =
-    !stack.stack_status.endsWith("_IN_PROGRESS") && ACTIONS[bay.status]?.includes(action) && (!cancelled || cancelled > CANCELLED_DELETE_RESENDS + 1);
+  const finished = !waitingOut && !stack.stack_status.endsWith("_IN_PROGRESS") && ACTIONS[bay.status]?.includes(action);
   if (finished) {
     // the schedule learns from creates that ended well (a failure's timing says nothing)
     if (bay.status === "CREATE_IN_PROGRESS" && stack.stack_status === "CREATE_COMPLETE") deps.pollSchedule?.learn(createKey(bay), createElapsed(deps, bay), msg.lookedAt);
@@ -69,8 +70,7 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
   // Send the next poll before advancing poll_seq: a crash in between leaves this message to be
   // redelivered and send again (the extra copy loses at the seq check), never a lost chain.
   const lookedAt = bay.status === "CREATE_IN_PROGRESS" ? { lookedAt: createElapsed(deps, bay) } : {};
-  const { cancelled: _, ...next } = msg;
-  await deps.queue.send({ ...next, attempt: 0, seq: seq + 1, ...lookedAt, ...(cancelled ? { cancelled } : {}) }, { delaySeconds: pollDelay(deps, seq + 1, bay) });
+  await deps.queue.send({ ...msg, attempt: 0, seq: seq + 1, ...lookedAt, cancelled: cancelled || undefined }, { delaySeconds: pollDelay(deps, seq + 1, bay) });
   const reason = ACTIONS[bay.status]?.includes(action) ? stack.stack_status_reason : bay.status_reason;
   await updateBay(deps.table, bay, (b) => (b.status === bay.status && b.poll_seq === seq ? { poll_seq: seq + 1, status_reason: reason } : undefined), at);
 }
