@@ -6,11 +6,11 @@
 // in the real SQLite table, its client key in the real local key vault.
 import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { drainLeavingMinions, minionsLeaving } from "../../functions/worker/steps/drain-nodes.ts";
 import { updateBayStack } from "../../functions/worker/steps/update-bay.ts";
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
@@ -253,6 +253,25 @@ describe("drainLeavingMinions where the API is not reachable", () => {
     const warned = logs.slice(before).map((l) => JSON.parse(l));
     assert.ok(warned.some((l) => l.level === "warn" && l.msg.startsWith("minions not drained")));
     assert.ok(!logs.slice(before).join("\n").includes("PRIVATE KEY"), "no key in the logs");
+  });
+
+  it("gives up on an API that never accepts the connection after the connect timeout, not the whole call's", async () => {
+    // A listener that never accepts, its one-slot queue filled: the kernel drops further SYNs,
+    // as a firewalled or powered-off address does.
+    const py = spawn("python3", ["-c", "import socket,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen(0);print(s.getsockname()[1],flush=True);time.sleep(120)"]);
+    const port = Number(await new Promise<string>((r) => py.stdout.once("data", (d) => r(String(d).trim()))));
+    const fillers = [1, 2, 3].map(() => connect(port, "127.0.0.1").on("error", () => {}));
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const bay = await bayAt(`https://127.0.0.1:${port}`);
+      await drainLeavingMinions(bay, stackWith(bay.minions!), 1, [], deps(), { connectTimeoutMs: 500 });
+      const [event] = (await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain"));
+      assert.equal(event.kind, "drain_skipped");
+      assert.equal(event.detail, `minions 1 (10.0.0.11) are removed without draining: the Kubernetes API at https://127.0.0.1:${port} could not be reached (ETIMEDOUT)`);
+    } finally {
+      for (const f of fillers) f.destroy();
+      py.kill();
+    }
   });
 
   it("records drain_skipped when the bay has no API address", async () => {

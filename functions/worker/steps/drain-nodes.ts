@@ -144,7 +144,7 @@ class KubeClient {
   static async forBay(bay: Bay, deps: WorkerDeps, o: Required<DrainOptions>): Promise<KubeClient> {
     const base = bay.api_address!.replace(/\/+$/, "");
     // one attempt per call: the drain has its own deadline and is best effort
-    const opts = { timeoutMs: o.connectTimeoutMs * 3, retry: { attempts: 1 } };
+    const opts = { connectTimeoutMs: o.connectTimeoutMs, timeoutMs: o.connectTimeoutMs * 3, retry: { attempts: 1 } };
     // tls_disabled bays serve the API over plain HTTP without authentication (Magnum's)
     if (base.startsWith("http://")) return new KubeClient(base, new HttpTransport(opts));
     const certs = await deps.table.getCerts(bay.uuid);

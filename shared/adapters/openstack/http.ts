@@ -75,6 +75,8 @@ export class TransportError extends Error {
 export interface TransportOptions {
   /** per-attempt timeout covering connect, headers and body (default 30 s) */
   timeoutMs?: number;
+  /** a shorter limit on connecting alone (an unreachable host is told quickly); default none */
+  connectTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   /** skip TLS verification */
   insecure?: boolean;
@@ -109,6 +111,7 @@ export function isRetryableStatus(status: number): boolean {
 export class HttpTransport {
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
+  private readonly connectTimeoutMs?: number;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly onRetry?: (n: RetryNotice) => void;
@@ -116,6 +119,7 @@ export class HttpTransport {
 
   constructor(opts: TransportOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.connectTimeoutMs = opts.connectTimeoutMs;
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.retry.attempts = Math.max(1, Math.floor(this.retry.attempts));
     this.onRetry = opts.onRetry;
@@ -216,6 +220,14 @@ export class HttpTransport {
         finish(undefined);
       }, timeoutMs);
       r.on("error", (e) => finish(e));
+      const connectMs = this.connectTimeoutMs;
+      if (connectMs !== undefined && connectMs < timeoutMs)
+        r.on("socket", (socket) => {
+          if (!socket.connecting) return; // a pooled connection
+          const t = setTimeout(() => r.destroy(Object.assign(new Error(`no connection within ${connectMs} ms`), { code: "ETIMEDOUT" })), connectMs);
+          socket.once("connect", () => clearTimeout(t));
+          socket.once("close", () => clearTimeout(t));
+        });
       r.end(body);
     });
   }
@@ -238,7 +250,9 @@ function toTransportError(e: unknown, attempt: number, timeoutMs: number): Trans
   const effective = code && RETRYABLE_CODES.has(code) ? code : causeCode && RETRYABLE_CODES.has(causeCode) ? causeCode : code;
   const message = err?.cause?.message && err.cause.message !== err.message ? `${err.message}: ${err.cause.message}` : String(err?.message ?? e);
   if (effective && TIMEOUT_CODES.has(effective)) {
-    return new TransportError(`no answer within ${timeoutMs} ms (${effective})`, "timeout", true, attempt, effective);
+    // connecting that timed out says so itself ("no connection within", "connect ETIMEDOUT")
+    const what = effective === "ETIMEDOUT" && err?.message ? err.message : `no answer within ${timeoutMs} ms`;
+    return new TransportError(`${what} (${effective})`, "timeout", true, attempt, effective);
   }
   return new TransportError(message, "connection", !!effective && RETRYABLE_CODES.has(effective), attempt, effective);
 }
