@@ -25,6 +25,7 @@ import { DiscoveryDirectoryExists } from "../../shared/ports/discovery-store.ts"
 import { silentLogger } from "../../shared/observability/logger.ts";
 import { repoRoot } from "../support/devcloud.ts";
 import { discoveryStoreContract } from "../support/discovery-store-contract.ts";
+import { readAnswer } from "../support/http-answer.ts";
 
 const dirs: string[] = [];
 function tempDir(prefix = "bf-discovery-"): string {
@@ -81,15 +82,7 @@ async function serveDiscovery(options: Partial<DiscoveryDeps> = {}): Promise<Ser
 }
 
 async function call(url: string, init: RequestInit = {}) {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let json: any;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return readAnswer(await fetch(url, init), (text) => text);
 }
 
 /** PUT as etcd's createSelf: prevExist=false, form body `value=...`. */

@@ -23,6 +23,7 @@ import type { OpenStack } from "../../shared/adapters/openstack/index.ts";
 import { WriteProbe } from "../fuzz/support/write-probe.ts";
 import { appRoutes } from "./support/routes.ts";
 import { filesUnder, leaks, privateKey, secretString, type Secret } from "./support/secrets.ts";
+import { readAnswer, type Answer } from "../support/http-answer.ts";
 
 const RUN = `sec${Date.now().toString(36)}`;
 const MODEL = { coe: "kubernetes", keypair_id: "demo-key", external_network_id: "public", flavor_id: "m1.small", image_id: "fedora-atomic" };
@@ -38,7 +39,6 @@ const d = { model: "", modelName: `${RUN}-model`, template: "", templateName: `$
 let secrets: Secret[] = [];
 let csr = "";
 
-type Answer = { status: number; headers: Headers; text: string; json: any };
 async function call(method: string, path: string, o: { body?: unknown; headers?: Record<string, string>; raw?: string } = {}): Promise<Answer> {
   const res = await fetch(bf.url + path, {
     method,
@@ -46,14 +46,7 @@ async function call(method: string, path: string, o: { body?: unknown; headers?:
     body: o.raw ?? (o.body === undefined ? undefined : JSON.stringify(o.body)),
     signal: AbortSignal.timeout(30_000),
   });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return readAnswer(res);
 }
 
 /** Waits until the worker has nothing left to write (no commit for 3 s in a row). */

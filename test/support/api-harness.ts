@@ -8,6 +8,7 @@ import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
 import { composeApi } from "../../functions/api/compose.ts";
 import { listen } from "../../functions/api/serve.ts";
 import { createLogger } from "../../shared/observability/logger.ts";
+import { readAnswer } from "./http-answer.ts";
 
 export interface ApiHarness {
   url: string;
@@ -37,14 +38,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
       headers: { "content-type": "application/json", ...headers },
       body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
     });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = text;
-    }
-    return { status: res.status, headers: res.headers, json };
+    return readAnswer(res, (text) => text);
   };
   return {
     url: server.url,

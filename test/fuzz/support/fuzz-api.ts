@@ -12,6 +12,7 @@ import { composeApi } from "../../../functions/api/compose.ts";
 import { listen } from "../../../functions/api/serve.ts";
 import { createLogger } from "../../../shared/observability/logger.ts";
 import { WriteProbe } from "./write-probe.ts";
+import { readAnswer } from "../../support/http-answer.ts";
 
 export interface Sent {
   status: number;
@@ -82,14 +83,7 @@ export async function send(base: string, req: Outgoing): Promise<Sent> {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
     throw new Error(`${(e as Error).message}${cause ? ` (${cause.code ?? ""} ${cause.message ?? ""})` : ""}`);
   }
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return readAnswer(res);
 }
 
 /** App-level middleware entries of app.routes (request id, versions, body limit, auth): not routes. */
