@@ -21,6 +21,14 @@ let n = 0;
 const form = (text: string, extra: Record<string, string> = {}) =>
   new URLSearchParams({ team_id: "T123", channel_id: "C1", user_id: "U42", command: "/bay", text, response_url: "https://hooks.slack.example/commands/T123/1/SECRETPATH", trigger_id: `r${++n}`, ...extra }).toString();
 const signatures: string[] = [];
+/** A slash command signed with the app's secret, `ageSeconds` old; its signature is kept for the log scan. */
+const signed = (text: string, ageSeconds = 0) => {
+  const body = form(text);
+  const ts = Math.floor(hook.now().getTime() / 1000) - ageSeconds;
+  const signature = slackSignature(SLACK_SECRET, ts, body);
+  signatures.push(signature);
+  return { body, ts, signature };
+};
 const bays = async (name: string) => (await hook.stores.table.listBays({ projectId: PROJECT })).filter((b) => b.name === name);
 const queued = async () => {
   const s = await hook.stores.queue.stats();
@@ -34,10 +42,7 @@ after(() => hook?.close());
 
 describe("Slack replays", () => {
   it("the same signed request sent 20 times at once: one accepted, 19 refused, one bay, one message", async () => {
-    const body = form("create burst --model k8s-model");
-    const ts = Math.floor(hook.now().getTime() / 1000);
-    const signature = slackSignature(SLACK_SECRET, ts, body);
-    signatures.push(signature);
+    const { body, ts, signature } = signed("create burst --model k8s-model");
     const before = await queued();
     const answers = await Promise.all(Array.from({ length: 20 }, () => hook.slack(body, { ts, signature })));
     assert.deepEqual(answers.map((a) => a.status).sort(), [200, ...Array(19).fill(401)]);
@@ -47,10 +52,7 @@ describe("Slack replays", () => {
   });
 
   it("a replay is refused at every moment of the window, at its edge and after it, and changes nothing", async () => {
-    const body = form("create window --model k8s-model");
-    const ts = Math.floor(hook.now().getTime() / 1000);
-    const signature = slackSignature(SLACK_SECRET, ts, body);
-    signatures.push(signature);
+    const { body, ts, signature } = signed("create window --model k8s-model");
     assert.equal((await hook.slack(body, { ts, signature })).status, 200);
     hook.probe.rebase();
     try {
@@ -68,10 +70,7 @@ describe("Slack replays", () => {
   });
 
   it("a fresh request in the last second of its window is still accepted, and its replay refused", async () => {
-    const body = form("list");
-    const ts = Math.floor(hook.now().getTime() / 1000) - SLACK_WINDOW_SECONDS; // as old as accepted
-    const signature = slackSignature(SLACK_SECRET, ts, body);
-    signatures.push(signature);
+    const { body, ts, signature } = signed("list", SLACK_WINDOW_SECONDS); // as old as accepted
     hook.clockOffsetMs = ts * 1000 + SLACK_WINDOW_SECONDS * 1000 - 250 - Date.now(); // now = a quarter second before the window closes
     try {
       const first = await hook.slack(body, { ts, signature });
@@ -84,10 +83,7 @@ describe("Slack replays", () => {
   });
 
   it("a request whose command was refused is remembered as well: its replay is 401, not run again", async () => {
-    const body = form("create --model k8s-model"); // no name: a usage error
-    const ts = Math.floor(hook.now().getTime() / 1000);
-    const signature = slackSignature(SLACK_SECRET, ts, body);
-    signatures.push(signature);
+    const { body, ts, signature } = signed("create --model k8s-model"); // no name: a usage error
     const first = await hook.slack(body, { ts, signature });
     assert.equal(first.status, 200);
     assert.match(first.json.text, /needs a bay name/);
@@ -95,10 +91,7 @@ describe("Slack replays", () => {
   });
 
   it("a replay with the signature in another spelling (upper case, other prefix) or an equal timestamp spelt otherwise is refused", async () => {
-    const body = form("create spelling --model k8s-model");
-    const ts = Math.floor(hook.now().getTime() / 1000);
-    const signature = slackSignature(SLACK_SECRET, ts, body);
-    signatures.push(signature);
+    const { body, ts, signature } = signed("create spelling --model k8s-model");
     assert.equal((await hook.slack(body, { ts, signature })).status, 200);
     hook.probe.rebase();
     for (const [sig, t] of [[`v0=${signature.slice(3).toUpperCase()}`, ts], [`V0=${signature.slice(3)}`, ts], [signature, `0${ts}`], [signature, `${ts}.0`]] as const) {
