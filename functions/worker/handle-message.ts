@@ -52,21 +52,21 @@ export async function handleMessage(msg: WorkMessage, deps: WorkerDeps): Promise
     const reason = (e as Error).message;
     const at = deps.now();
     // A poll only reads: the stack goes on in Heat whatever Bayforge manages to read, so the
-    // poll of a create or update keeps trying (at the longest delay) until the bay's own
+    // poll of a create or update keeps trying (at the last retry delay) until the bay's own
     // deadline instead of failing a bay Heat may well complete. A delete has no deadline.
     const pollOn = msg.kind === "bay.poll" && !!bay.deadline_at && at < new Date(bay.deadline_at);
-    if (msg.attempt >= deps.retryDelays.length && !pollOn) {
+    const withinBudget = msg.attempt < deps.retryDelays.length;
+    if (!withinBudget && !pollOn) {
       log.warn("cloud still failing; giving up", { err: e });
       await failBay(deps, bay, `The cloud kept failing after ${msg.attempt + 1} attempts: ${reason}`);
       return;
     }
-    const attempt = Math.min(msg.attempt, deps.retryDelays.length - 1);
-    const delay = deps.retryDelays[attempt];
+    // past the budget, a poll waits the last retry delay, and never less than polls do
+    const delay = withinBudget ? deps.retryDelays[msg.attempt] : Math.max(deps.retryDelays.at(-1) ?? 0, deps.pollDelays.at(-1) ?? 0, 1);
     log.warn("cloud failed; retrying", { err: e, delaySeconds: delay });
-    const why =
-      msg.attempt < deps.retryDelays.length
-        ? `Retrying in ${delay}s (attempt ${msg.attempt + 1} of ${deps.retryDelays.length}): ${reason}`
-        : `Retrying in ${delay}s until the bay's timeout at ${bay.deadline_at} (attempt ${msg.attempt + 1}): ${reason}`;
+    const why = withinBudget
+      ? `Retrying in ${delay}s (attempt ${msg.attempt + 1} of ${deps.retryDelays.length}): ${reason}`
+      : `Retrying in ${delay}s until the bay's timeout at ${bay.deadline_at} (attempt ${msg.attempt + 1}): ${reason}`;
     await updateBay(deps.table, bay, (b) => (isInProgress(b.status) ? { status_reason: why } : undefined), at);
     await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "retry", detail: `${msg.kind} failed (${reason}); retry ${msg.attempt + 1} in ${delay}s` });
     await deps.queue.send({ ...msg, attempt: msg.attempt + 1 }, { delaySeconds: delay });
