@@ -4,6 +4,8 @@
 // mitaka bay API and the modern cluster API.
 import type { Bay, BayModel, BayUpdate, ClusterOverrides } from "../../shared/domain/model.ts";
 import { acceptBay, type BayRequest } from "../../shared/domain/bay.ts";
+import { checkBayNetwork } from "../../shared/domain/bay-network.ts";
+import { effectiveModel } from "../../shared/domain/cluster.ts";
 import type { Caller } from "./env.ts";
 import { makeCredentials, releaseCredentials, type BayCredentials } from "../../shared/bay-credentials.ts";
 import { IdentityError } from "../../shared/adapters/openstack/identity/results.ts";
@@ -15,6 +17,9 @@ import type { ApiDeps } from "./env.ts";
 
 /** A new bay: stored CREATE_IN_PROGRESS, its create message durably enqueued, then answered. */
 export async function acceptAndEnqueue(deps: ApiDeps, caller: Caller, req: BayRequest, baymodel: BayModel, requestId: string, publicBase: string, overrides?: ClusterOverrides): Promise<Bay> {
+  // the network rules (load balancer for several masters, fixed_subnet with fixed_network, ...)
+  // for every entry point alike: bays, clusters, chat-ops and batches
+  checkBayNetwork(req.master_count, effectiveModel({ overrides }, baymodel));
   const bay = acceptBay(req, baymodel.uuid, { projectId: caller.projectId, userId: caller.userId }, {
     defaultTimeoutMinutes: deps.defaultTimeoutMinutes,
     deadlineGraceMinutes: deps.deadlineGraceMinutes,

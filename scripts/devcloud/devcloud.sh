@@ -47,7 +47,7 @@ PACKAGES=(keystone heat-api heat-engine heat-common python3-heatclient python3-o
   # the real etcd the sandboxed node boot (test/e2e/boot-fragments.test.ts) registers with
   shellcheck etcd-server)
 # Fake types: one file per type (Heat reads environment.d unsorted), see write_global_environment.
-FAKES=(pool floatingip port server)
+FAKES=(pool floatingip port server loadbalancer)
 
 log() { echo "devcloud: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -90,7 +90,7 @@ put() {
 write_global_environment() {
   mkdir -p "$DIR/environment.d" "$DIR/templates"
   # Each faked type must not also appear in the OS::Heat::None mapping.
-  grep -vE '"OS::(Neutron::(Pool|FloatingIP|Port)|Nova::Server)":' "$HERE/env-none.yaml" \
+  grep -vE '"OS::(Neutron::(Pool|FloatingIP|Port)|Nova::Server|Octavia::LoadBalancer)":' "$HERE/env-none.yaml" \
     | put "$DIR/environment.d/00-none.yaml"
   local t
   for t in "${FAKES[@]}"; do put "$DIR/templates/fake-$t.yaml" < "$HERE/fakes/$t.yaml"; done
@@ -102,6 +102,7 @@ resource_registry:
   "OS::Neutron::FloatingIP": "file://$DIR/templates/fake-floatingip.yaml"
   "OS::Neutron::Port": "file://$DIR/templates/fake-port.yaml"
   "OS::Nova::Server": "file://$DIR/templates/fake-server.yaml"
+  "OS::Octavia::LoadBalancer": "file://$DIR/templates/fake-loadbalancer.yaml"
 EOF
   # stale files from older versions of this script would still be read by Heat
   local f

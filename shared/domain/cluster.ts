@@ -6,6 +6,7 @@ import { checkBody, type FieldRule } from "./fields.ts";
 import { BAY_FIELDS, type BayRequest } from "./bay.ts";
 import { BAYMODEL_FIELDS } from "./baymodel.ts";
 import { badRequest } from "./errors.ts";
+import { checkBayNetwork } from "./bay-network.ts";
 import type { Bay, BayModel, ClusterOverrides } from "./model.ts";
 
 const str255: FieldRule = { spec: { type: "string", min: 1, max: 255 }, nullable: true };
@@ -83,15 +84,15 @@ export function parseClusterRequest(body: unknown): ClusterRequest {
 
 /**
  * The overrides as stored: labels merged into the template's when asked (merge_labels), and
- * a keypair required from one of the two (Magnum: "keypair" is mandatory if the template has none).
+ * a keypair required from one of the two (Magnum: "keypair" is mandatory if the template has none);
+ * the network choices of both together must make a bay (checkBayNetwork).
  */
 export function resolveOverrides(req: ClusterRequest, template: BayModel): ClusterOverrides {
   const o = { ...req.overrides };
   if (o.labels && req.mergeLabels) o.labels = { ...(template.labels ?? {}), ...o.labels };
   if (!o.keypair_id && !template.keypair_id)
     throw badRequest(`Cluster template ${template.uuid} has no keypair_id: the cluster must name a keypair.`);
-  if (o.master_lb_enabled === false && req.bay.master_count > 1)
-    throw badRequest("Master node count can only be one if master loadbalancer is disabled.");
+  checkBayNetwork(req.bay.master_count, effectiveModel({ overrides: o }, template));
   return o;
 }
 

@@ -9,6 +9,8 @@ import { ApiError } from "./errors.ts";
 import { checkBody, type FieldRule } from "./fields.ts";
 import { BAYMODEL_FIELDS, newBayModel } from "./baymodel.ts";
 import { BAY_FIELDS } from "./bay.ts";
+import { checkBayNetwork } from "./bay-network.ts";
+import type { BayModel } from "./model.ts";
 
 export const MAX_MANIFEST_BAYS = 1000;
 export const MAX_MANIFEST_BAYMODELS = 100;
@@ -103,8 +105,19 @@ function checkList(doc: Record<string, unknown>, key: string, max: number, probl
 export interface CheckedManifest {
   manifest: Manifest;
   problems: ManifestProblem[];
-  /** bays naming a baymodel that is not in the manifest: the caller checks these exist */
-  externalBaymodels: Array<{ path: string; name: string }>;
+  /** bays naming a baymodel that is not in the manifest: the caller checks these exist (and bayNetworkProblem) */
+  externalBaymodels: Array<{ path: string; name: string; bay: ManifestBay }>;
+}
+
+/** What a bay of the manifest breaks of the network rules of its baymodel (checkBayNetwork), if anything. */
+export function bayNetworkProblem(bay: ManifestBay, model: BayModel): string | undefined {
+  try {
+    checkBayNetwork(bay.master_count ?? 1, model);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    return e.detail;
+  }
 }
 
 /** Checks a parsed document; `problems` is empty when the manifest is good. */
@@ -123,6 +136,7 @@ export function checkManifest(doc: unknown): CheckedManifest {
   if (!models.length && !bays.length && !problems.length) problems.push({ path: "(document)", message: "nothing to apply: no baymodels and no bays" });
 
   const modelAt = new Map<string, number>();
+  const checkedModels = new Map<string, BayModel>();
   models.forEach((item, i) => {
     const path = `baymodels[${i}]`;
     const name = (item as { name?: unknown } | null)?.name;
@@ -135,7 +149,7 @@ export function checkManifest(doc: unknown): CheckedManifest {
     if (!f) return;
     // the create's own rules beyond single fields (coe, drivers)
     try {
-      newBayModel(f, { projectId: "-", userId: "-" }, new Date(0).toISOString());
+      checkedModels.set(f.name as string, newBayModel(f, { projectId: "-", userId: "-" }, new Date(0).toISOString()));
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       problems.push({ path, message: short(e.detail) });
@@ -157,7 +171,10 @@ export function checkManifest(doc: unknown): CheckedManifest {
     const f = checkItem(path, "bay", item, BAY_ITEM_FIELDS, problems);
     if (!f) return;
     const bay = f as unknown as ManifestBay;
-    if (!modelAt.has(bay.baymodel)) externalBaymodels.push({ path: `${path}.baymodel`, name: bay.baymodel });
+    if (!modelAt.has(bay.baymodel)) externalBaymodels.push({ path: `${path}.baymodel`, name: bay.baymodel, bay });
+    const model = checkedModels.get(bay.baymodel);
+    const network = model && bayNetworkProblem(bay, model);
+    if (network) problems.push({ path, message: network });
     manifest.bays.push(bay);
   });
   return { manifest, problems, externalBaymodels };

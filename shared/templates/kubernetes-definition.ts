@@ -1,9 +1,11 @@
-// Bay + baymodel → Heat parameters and stack outputs → bay, as one table in the manner of
-// Magnum's TemplateDefinition (magnum/conductor/template_definition.py): adding a
-// parameter is one row. A baymodel value wins over a bay value (ParameterMapping.set_param);
-// a required row with no value fails with RequiredParameterNotProvided's message.
+// Bay + baymodel → Heat parameters and stack outputs → bay, as two tables in the manner of
+// Magnum's TemplateDefinition (magnum/drivers/heat/template_def.py): adding a parameter or
+// an output is one row (ParameterMapping, OutputMapping). A baymodel value wins over a bay
+// value (ParameterMapping.set_param); a required row with no value fails with
+// RequiredParameterNotProvided's message.
 import { fileURLToPath } from "node:url";
 import { effectiveModel } from "../domain/cluster.ts";
+import { allowedCidrs, checkBayNetwork, lbaasVersion, masterLbFloatingIp } from "../domain/bay-network.ts";
 import { loadTemplate, type LoadedTemplate } from "./load-template.ts";
 import type { Bay, BayModel } from "../domain/model.ts";
 
@@ -86,6 +88,18 @@ export const PARAMETERS: readonly ParameterMapping[] = [
   { param: "container_infra_prefix", value: label("container_infra_prefix") },
   { param: "kube_apt_mirror", value: label("kube_apt_mirror") },
   { param: "insecure_registry_url", value: (s) => s.baymodel.insecure_registry },
+  // The network choices (Magnum's current driver: K8sTemplateDefinition fixed_network and
+  // fixed_subnet, its environment files for the rest, the octavia_* and
+  // master_lb_allowed_cidrs labels). The baymodel here has the cluster's overrides applied.
+  { param: "fixed_network", value: (s) => s.baymodel.fixed_network },
+  { param: "fixed_subnet", value: (s) => s.baymodel.fixed_subnet },
+  { param: "floating_ip_enabled", value: (s) => s.baymodel.floating_ip_enabled },
+  { param: "master_lb_enabled", value: (s) => s.baymodel.master_lb_enabled },
+  { param: "master_lb_floating_ip_enabled", value: (s) => masterLbFloatingIp(s.baymodel) },
+  { param: "master_lb_allowed_cidrs", value: (s) => (allowedCidrs(s.baymodel).length ? allowedCidrs(s.baymodel) : undefined) },
+  { param: "lbaas_version", value: (s) => lbaasVersion(s.baymodel) },
+  { param: "octavia_provider", value: label("octavia_provider") },
+  { param: "octavia_lb_algorithm", value: label("octavia_lb_algorithm") },
 ];
 
 export class RequiredParameterNotProvided extends Error {
@@ -98,6 +112,8 @@ export class RequiredParameterNotProvided extends Error {
 /** The Heat parameters for a bay; unset optional rows are left to the template defaults. */
 export function heatParameters(bay: Bay, template: BayModel, ctx: DefinitionContext): Record<string, unknown> {
   const baymodel = effectiveModel(bay, template);
+  // the API refuses such bays; one accepted before a rule existed fails with its reason
+  checkBayNetwork(bay.master_count, baymodel);
   const out: Record<string, unknown> = {};
   for (const row of PARAMETERS) {
     const v = row.value({ bay, baymodel, ctx });
@@ -110,29 +126,66 @@ export function heatParameters(bay: Bay, template: BayModel, ctx: DefinitionCont
   return out;
 }
 
+/** The bay's fields that come from the stack's outputs. */
 export interface StackOutputs {
   api_address: string | null;
   master_addresses: string[];
   node_addresses: string[];
+  /** minion resource name ("0", "1", ...) → private address (what nodes_to_remove takes) */
+  minions: Record<string, string>;
+}
+
+interface OutputMapping<F extends keyof StackOutputs> {
+  /** the stack output it is read from; a function where the bay's choices pick one */
+  output: string | ((m: BayModel) => string);
+  /** the output's value (undefined when the stack has none) as the field's */
+  value: (v: unknown, m: BayModel) => StackOutputs[F];
 }
 
 const asList = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === "string" && x.length > 0) : [];
 
-/** Stack outputs → bay fields (Magnum's OutputMapping rows, K8sApiAddressOutputMapping). */
-export function bayOutputs(
-  outputs: Array<{ output_key: string; output_value: unknown }>,
-  baymodel: BayModel,
-): StackOutputs {
-  const get = (k: string) => outputs.find((o) => o.output_key === k)?.output_value;
-  const ip = get("api_address");
-  const port = baymodel.tls_disabled ? 8080 : 6443;
-  const scheme = baymodel.tls_disabled ? "http" : "https";
-  return {
-    api_address: typeof ip === "string" && ip ? `${scheme}://${ip}:${port}` : null,
-    master_addresses: asList(get("kube_masters")),
-    node_addresses: asList(get("kube_minions")),
-  };
+const asNameMap = (v: unknown): Record<string, string> =>
+  v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === "string")) : {};
+
+/** K8sApiAddressOutputMapping: the template gives the address (its choice: load balancer or master 0, floating or fixed), the URL is ours. */
+const apiUrl = (v: unknown, m: BayModel): string | null =>
+  typeof v === "string" && v ? (m.tls_disabled ? `http://${v}:8080` : `https://${v}:6443`) : null;
+
+/** ServerAddressOutputMapping: the floating addresses, or the fixed ones when the nodes have none. */
+const addresses = (floating: string, fixed: string) => (m: BayModel) => (m.floating_ip_enabled ? floating : fixed);
+
+/** kubecluster.yaml outputs → bay fields (Magnum's K8sTemplateDefinition outputs), one row per field. */
+export const OUTPUTS: { readonly [F in keyof StackOutputs]: OutputMapping<F> } = {
+  api_address: { output: "api_address", value: apiUrl },
+  master_addresses: { output: addresses("kube_masters", "kube_masters_private"), value: asList },
+  node_addresses: { output: addresses("kube_minions", "kube_minions_private"), value: asList },
+  minions: { output: "kube_minions_by_name", value: asNameMap },
+};
+
+type Outputs = ReadonlyArray<{ output_key: string; output_value: unknown }>;
+
+/**
+ * One field from the stack's outputs; undefined when the stack has no such output (or Heat
+ * could not resolve it: null). Only `minions` reads the same whatever the bay's choices, so
+ * only it may be read without the baymodel (drain-nodes has none at hand).
+ */
+export function stackOutput(outputs: Outputs, field: "minions"): StackOutputs["minions"] | undefined;
+export function stackOutput<F extends keyof StackOutputs>(outputs: Outputs, field: F, baymodel: BayModel): StackOutputs[F] | undefined;
+export function stackOutput<F extends keyof StackOutputs>(outputs: Outputs, field: F, baymodel?: BayModel): StackOutputs[F] | undefined {
+  const row = OUTPUTS[field];
+  if (!baymodel && field !== "minions") throw new Error(`stack output for ${field}: the baymodel decides how it reads`);
+  const model = baymodel as BayModel;
+  const key = typeof row.output === "string" ? row.output : row.output(model);
+  const found = outputs.find((o) => o.output_key === key);
+  return found && found.output_value !== null && found.output_value !== undefined ? row.value(found.output_value, model) : undefined;
+}
+
+/** Stack outputs → bay fields, for a bay of `baymodel` (with the cluster's overrides applied). */
+export function bayOutputs(outputs: Outputs, baymodel: BayModel): StackOutputs {
+  const out: Partial<Record<keyof StackOutputs, unknown>> = {};
+  for (const f of Object.keys(OUTPUTS) as Array<keyof StackOutputs>) out[f] = stackOutput(outputs, f, baymodel) ?? OUTPUTS[f].value(undefined, baymodel);
+  return out as StackOutputs;
 }
 
 /** kubecluster.yaml with its nested templates and fragments, loaded once per process. */

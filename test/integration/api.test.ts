@@ -61,6 +61,13 @@ describe("POST /v1/bays", () => {
     assert.deepEqual([msg.body.kind, msg.body.bayId, msg.body.v], ["bay.create", r.json.uuid, 1]);
     await api.stores.queue.changeVisibility(msg.receipt, 0);
   });
+  it("answers 400 naming master_lb_enabled for 2 masters on a baymodel without a load balancer, and writes nothing", async () => {
+    const before = await api.counts();
+    const r = await api.call("POST", "/v1/bays", { name: "k8s-two-masters", baymodel_id: modelUuid, master_count: 2 });
+    assert.equal(r.status, 400, JSON.stringify(r.json));
+    assert.match(r.json.errors[0].detail, /master_count must be 1 when master_lb_enabled is False/);
+    assert.deepEqual(await api.counts(), before);
+  });
   it("answers 202 with only the uuid when the client asks for container-infra 1.2", async () => {
     const r = await api.call("POST", "/v1/bays", { name: "k8s-async", baymodel_id: "k8s-model" }, { "OpenStack-API-Version": "container-infra 1.2" });
     assert.equal(r.status, 202);

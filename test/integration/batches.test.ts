@@ -104,6 +104,23 @@ describe("manifest validation", () => {
     assert.deepEqual(await api.counts(), before, "nothing stored or queued");
   });
 
+  it("reports bays with several masters and no load balancer, on the manifest's baymodels and on existing ones", async () => {
+    const m = await api.call("POST", "/v1/baymodels", { ...BAYMODEL, name: "no-lb-model" });
+    assert.equal(m.status, 201);
+    const before = await api.counts();
+    const r = await postYaml({
+      baymodels: [{ name: "lb", coe: "kubernetes", image_id: "img", keypair_id: "k", external_network_id: "public", master_lb_enabled: true }],
+      bays: [
+        { name: "ha-ok", baymodel: "lb", master_count: 3 },
+        { name: "ha-no-lb", baymodel: "no-lb-model", master_count: 3 },
+      ],
+    });
+    assert.equal(r.status, 400, JSON.stringify(r.json));
+    assert.match(r.json.errors[0].detail, /has 1 problem; nothing was applied/);
+    assert.match(r.json.errors[0].detail, /^bays\[1\]: master_count must be 1 when master_lb_enabled is False/m);
+    assert.deepEqual(await api.counts(), before, "nothing stored or queued");
+  });
+
   it("reports bad YAML with its line, unknown keys, and the bounds", async () => {
     const r = await api.call("POST", "/v1/batches", "bays:\n  - name: a\n   baymodel: x\n", { "content-type": "text/yaml" });
     assert.equal(r.status, 400);

@@ -216,7 +216,7 @@ describe("etcd discovery served by Bayforge", () => {
     const r = await api.call("POST", "/v1/bays", { name: "disc", baymodel_id: "k8s-tpl", master_count: 3 });
     // the template has no keypair: give the bay one through the cluster API instead
     assert.equal(r.status, 400);
-    const c = await api.call("POST", "/v1/clusters", { ...CLUSTER, name: "disc", master_count: 3 }, LATEST);
+    const c = await api.call("POST", "/v1/clusters", { ...CLUSTER, name: "disc", master_count: 3, master_lb_enabled: true }, LATEST);
     assert.equal(c.status, 202);
     const bay = (await api.call("GET", `/v1/clusters/${c.json.uuid}`, undefined, LATEST)).json;
     assert.match(bay.discovery_url, /^http:\/\/bayforge\.test:9511\/v1\/discovery\/[0-9a-f]{32}$/);

@@ -5,9 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadTemplate } from "../../shared/templates/load-template.ts";
-import { bayOutputs, heatParameters, RequiredParameterNotProvided } from "../../shared/templates/kubernetes-definition.ts";
+import { bayOutputs, heatParameters, kubeclusterTemplate, OUTPUTS, PARAMETERS, RequiredParameterNotProvided, stackOutput } from "../../shared/templates/kubernetes-definition.ts";
 import { newBayModel } from "../../shared/domain/baymodel.ts";
 import { acceptBay } from "../../shared/domain/bay.ts";
+import { parseClusterRequest, resolveOverrides } from "../../shared/domain/cluster.ts";
+import { ApiError } from "../../shared/domain/errors.ts";
+import type { Bay, BayModel } from "../../shared/domain/model.ts";
 
 describe("template loader (python-heatclient's get_template_contents)", () => {
   const dir = mkdtempSync(join(tmpdir(), "bf-tpl-"));
@@ -72,6 +75,123 @@ describe("kubernetes template definition", () => {
       { output_key: "kube_masters", output_value: ["172.24.4.11"] },
       { output_key: "kube_minions", output_value: ["172.24.4.12", "172.24.4.13"] },
     ], bm);
-    assert.deepEqual(o, { api_address: "https://172.24.4.10:6443", master_addresses: ["172.24.4.11"], node_addresses: ["172.24.4.12", "172.24.4.13"] });
+    assert.deepEqual(o, { api_address: "https://172.24.4.10:6443", master_addresses: ["172.24.4.11"], node_addresses: ["172.24.4.12", "172.24.4.13"], minions: {} });
+  });
+});
+
+describe("network variants: the parameters kubecluster.yaml's conditions take (issue #10)", () => {
+  const owner = { projectId: "p", userId: "u" };
+  const ctx = { authUrl: "http://ks/v3", username: "demo", tenantName: "demo", userToken: "tok", magnumUrl: "http://bf/v1", discoveryUrl: "http://bf/discovery/x" };
+  const model = (over: Record<string, unknown> = {}) =>
+    newBayModel({ coe: "kubernetes", image_id: "img", keypair_id: "kp", external_network_id: "public", ...over }, owner, "t");
+  const bayOf = (m: BayModel, masters = 1, overrides?: Bay["overrides"]): Bay => {
+    const b = acceptBay({ name: "k", baymodel_id: m.uuid, node_count: 1, master_count: masters, bay_create_timeout: null, discovery_url: null }, m.uuid, owner, { defaultTimeoutMinutes: 60, deadlineGraceMinutes: 5, requestId: "r", now: new Date() });
+    return overrides ? { ...b, overrides } : b;
+  };
+  const params = (over: Record<string, unknown> = {}, masters = 1, overrides?: Bay["overrides"]) => {
+    const m = model(over);
+    return heatParameters(bayOf(m, masters, overrides), m, ctx);
+  };
+  const NET = ["master_lb_enabled", "floating_ip_enabled", "master_lb_floating_ip_enabled", "lbaas_version", "fixed_network", "fixed_subnet", "master_lb_allowed_cidrs", "octavia_provider", "octavia_lb_algorithm", "dns_nameserver"];
+  const net = (p: Record<string, unknown>) => Object.fromEntries(NET.filter((k) => k in p).map((k) => [k, p[k]]));
+
+  it("a baymodel with Magnum's defaults: no load balancer, floating IPs, a network of the bay's own", () => {
+    assert.deepEqual(net(params()), { master_lb_enabled: false, floating_ip_enabled: true, master_lb_floating_ip_enabled: true, lbaas_version: "octavia" });
+  });
+  it("master_lb_enabled: Octavia with the octavia_* and master_lb_allowed_cidrs labels", () => {
+    const p = params({ master_lb_enabled: true, labels: { octavia_provider: "ovn", octavia_lb_algorithm: "SOURCE_IP_PORT", master_lb_allowed_cidrs: "10.1.0.0/16, 192.168.0.0/24" } }, 3);
+    assert.deepEqual(net(p), { master_lb_enabled: true, floating_ip_enabled: true, master_lb_floating_ip_enabled: true, lbaas_version: "octavia", master_lb_allowed_cidrs: ["10.1.0.0/16", "192.168.0.0/24"], octavia_provider: "ovn", octavia_lb_algorithm: "SOURCE_IP_PORT" });
+    assert.equal(p.number_of_masters, 3);
+  });
+  it("lbaas_version v1 (only when the label asks); v2 and octavia mean Octavia", () => {
+    assert.equal(params({ master_lb_enabled: true, labels: { lbaas_version: "v1" } }).lbaas_version, "v1");
+    assert.equal(params({ master_lb_enabled: true, labels: { lbaas_version: "V2" } }).lbaas_version, "octavia");
+    assert.equal(params({ master_lb_enabled: true, labels: { lbaas_version: "octavia" } }).lbaas_version, "octavia");
+  });
+  it("master_lb_floating_ip_enabled follows floating_ip_enabled unless the label says (Magnum's documented default)", () => {
+    assert.equal(params({ master_lb_enabled: true, floating_ip_enabled: false }).master_lb_floating_ip_enabled, false);
+    assert.equal(params({ master_lb_enabled: true, floating_ip_enabled: false, labels: { master_lb_floating_ip_enabled: "true" } }).master_lb_floating_ip_enabled, true);
+    assert.equal(params({ master_lb_enabled: true, labels: { master_lb_floating_ip_enabled: "False" } }).master_lb_floating_ip_enabled, false);
+  });
+  it("floating_ip_enabled false, an existing network and subnet, and dns_nameserver reach the stack", () => {
+    const p = params({ floating_ip_enabled: false, fixed_network: "net-a", fixed_subnet: "sub-a", dns_nameserver: "10.0.0.53" });
+    assert.deepEqual(net(p), { master_lb_enabled: false, floating_ip_enabled: false, master_lb_floating_ip_enabled: false, lbaas_version: "octavia", fixed_network: "net-a", fixed_subnet: "sub-a", dns_nameserver: "10.0.0.53" });
+  });
+  it("a cluster's overrides (POST /v1/clusters) reach the stack the same way, over its template's", () => {
+    const p = params({ fixed_network: "tpl-net", fixed_subnet: "tpl-sub", labels: { octavia_provider: "ovn" } }, 3, { master_lb_enabled: true, floating_ip_enabled: false, fixed_network: "c-net", fixed_subnet: "c-sub", labels: { lbaas_version: "v1" } });
+    // labels are the cluster's alone (merge_labels merges them when stored, see resolveOverrides)
+    assert.deepEqual(net(p), { master_lb_enabled: true, floating_ip_enabled: false, master_lb_floating_ip_enabled: false, lbaas_version: "v1", fixed_network: "c-net", fixed_subnet: "c-sub" });
+  });
+  it("every network parameter names a parameter of kubecluster.yaml", () => {
+    const declared = Object.keys(kubeclusterTemplate().template.parameters as Record<string, unknown>);
+    for (const row of PARAMETERS) assert.ok(declared.includes(row.param), row.param);
+  });
+  it("a bay accepted before the rules existed fails at the parameters with the same reason", () => {
+    assert.throws(() => params({}, 2), (e: Error) => e instanceof ApiError && e.message === "master_count must be 1 when master_lb_enabled is False.");
+  });
+});
+
+describe("network variants: refused with 400 before anything is written", () => {
+  const owner = { projectId: "p", userId: "u" };
+  const template = (over: Record<string, unknown> = {}) =>
+    newBayModel({ coe: "kubernetes", image_id: "img", keypair_id: "kp", external_network_id: "public", ...over }, owner, "t");
+  const cluster = (body: Record<string, unknown>, tpl: BayModel) => resolveOverrides(parseClusterRequest({ cluster_template_id: tpl.uuid, ...body }), tpl);
+  const refused = (fn: () => unknown, detail: RegExp) =>
+    assert.throws(fn, (e: unknown) => e instanceof ApiError && e.status === 400 && detail.test(e.message), String(detail));
+
+  it("more than one master without a load balancer, in Magnum's words (template or cluster override)", () => {
+    refused(() => cluster({ master_count: 3 }, template()), /^master_count must be 1 when master_lb_enabled is False\.$/);
+    refused(() => cluster({ master_count: 2, master_lb_enabled: false }, template({ master_lb_enabled: true })), /^master_count must be 1 when master_lb_enabled is False\.$/);
+    assert.deepEqual(cluster({ master_count: 3, master_lb_enabled: true }, template()), { master_lb_enabled: true });
+    assert.deepEqual(cluster({ master_count: 3 }, template({ master_lb_enabled: true })), {});
+    assert.deepEqual(cluster({ master_count: 1 }, template()), {});
+  });
+  it("fixed_network and fixed_subnet only together", () => {
+    refused(() => cluster({ fixed_network: "net-a" }, template()), /fixed_network net-a needs a fixed_subnet/);
+    refused(() => cluster({ fixed_subnet: "sub-a" }, template()), /fixed_subnet sub-a needs its fixed_network/);
+    assert.deepEqual(cluster({ fixed_subnet: "sub-b" }, template({ fixed_network: "net-a", fixed_subnet: "sub-a" })), { fixed_subnet: "sub-b" });
+  });
+  it("an lbaas_version other than v1 / v2 / octavia, and master_lb_allowed_cidrs that are not CIDRs", () => {
+    refused(() => cluster({ labels: { lbaas_version: "v3" } }, template()), /Invalid label lbaas_version 'v3'/);
+    refused(() => cluster({ labels: { master_lb_allowed_cidrs: "10.0.0.0/8,10.1.0.0/33" } }, template()), /10\.1\.0\.0\/33 is not a CIDR/);
+    refused(() => cluster({ labels: { api_master_lb_allowed_cidrs: "example.com/8" } }, template()), /example\.com\/8 is not a CIDR/);
+    assert.deepEqual(cluster({ labels: { master_lb_allowed_cidrs: "10.0.0.0/8,fd00::/64" } }, template()).labels, { master_lb_allowed_cidrs: "10.0.0.0/8,fd00::/64" });
+  });
+});
+
+describe("the outputs table (Magnum's OutputMapping rows)", () => {
+  const owner = { projectId: "p", userId: "u" };
+  const m = (over: Record<string, unknown> = {}) => newBayModel({ coe: "kubernetes", image_id: "img", keypair_id: "kp", external_network_id: "public", ...over }, owner, "t");
+  const outputs = [
+    { output_key: "api_address", output_value: "10.0.0.5" },
+    { output_key: "kube_masters", output_value: ["172.24.4.11"] },
+    { output_key: "kube_masters_private", output_value: ["10.0.0.11"] },
+    { output_key: "kube_minions", output_value: ["172.24.4.12", null] },
+    { output_key: "kube_minions_private", output_value: ["10.0.0.12", "10.0.0.13"] },
+    { output_key: "kube_minions_by_name", output_value: { "0": "10.0.0.12", "2": "10.0.0.13", bad: 7 } },
+  ];
+
+  it("has one row per bay field, each naming a kubecluster.yaml output", () => {
+    const declared = Object.keys(kubeclusterTemplate().template.outputs as Record<string, unknown>);
+    assert.deepEqual(Object.keys(OUTPUTS).sort(), ["api_address", "master_addresses", "minions", "node_addresses"]);
+    for (const model of [m(), m({ floating_ip_enabled: false })])
+      for (const row of Object.values(OUTPUTS)) {
+        const key = typeof row.output === "string" ? row.output : row.output(model);
+        assert.ok(declared.includes(key), key);
+      }
+  });
+  it("reads the floating addresses, or the fixed ones when the bay's nodes have no floating IPs (ServerAddressOutputMapping)", () => {
+    assert.deepEqual(bayOutputs(outputs, m()), { api_address: "https://10.0.0.5:6443", master_addresses: ["172.24.4.11"], node_addresses: ["172.24.4.12"], minions: { "0": "10.0.0.12", "2": "10.0.0.13" } });
+    const fixed = bayOutputs(outputs, m({ floating_ip_enabled: false, tls_disabled: true }));
+    assert.deepEqual(fixed, { api_address: "http://10.0.0.5:8080", master_addresses: ["10.0.0.11"], node_addresses: ["10.0.0.12", "10.0.0.13"], minions: { "0": "10.0.0.12", "2": "10.0.0.13" } });
+  });
+  it("one field alone (what drain-nodes reads): undefined when the stack has no such output or Heat left it null", () => {
+    assert.deepEqual(stackOutput(outputs, "minions"), { "0": "10.0.0.12", "2": "10.0.0.13" });
+    assert.equal(stackOutput([], "minions"), undefined);
+    assert.equal(stackOutput([{ output_key: "kube_minions_by_name", output_value: null }], "minions"), undefined);
+    assert.throws(() => (stackOutput as (o: unknown, f: string) => unknown)(outputs, "master_addresses"), /the baymodel decides/);
+  });
+  it("a stack without outputs gives empty fields", () => {
+    assert.deepEqual(bayOutputs([], m()), { api_address: null, master_addresses: [], node_addresses: [], minions: {} });
   });
 });

@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import { randomUUID } from "node:crypto";
 import { ApiError } from "../../../shared/domain/errors.ts";
-import { checkManifest, loadManifestText, manifestError, type ManifestProblem } from "../../../shared/domain/manifest.ts";
+import { bayNetworkProblem, checkManifest, loadManifestText, manifestError, type ManifestProblem } from "../../../shared/domain/manifest.ts";
 import type { Batch, BatchStore } from "../../../shared/ports/batch-store.ts";
 import type { Bay } from "../../../shared/domain/model.ts";
 import { isFailed, isInProgress } from "../../../shared/domain/status.ts";
@@ -32,6 +32,10 @@ export function batchRoutes(deps: ApiDeps & { batches: BatchStore }): Hono<ApiEn
         const m = await findBayModel(deps.table, caller, ref.name);
         if (!m) more.push({ path: ref.path, message: `baymodel '${ref.name}' is neither in the manifest's baymodels nor an existing baymodel` });
         else if (!m.keypair_id) more.push({ path: ref.path, message: `baymodel '${ref.name}' has no keypair_id; a bay needs one` });
+        else {
+          const network = bayNetworkProblem(ref.bay, m);
+          if (network) more.push({ path: ref.path.replace(/\.baymodel$/, ""), message: network });
+        }
       } catch (e) {
         if (!(e instanceof ApiError)) throw e;
         more.push({ path: ref.path, message: e.detail });

@@ -8,6 +8,7 @@ import { HttpTransport, type HttpResponse } from "../../../shared/adapters/opens
 import type { Bay } from "../../../shared/domain/model.ts";
 import type { Stack } from "../../../shared/ports/orchestrator.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { stackOutput } from "../../../shared/templates/kubernetes-definition.ts";
 
 export interface LeavingMinion {
   /** the minion's resource name in kube_minions ("0", "1", ...) */
@@ -65,7 +66,7 @@ interface Outcome {
  */
 export async function drainLeavingMinions(bay: Bay, stack: Stack, target: number, named: readonly string[], deps: WorkerDeps, options: DrainOptions = {}): Promise<void> {
   const o = { ...DEFAULTS, ...options };
-  const leaving = minionsLeaving(minionsOf(stack) ?? bay.minions ?? {}, target, named);
+  const leaving = minionsLeaving(stackOutput(stack.outputs, "minions") ?? bay.minions ?? {}, target, named);
   if (!leaving.length) return;
   const list = leaving.map((m) => `${m.name} (${m.address})`).join(", ");
   const record = (kind: string, detail: string) =>
@@ -126,12 +127,6 @@ async function drainNode(kube: KubeClient, minion: LeavingMinion, node: string, 
     }
     await new Promise((r) => setTimeout(r, Math.max(Math.min(o.retryMs, deadline - Date.now()), 0)));
   }
-}
-
-function minionsOf(stack: Stack): Record<string, string> | undefined {
-  const v = stack.outputs.find((x) => x.output_key === "kube_minions_by_name")?.output_value;
-  if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
-  return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
 
 /** The bay's Kubernetes API as Bayforge's client certificate (CN=admin, O=system:masters). */

@@ -5,7 +5,8 @@ import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Orchestrator, Stack } from "../../../shared/ports/orchestrator.ts";
 import type { Bay, BayFault } from "../../../shared/domain/model.ts";
 import { bayStatusFromStack, isInProgress, type BayStatus } from "../../../shared/domain/status.ts";
-import { bayOutputs } from "../../../shared/templates/kubernetes-definition.ts";
+import { bayOutputs, stackOutput } from "../../../shared/templates/kubernetes-definition.ts";
+import { effectiveModel } from "../../../shared/domain/cluster.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { createElapsed, createKey, pollDelay } from "../deps.ts";
 import { failBay } from "./fail-bay.ts";
@@ -83,8 +84,9 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
   const patch: Partial<Bay> = { status, status_reason: stack.stack_status_reason, notify: null };
   if (status.endsWith("_COMPLETE")) {
     const baymodel = await deps.table.getBayModel(bay.baymodel_id);
-    if (baymodel) Object.assign(patch, bayOutputs(stack.outputs ?? [], baymodel));
-    patch.minions = minionsOf(stack);
+    // the addresses as the bay's own choices (a cluster's floating_ip_enabled) read them
+    if (baymodel) Object.assign(patch, bayOutputs(stack.outputs ?? [], effectiveModel(bay, baymodel)));
+    else patch.minions = stackOutput(stack.outputs ?? [], "minions") ?? {};
     patch.faults = [];
   } else {
     patch.faults = await faultsOf(deps, stack, heat);
@@ -103,15 +105,6 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
     await notifyCompletion(deps, { ...saved, notify: bay.notify });
     if (status === "CREATE_FAILED") await releaseAfterOperation(deps, saved, { trustee: true });
   }
-}
-
-/** kube_minions_by_name: minion resource name → private address (what nodes_to_remove takes). */
-function minionsOf(stack: Stack): Record<string, string> {
-  const v = stack.outputs.find((o) => o.output_key === "kube_minions_by_name")?.output_value;
-  const out: Record<string, string> = {};
-  if (v && typeof v === "object" && !Array.isArray(v))
-    for (const [k, ip] of Object.entries(v as Record<string, unknown>)) if (typeof ip === "string") out[k] = ip;
-  return out;
 }
 
 /**
