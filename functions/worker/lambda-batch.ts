@@ -14,6 +14,7 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { WorkerDeps } from "./deps.ts";
 import { handleDeadLetter, handleMessage, parseMessage } from "./handle-message.ts";
+import { mapLimit } from "../../shared/concurrency.ts";
 // The SQS body format (with its chained-delay field) belongs to the SQS adapter.
 import { decodeBody, secondsUntilDue } from "../../shared/adapters/sqs/work-queue.ts";
 
@@ -80,18 +81,10 @@ export async function handleDlqBatch(event: SQSEvent, deps: WorkerDeps, o: DlqBa
   return { batchItemFailures: failures };
 }
 
-/** Runs `fn` over the records, `concurrency` at a time; the ids of those for which it returned false. */
+/** Runs `fn` over the records, `concurrency` at a time; the ids of those for which it returned false (or threw). */
 async function eachRecord(event: SQSEvent, concurrency = 10, fn: (r: SQSRecord) => Promise<boolean>): Promise<SQSBatchItemFailure[]> {
   const records = event.Records ?? [];
-  const ok = new Array<boolean>(records.length).fill(false);
-  let next = 0;
-  const lane = async () => {
-    while (next < records.length) {
-      const i = next++;
-      ok[i] = await fn(records[i]).catch(() => false);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, records.length)) }, lane));
+  const ok = await mapLimit(records, concurrency, (r) => fn(r).catch(() => false));
   return records.filter((_, i) => !ok[i]).map((r) => ({ itemIdentifier: r.messageId }));
 }
 

@@ -14,7 +14,8 @@ import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
 import { verifyBootstrapToken } from "../../shared/domain/bootstrap-token.ts";
 import { createBay } from "../../functions/worker/steps/create-bay.ts";
 import { stepDeps, storedBay } from "../support/worker-deps.ts";
-import { OrchestratorError, type Orchestrator, type Stack } from "../../shared/ports/orchestrator.ts";
+import { OrchestratorError, type Stack } from "../../shared/ports/orchestrator.ts";
+import { StandinHeat, stackOf } from "../support/standin-heat.ts";
 
 let dir: string;
 let stores: LocalStores;
@@ -30,37 +31,36 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Heat with one stack name: the first create waits for the second to be asked, which gets 409. */
+/** Heat with one stack name: the first create waits for the second to be asked, which gets 409 once the first has landed. */
 function racingHeat() {
-  const tokens: string[] = [];
   let stack: Stack | undefined;
   let secondAsked!: () => void;
   const second = new Promise<void>((r) => (secondAsked = r));
-  const heat: Orchestrator = {
+  let firstLanded!: () => void;
+  const landed = new Promise<void>((r) => (firstLanded = r));
+  const heat = new StandinHeat({
     findStack: async () => stack,
     getStack: async () => stack,
-    createStack: async (req) => {
-      tokens.push(String(req.parameters.user_token));
-      if (tokens.length === 1) {
-        await Promise.race([second, new Promise((r) => setTimeout(r, 5_000))]);
-        stack = { id: "stack-1", stack_name: req.stack_name, stack_status: "CREATE_IN_PROGRESS", stack_status_reason: null, timeout_mins: null, parameters: {}, outputs: [] };
+    createStack: async (req, n) => {
+      if (n === 1) {
+        // (bounded: should the second delivery never ask, the test fails instead of hanging)
+        await Promise.race([second, new Promise((r) => setTimeout(r, 5_000).unref())]);
+        stack = stackOf(req.stack_name, "stack-1", "CREATE_IN_PROGRESS");
+        firstLanded();
         return { id: stack.id };
       }
       secondAsked();
-      await new Promise((r) => setTimeout(r, 50)); // the first create lands first
+      await landed;
       throw new OrchestratorError(`The Stack (${req.stack_name}) already exists.`, 409, false);
     },
-    deleteStack: async () => {},
-    updateStack: async () => {},
-    listResources: async () => [],
-  };
-  return { heat, tokens };
+  });
+  return { heat, tokens: () => heat.created.map((r) => String(r.parameters.user_token)) };
 }
 
 describe("concurrent duplicate deliveries of bay.create", () => {
   it("make one stack, whose bootstrap token is the one the bay accepts", async () => {
     const bay = await storedBay(stores.table, "dup");
-    const { heat, tokens } = racingHeat();
+    const { heat, tokens: asked } = racingHeat();
     const deps = stepDeps({
       table: stores.table,
       queue: stores.queue,
@@ -70,6 +70,7 @@ describe("concurrent duplicate deliveries of bay.create", () => {
     });
     const msg = { v: 1 as const, kind: "bay.create" as const, bayId: bay.uuid, projectId: "p", requestId: "r", attempt: 0 };
     await Promise.all([createBay(msg, deps), createBay(msg, deps)]);
+    const tokens = asked();
 
     assert.equal(tokens.length, 2, "both deliveries asked Heat");
     const saved = (await stores.table.getBay(bay.uuid))!;

@@ -21,7 +21,8 @@ import { signCsr } from "../../shared/certs/sign-csr.ts";
 import { acceptBay } from "../../shared/domain/bay.ts";
 import type { Bay } from "../../shared/domain/model.ts";
 import { createLogger } from "../../shared/observability/logger.ts";
-import type { Orchestrator, Stack, StackUpdateRequest } from "../../shared/ports/orchestrator.ts";
+import type { Orchestrator, Stack } from "../../shared/ports/orchestrator.ts";
+import { StandinHeat } from "../support/standin-heat.ts";
 import { startKubeApiStandin, type KubeApiStandin, type KubeCall } from "../support/kube-api-standin.ts";
 
 describe("minionsLeaving: the minions Heat's ResourceGroup removes", () => {
@@ -295,15 +296,15 @@ describe("a scale-down through the worker's bay.update (stand-in Heat recording 
         node_count: 2,
         update: { node_count: 1, nodes_to_remove: ["0"], previous_node_count: 2, requested_at: new Date(Date.now() - 1000).toISOString(), request_id: "req-scale" },
       });
-      const updates: Array<{ request: StackUpdateRequest; kubeCallsBefore: number }> = [];
-      const heat = {
+      const kubeCallsBefore: number[] = [];
+      const heat = new StandinHeat({
         getStack: async () => stackWith(minions),
-        updateStack: async (_n: string, _i: string, request: StackUpdateRequest) => void updates.push({ request, kubeCallsBefore: kube.calls.length }),
-      } as unknown as Orchestrator;
+        updateStack: async () => void kubeCallsBefore.push(kube.calls.length),
+      });
       await updateBayStack({ v: 1, kind: "bay.update", bayId: accepted.uuid, projectId: owner.projectId, requestId: "req-scale", attempt: 0 }, deps(heat));
-      assert.equal(updates.length, 1);
-      assert.deepEqual(updates[0].request, { parameters: { number_of_minions: 1, minions_to_remove: ["0"] } });
-      assert.equal(updates[0].kubeCallsBefore, kube.calls.length, "every Kubernetes call happened before the Heat update");
+      assert.deepEqual(heat.updated.map((u) => u.request), [{ parameters: { number_of_minions: 1, minions_to_remove: ["0"] } }]);
+      assert.deepEqual(kubeCallsBefore, [kube.calls.length], "every Kubernetes call happened before the Heat update");
+      assert.equal(heat.created.length + heat.deleted.length, 0);
       assert.equal(state.nodes.find((n) => n.name === "k-minion-0")!.unschedulable, true);
       assert.deepEqual(state.pods.filter((p) => p.node === "k-minion-0"), []);
       const kinds = (await stores.table.listEvents(accepted.uuid)).map((e) => e.kind);

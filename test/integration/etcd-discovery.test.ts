@@ -50,6 +50,8 @@ interface Served {
   stores: LocalStores;
   /** every request answered, in order */
   seen: Seen[];
+  /** every request that reached the route, in order (path and query, the token replaced) */
+  arrived: string[];
   close(): Promise<void>;
 }
 
@@ -58,12 +60,15 @@ async function serveDiscovery(options: Partial<DiscoveryDeps> = {}): Promise<Ser
   const stores = openLocalStores(tempDir());
   const app = new Hono();
   const seen: Seen[] = [];
+  const arrived: string[] = [];
   app.use(async (c, next) => {
-    await next();
     const u = new URL(c.req.url);
+    const url = (u.pathname + u.search).replace(/[0-9a-f]{32}/, "TOKEN");
+    arrived.push(url);
+    await next();
     seen.push({
       method: c.req.method,
-      url: (u.pathname + u.search).replace(/[0-9a-f]{32}/, "TOKEN"),
+      url,
       status: c.res.status,
       empty: c.res.body === null,
     });
@@ -74,6 +79,7 @@ async function serveDiscovery(options: Partial<DiscoveryDeps> = {}): Promise<Ser
     url: server.url,
     stores,
     seen,
+    arrived,
     async close() {
       await server.close();
       await stores.close();
@@ -94,6 +100,13 @@ const register = (dirUrl: string, id: string, value: string, query = "?prevExist
   });
 
 const tokenOf = (dirUrl: string) => new URL(dirUrl).pathname.split("/").pop()!;
+
+/**
+ * Until the `n`th request ending in `query` has reached the route. The route reads the store
+ * synchronously before it holds a wait, so a request sent after this sees the wait held.
+ */
+const heldAt = (srv: Served, query: string, n = 1) =>
+  until(`request ${n} for ${query} to arrive`, 30_000, async () => (srv.arrived.filter((u) => u.endsWith(query)).length >= n ? true : undefined));
 
 // ================================================================ (a) the protocol
 
@@ -209,9 +222,8 @@ describe("etcd discovery protocol (HTTP, SQLite)", () => {
     const url = await newDir();
     const put = await register(url, "1f", "m=http://127.0.0.1:2380");
     const idx = put.json.node.createdIndex;
-    const t0 = Date.now();
+    // nothing changes after the PUT: a "create" can only come from the history, not a timed-out wait
     const r = await call(`${url}/1f?recursive=false&wait=true&waitIndex=${idx}`);
-    assert.ok(Date.now() - t0 < 300);
     assert.equal(r.status, 200);
     assert.equal(r.json.action, "create");
     assert.equal(r.json.node.key.split("/").pop(), "1f");
@@ -219,31 +231,39 @@ describe("etcd discovery protocol (HTTP, SQLite)", () => {
   });
 
   it("a recursive wait is held until a member registers, and answers that create", async () => {
-    const url = await newDir();
-    await register(url, "a1", "m1=http://127.0.0.1:2381");
-    const listing = await call(url);
-    const index = Number(listing.headers.get("x-etcd-index"));
-    const t0 = Date.now();
-    const waiting = call(`${url}?recursive=true&wait=true&waitIndex=${index + 1}`);
-    await new Promise((r) => setTimeout(r, 150));
-    await register(url, "b2", "m2=http://127.0.0.1:2382");
-    const r = await waiting;
-    assert.ok(Date.now() - t0 >= 150, "held until the registration");
-    assert.equal(r.status, 200);
-    assert.equal(r.headers.get("x-etcd-index"), String(index), "the index the watch started at");
-    assert.deepEqual(r.json, {
-      action: "create",
-      node: { key: `/_etcd/registry/${tokenOf(url)}/b2`, value: "m2=http://127.0.0.1:2382", modifiedIndex: index + 1, createdIndex: index + 1 },
-    });
-    // an older waitIndex answers from the history; 1 is the size key ("set")
-    const old = await call(`${url}?recursive=true&wait=true&waitIndex=1`);
-    assert.equal(old.json.action, "set");
-    assert.equal(old.json.node.key.split("/").pop(), "size");
-    // no waitIndex: the next change after now
-    const next = call(`${url}?recursive=true&wait=true`);
-    await new Promise((r) => setTimeout(r, 50));
-    await register(url, "c3", "m3=http://127.0.0.1:2383");
-    assert.equal((await next).json.node.key.split("/").pop(), "c3");
+    // its own server, whose waits outlast any delay of a loaded machine
+    const own = await serveDiscovery({ waitTimeoutMs: 60_000, pollIntervalMs: 20 });
+    try {
+      const url = await newDiscoveryUrl({ discovery: own.stores.discovery }, `${own.url}/`, 3);
+      await register(url, "a1", "m1=http://127.0.0.1:2381");
+      const listing = await call(url);
+      const index = Number(listing.headers.get("x-etcd-index"));
+      const waitUrl = `?recursive=true&wait=true&waitIndex=${index + 1}`;
+      let answered = false;
+      const waiting = call(`${url}${waitUrl}`).finally(() => (answered = true));
+      await heldAt(own, waitUrl);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(answered, false, "held: nothing to answer yet");
+      await register(url, "b2", "m2=http://127.0.0.1:2382");
+      const r = await waiting;
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get("x-etcd-index"), String(index), "the index the watch started at");
+      assert.deepEqual(r.json, {
+        action: "create",
+        node: { key: `/_etcd/registry/${tokenOf(url)}/b2`, value: "m2=http://127.0.0.1:2382", modifiedIndex: index + 1, createdIndex: index + 1 },
+      });
+      // an older waitIndex answers from the history; 1 is the size key ("set")
+      const old = await call(`${url}?recursive=true&wait=true&waitIndex=1`);
+      assert.equal(old.json.action, "set");
+      assert.equal(old.json.node.key.split("/").pop(), "size");
+      // no waitIndex: the next change after now
+      const next = call(`${url}?recursive=true&wait=true`);
+      await heldAt(own, "?recursive=true&wait=true");
+      await register(url, "c3", "m3=http://127.0.0.1:2383");
+      assert.equal((await next).json.node.key.split("/").pop(), "c3");
+    } finally {
+      await own.close();
+    }
   });
 
   it("a wait with nothing to answer ends with an empty 200 (the client asks again)", async () => {
@@ -254,7 +274,9 @@ describe("etcd discovery protocol (HTTP, SQLite)", () => {
     assert.equal(r.status, 200);
     assert.equal(r.text, "");
     assert.equal(r.headers.get("x-etcd-index"), "1");
-    assert.ok(took >= 350 && took < 2000, `held ${took} ms`);
+    // held for the server's wait timeout (400 ms), not answered empty at once; no upper bound:
+    // a loaded machine may answer late
+    assert.ok(took >= 350, `held ${took} ms`);
     // a non-recursive wait on the directory never sees member creates
     const nr = call(`${url}?wait=true&waitIndex=2`);
     await register(url, "d4", "m=http://127.0.0.1:2380");
@@ -315,18 +337,20 @@ describe("etcd discovery: held requests", () => {
     try {
       const url = await newDiscoveryUrl({ discovery: srv.stores.discovery }, srv.url, 3);
       const gone = new AbortController();
-      const first = fetch(`${url}?recursive=true&wait=true&waitIndex=2`, { signal: gone.signal }).catch((e) => e);
-      await new Promise((r) => setTimeout(r, 100));
-      const second = await call(`${url}?recursive=true&wait=true&waitIndex=2`);
+      const held = "?recursive=true&wait=true&waitIndex=2";
+      const first = fetch(`${url}${held}`, { signal: gone.signal }).catch((e) => e);
+      await heldAt(srv, held);
+      const second = await call(`${url}${held}`);
       assert.equal(second.status, 503);
       assert.equal(second.json.errorCode, 300);
       // an answer that is ready is not a held request
       assert.equal((await call(`${url}?recursive=true&wait=true&waitIndex=1`)).status, 200);
       gone.abort();
       await first;
-      await new Promise((r) => setTimeout(r, 100));
-      const third = call(`${url}?recursive=true&wait=true&waitIndex=2`);
-      await new Promise((r) => setTimeout(r, 100));
+      // the server has let the aborted wait go once it has answered it (to nobody)
+      await until("the aborted wait to end", 30_000, async () => (srv.seen.filter((r) => r.url.endsWith(held)).length === 2 ? true : undefined));
+      const third = call(`${url}${held}`);
+      await heldAt(srv, held, 3);
       await register(url, "a", "m=http://127.0.0.1:2380");
       assert.equal((await third).status, 200, "the aborted request's slot was freed");
     } finally {

@@ -206,11 +206,9 @@ describe("handleSqsBatch (embedded SQLite stores; no Heat needed: the cloud is a
       },
     });
     const records = Array.from({ length: 10 }, () => work(msg("bay.create", randomUUID())));
-    const t0 = Date.now();
     const res = await handleSqsBatch({ Records: records }, deps, { concurrency: 3 });
     assert.deepEqual(res.batchItemFailures, []);
-    assert.equal(most, 3);
-    assert.ok(Date.now() - t0 < 10 * 25, "not one at a time");
+    assert.equal(most, 3, "three at a time: not one at a time, not all ten");
   });
 
   it("answers an empty batch with no failures", async () => {

@@ -245,12 +245,12 @@ describe("local work queue", () => {
     }
   });
 
+  // (what every queue refuses is in the WorkQueue contract; these are SQS's limits, kept locally)
   it("rejects SQS-invalid arguments and writes nothing", async () => {
     const stores = open();
     try {
       await assert.rejects(stores.queue.send(sampleMessage(), { delaySeconds: 901 }), RangeError);
       await assert.rejects(stores.queue.send(sampleMessage(), { delaySeconds: 1.5 }), RangeError);
-      await assert.rejects(stores.queue.send({ ...sampleMessage(), v: 2 } as never), TypeError);
       await assert.rejects(stores.queue.receive(11, 30), RangeError);
       await assert.rejects(stores.queue.receive(0, 30), RangeError);
       await assert.rejects(stores.queue.receive(1, 43_201), RangeError);
@@ -270,32 +270,6 @@ describe("local work queue", () => {
       assert.deepEqual(await stores.queue.receive(10, 30), []);
       assert.equal((await other.receive(10, 30)).length, 1);
       db.close();
-    } finally {
-      await stores.close();
-    }
-  });
-
-  it("prints the throughput of createBay + send (informational, not asserted)", async (t) => {
-    const stores = open();
-    try {
-      const n = 2000;
-      const started = performance.now();
-      for (let i = 0; i < n; i++) {
-        const bay = sampleBay();
-        await stores.table.createBay(bay);
-        await stores.queue.send(sampleMessage({ bayId: bay.uuid, projectId: bay.project_id }));
-      }
-      const seconds = (performance.now() - started) / 1000;
-      const receiveStarted = performance.now();
-      let received = 0;
-      for (let got; (got = await stores.queue.receive(10, 60)).length; ) {
-        for (const m of got) await stores.queue.delete(m.receipt);
-        received += got.length;
-      }
-      const receiveSeconds = (performance.now() - receiveStarted) / 1000;
-      t.diagnostic(`createBay+send: ${n} in ${seconds.toFixed(2)} s = ${Math.round(n / seconds)}/s (WAL, synchronous=NORMAL)`);
-      t.diagnostic(`receive(10)+delete: ${received} in ${receiveSeconds.toFixed(2)} s = ${Math.round(received / receiveSeconds)}/s`);
-      assert.equal(received, n);
     } finally {
       await stores.close();
     }
@@ -329,6 +303,15 @@ function startChild(args: string[]): Child {
     proc.once("close", (code, signal) => resolve({ code, signal })),
   ).then(async (r) => (await outClosed, r));
   return { proc, lines, stderr, exited, onLine: (fn) => listeners.push(fn) };
+}
+
+/** Resolves once the child has printed `line`; fails if it ends first. */
+function printed(c: Child, line: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (c.lines.includes(line)) return resolve();
+    c.onLine((l) => l === line && resolve());
+    void c.exited.then((e) => reject(new Error(`the child ended (${e.code ?? e.signal}) before printing "${line}": ${c.stderr.join("")}`)));
+  });
 }
 
 describe("local stores across processes", () => {
@@ -383,10 +366,12 @@ describe("local stores across processes", () => {
     await producer.close();
 
     const consumers = [startChild(["consume", dir, "1"]), startChild(["consume", dir, "3"])];
-    await Promise.all(
-      consumers.map((c) => new Promise<void>((resolve) => (c.lines.includes("ready") ? resolve() : c.onLine((l) => l === "ready" && resolve())))),
-    );
-    for (const c of consumers) c.proc.stdin!.end("go\n");
+    await Promise.all(consumers.map((c) => printed(c, "ready")));
+    for (const c of consumers) c.proc.stdin!.write("go\n");
+    // both hold their first messages before either goes on: they receive side by side, however
+    // the machine schedules them
+    await Promise.all(consumers.map((c) => printed(c, "holding")));
+    for (const c of consumers) c.proc.stdin!.end("more\n");
     const exits = await Promise.all(consumers.map((c) => c.exited));
     exits.forEach((e, i) => assert.equal(e.code, 0, `consumer ${i} failed: ${consumers[i].stderr.join("")}`));
 
@@ -396,7 +381,6 @@ describe("local stores across processes", () => {
     assert.equal(new Set(all.map(([, id]) => id)).size, all.length, "a message was delivered twice");
     assert.equal(all.length, total);
     assert.ok(all.every(([, , count]) => count === "1"), "no message should have been redelivered");
-    assert.ok(got[0].length > 0 && got[1].length > 0, "both consumers should have taken part");
 
     const reopened = openLocalStores(dir);
     try {

@@ -168,7 +168,7 @@ describe("SqsWorkQueue on fauxqs (in-memory SQS)", () => {
     const t0 = Date.now();
     await queue.send({ v: 1, kind: "bay.create", bayId: bay.uuid, projectId: bay.project_id, requestId: "req-chain", attempt: 0 }, { delaySeconds: 3 });
     const hops: Array<{ at: number; notBefore?: number; status?: string }> = [];
-    while (Date.now() - t0 < 8000) {
+    while (Date.now() - t0 < 30_000) { // a bound for a broken chain only: the loop ends when the step has run
       const got = await receive(q.queueUrl, { wait: 1 });
       for (const m of got) {
         const res = await handleSqsBatch({ Records: [toRecord(m, q.queueArn)] }, deps);

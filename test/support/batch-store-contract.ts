@@ -88,6 +88,17 @@ export function batchStoreContract(name: string, make: () => Promise<BatchStoreH
         assert.deepEqual(await batches.getBatch(first.id), first);
       }));
 
+    it("refuses a batch without exactly one item per manifest bay (RangeError), and stores nothing", () =>
+      withStore(async ({ batches }) => {
+        const good = sampleBatch(3);
+        for (const items of [good.items.slice(0, 2), [...good.items, { name: "bay-3", action: "pending" as const }], []]) {
+          const bad = { ...sampleBatch(3), items };
+          await assert.rejects(batches.createBatch(bad), RangeError, `${items.length} items for 3 bays`);
+          assert.equal(await batches.getBatch(bad.id), undefined);
+          assert.deepEqual(await batches.listBatches(bad.project_id), []);
+        }
+      }));
+
     it("setItem records one bay's outcome; the other bays, and other batches, are unchanged", () =>
       withStore(async ({ batches, other }) => {
         const batch = sampleBatch(4);
@@ -115,6 +126,15 @@ export function batchStoreContract(name: string, make: () => Promise<BatchStoreH
         await batches.updateBatch({ ...ghost, status: "applied" });
         assert.equal(await batches.getBatch(ghost.id), undefined);
         assert.equal(await batches.lease(ghost.id, "w1", new Date(Date.now() + MINUTE), new Date()), false);
+      }));
+
+    it("setItem at an index the batch does not have changes nothing and adds no bay", () =>
+      withStore(async ({ batches }) => {
+        const batch = sampleBatch(2);
+        await batches.createBatch(batch);
+        await batches.setItem(batch.id, 2, { name: "bay-2", action: "create", bay_uuid: randomUUID() });
+        await batches.setItem(batch.id, -1, { name: "bay-x", action: "failed", reason: "no such bay" });
+        assert.deepEqual(await batches.getBatch(batch.id), batch);
       }));
 
     it("lists a project's batches oldest first with their status, and no other project's", () =>

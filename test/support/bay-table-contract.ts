@@ -221,6 +221,16 @@ export function bayTableContract(name: string, make: () => Promise<BayTableHandl
           assert.equal(again.version, 3);
         }));
 
+      it("answers an update with the bay as a read gives it back: members set to undefined are not stored", () =>
+        withTable(async (table) => {
+          const bay = sampleBay({ trust_id: "trust-1" });
+          await table.createBay(bay);
+          // as the worker drops a finished update or a used trust: `{ ...bay, trust_id: undefined }`
+          const stored = await table.updateBay({ ...bay, trust_id: undefined, update: undefined }, bay.version);
+          assert.deepEqual(stored, await table.getBay(bay.uuid));
+          assert.ok(!("trust_id" in stored) && !("update" in stored), Object.keys(stored).join(", "));
+        }));
+
       it("lets exactly one of two writers holding the same version win; the other gets VersionConflict", () =>
         withTable(async (table) => {
           const bay = sampleBay({ version: 4 });

@@ -2,7 +2,9 @@
 //   produce <dataDir>          create bays and send messages forever, printing each one
 //                              only after its call resolved ("bay <uuid>", "msg <requestId>")
 //   consume <dataDir> <batch>  after "go" on stdin, receive (visibility 300 s) until the
-//                              queue is dry, printing "got <id> <receiveCount>" and deleting
+//                              queue is dry, printing "got <id> <receiveCount>" and deleting;
+//                              holds its first batch ("holding") until "more" on stdin, so
+//                              that the test can have two consumers at work at once
 import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { openLocalStores } from "../../shared/adapters/local/index.ts";
@@ -26,15 +28,22 @@ if (mode === "produce") {
   }
 } else if (mode === "consume") {
   const batch = Number(arg ?? 1);
-  const lines = createInterface({ input: process.stdin });
+  const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+  const waitFor = async (word: string) => {
+    for (let r; !(r = await lines.next()).done; ) if (r.value.trim() === word) return;
+    throw new Error(`stdin ended before "${word}"`);
+  };
   out("ready");
-  for await (const line of lines) if (line.trim() === "go") break;
-  lines.close();
-  for (;;) {
+  await waitFor("go");
+  for (let first = true; ; first = false) {
     const got = await stores.queue.receive(batch, 300);
     if (!got.length) break;
+    for (const m of got) out(`got ${m.id} ${m.receiveCount}`);
+    if (first) {
+      out("holding");
+      await waitFor("more");
+    }
     for (const m of got) {
-      out(`got ${m.id} ${m.receiveCount}`);
       await sleep(1); // "work": gives the other consumer time to run in between
       await stores.queue.delete(m.receipt);
     }

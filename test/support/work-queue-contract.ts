@@ -78,6 +78,15 @@ export function workQueueContract(name: string, make: (options: WorkQueueContrac
       assert.deepEqual(await queue.receive(10, 30), []);
     }));
 
+    it("refuses what is not a v1 WorkMessage naming its bay (TypeError), and a negative delay (RangeError), and queues nothing", withQueue(async ({ queue }) => {
+      for (const bad of [{ ...sampleMessage(), v: 2 }, { ...sampleMessage(), kind: undefined }, { ...sampleMessage(), bayId: undefined }, null]) {
+        await assert.rejects(queue.send(bad as unknown as WorkMessage), TypeError, JSON.stringify(bad));
+      }
+      await assert.rejects(queue.send(sampleMessage(), { delaySeconds: -1 }), RangeError);
+      await assert.rejects(queue.send(sampleMessage(), { delaySeconds: Number.NaN }), RangeError);
+      assert.deepEqual(await queue.receive(10, 30), []);
+    }));
+
     it("answers an empty list when nothing is there", withQueue(async ({ queue }) => {
       assert.deepEqual(await queue.receive(10, 30), []);
     }));

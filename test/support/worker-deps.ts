@@ -40,13 +40,30 @@ export async function storedBay(table: BayTable, name: string, patch: Partial<Ba
   return table.updateBay({ ...bay, ...patch, version: bay.version + 1 }, bay.version);
 }
 
+/** What following a poll chain saw: how many messages were handled, and the delay each re-sent one asked for. */
+export interface PollChain {
+  handled: number;
+  /** delaySeconds of each message the steps sent, in order (0 when none was given) */
+  delays: number[];
+}
+
 /**
  * Hands the bay's poll to `step`, then each message the step sends next, one at a time as the
- * queue would deliver them, until none is sent (or `max`). Returns how many were handled.
+ * queue would deliver them (at once: the delays are recorded, not waited), until none is sent
+ * (or `max`).
  */
-export async function followPolls(bayId: string, step: (m: WorkMessage, d: WorkerDeps) => Promise<void>, parts: Omit<Parameters<typeof stepDeps>[0], "queue">, max = 50): Promise<number> {
+export async function followPolls(bayId: string, step: (m: WorkMessage, d: WorkerDeps) => Promise<void>, parts: Omit<Parameters<typeof stepDeps>[0], "queue">, max = 50): Promise<PollChain> {
   const sent: WorkMessage[] = [];
-  const deps = stepDeps({ ...parts, queue: { send: async (m) => void sent.push(m) } });
+  const delays: number[] = [];
+  const deps = stepDeps({
+    ...parts,
+    queue: {
+      send: async (m, o) => {
+        sent.push(m);
+        delays.push(o?.delaySeconds ?? 0);
+      },
+    },
+  });
   let msg: WorkMessage | undefined = { v: 1, kind: "bay.poll", bayId, projectId: "p", requestId: "r", attempt: 0, seq: 0 };
   let handled = 0;
   for (; msg && handled < max; handled++) {
@@ -54,5 +71,5 @@ export async function followPolls(bayId: string, step: (m: WorkMessage, d: Worke
     await step(msg, deps);
     msg = sent.length > before ? sent[sent.length - 1] : undefined;
   }
-  return handled;
+  return { handled, delays };
 }

@@ -13,6 +13,7 @@ import type { ApiDeps, Caller } from "../../api/env.ts";
 import { acceptAndEnqueue, startScale } from "../../api/operations.ts";
 import { deadlineMinutes } from "../../api/routes/bays.ts";
 import { planScale } from "../../../shared/domain/bay-update.ts";
+import { mapLimit } from "../../../shared/concurrency.ts";
 import { newBayModel } from "../../../shared/domain/baymodel.ts";
 import { ApiError } from "../../../shared/domain/errors.ts";
 import { looksLikeUuid } from "../../../shared/domain/bay.ts";
@@ -168,13 +169,7 @@ async function fanOut(batch: Batch, msg: WorkMessage, deps: WorkerDeps, batches:
       log.warn("batch bay not applied; will retry", { bay: name, err: e });
     }
   };
-  // bounded parallelism
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(BATCH_PARALLELISM, todo.length) }, async () => {
-      while (next < todo.length) await one(todo[next++].i);
-    }),
-  );
+  await mapLimit(todo, BATCH_PARALLELISM, ({ i }) => one(i));
 
   const after = await batches.getBatch(batch.id);
   const left = (after?.items ?? []).map((it, i) => ({ it, i })).filter(({ it }) => it.action === "pending");

@@ -21,6 +21,8 @@
 import { PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Manifest, ManifestBay } from "../../domain/manifest.ts";
 import type { Batch, BatchHeader, BatchItem, BatchStore } from "../../ports/batch-store.ts";
+import { checkBatchItems } from "../../ports/preconditions.ts";
+import { mapLimit } from "../../concurrency.ts";
 import { attributesOf, isConditionFailed, queryAll, type DynamoContext, type Item } from "./items.ts";
 import { BY_PROJECT_INDEX, BY_PROJECT_PK, BY_PROJECT_SK, ENTITY_ATTRIBUTE, PARTITION_KEY, SEP, SORT_KEY, keys } from "./table-definition.ts";
 
@@ -43,8 +45,7 @@ export class DynamoBatchStore implements BatchStore {
   }
 
   async createBatch(batch: Batch): Promise<void> {
-    if (batch.items.length !== batch.manifest.bays.length)
-      throw new RangeError(`batch ${batch.id} has ${batch.items.length} items for ${batch.manifest.bays.length} bays`);
+    checkBatchItems(batch);
     await this.ctx.client.send(
       new PutCommand({
         TableName: this.ctx.tableName,
@@ -60,20 +61,15 @@ export class DynamoBatchStore implements BatchStore {
         ExpressionAttributeNames: { "#pk": PARTITION_KEY },
       }),
     );
-    let next = 0;
-    const lane = async () => {
-      while (next < batch.items.length) {
-        const i = next++;
-        const bay: BatchBayItem = { bay: batch.manifest.bays[i], item: batch.items[i] };
-        await this.ctx.client.send(
-          new PutCommand({
-            TableName: this.ctx.tableName,
-            Item: { ...attributesOf(bay), ...keys.batchItem(batch.id, i), [ENTITY_ATTRIBUTE]: "batch-bay" },
-          }),
-        );
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(WRITE_PARALLELISM, batch.items.length) }, lane));
+    await mapLimit(batch.items, WRITE_PARALLELISM, (item, i) => {
+      const bay: BatchBayItem = { bay: batch.manifest.bays[i], item };
+      return this.ctx.client.send(
+        new PutCommand({
+          TableName: this.ctx.tableName,
+          Item: { ...attributesOf(bay), ...keys.batchItem(batch.id, i), [ENTITY_ATTRIBUTE]: "batch-bay" },
+        }),
+      );
+    });
   }
 
   async getBatch(id: string): Promise<Batch | undefined> {

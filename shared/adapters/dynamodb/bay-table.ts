@@ -11,6 +11,7 @@ import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Bay, BayCerts, BayEvent, BayModel } from "../../domain/model.ts";
 import { isInProgress } from "../../domain/status.ts";
 import { AlreadyExists, CertsChanged, VersionConflict, type BayTable, type ListFilter } from "../../ports/bay-table.ts";
+import { checkReplacementCerts } from "../../ports/preconditions.ts";
 import { attributesOf, domainOf, isConditionFailed, queryAll, type DynamoContext, type Item } from "./items.ts";
 import {
   BY_KIND_INDEX, BY_KIND_PK, BY_KIND_SK, BY_PROJECT_INDEX, BY_PROJECT_PK, BY_PROJECT_SK, ENTITY_ATTRIBUTE,
@@ -188,9 +189,7 @@ export class DynamoBayTable implements BayTable {
 
   /** One conditional PutItem on the stored created_at: of two rotations exactly one wins. */
   async replaceCerts(certs: BayCerts, expectedCreatedAt: string): Promise<BayCerts> {
-    if (certs.created_at === expectedCreatedAt) {
-      throw new RangeError(`replacement certs for bay ${certs.bay_uuid} must have a created_at other than ${expectedCreatedAt}`);
-    }
+    checkReplacementCerts(certs, expectedCreatedAt);
     try {
       await this.put(this.certsItem(certs), {
         ConditionExpression: `attribute_exists(#pk) AND #created_at = :expected`,

@@ -1,6 +1,7 @@
 // BatchStore on the embedded SQLite file: the batch as a JSON document (without its items),
 // one row per bay item, and the fan-out lease as two columns updated conditionally.
 import type { Batch, BatchHeader, BatchItem, BatchStore } from "../../ports/batch-store.ts";
+import { checkBatchItems } from "../../ports/preconditions.ts";
 import { durable, type SqliteDatabase } from "./sqlite.ts";
 
 export class SqliteBatchStore implements BatchStore {
@@ -17,6 +18,7 @@ export class SqliteBatchStore implements BatchStore {
   }
 
   async createBatch(batch: Batch): Promise<void> {
+    checkBatchItems(batch);
     await durable(this.db, () => this.insert(batch));
   }
 

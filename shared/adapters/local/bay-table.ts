@@ -4,6 +4,7 @@
 import { BAY_STATUSES, isInProgress } from "../../domain/status.ts";
 import type { Bay, BayCerts, BayEvent, BayModel } from "../../domain/model.ts";
 import { AlreadyExists, CertsChanged, VersionConflict, type BayTable, type ListFilter } from "../../ports/bay-table.ts";
+import { checkReplacementCerts } from "../../ports/preconditions.ts";
 import { durable, type SqliteDatabase } from "./sqlite.ts";
 
 interface DocRow {
@@ -123,14 +124,15 @@ export class SqliteBayTable implements BayTable {
   /** A bay that no longer exists also answers VersionConflict (nothing to update at that version). */
   async updateBay(bay: Bay, expectedVersion: number): Promise<Bay> {
     const stored: Bay = { ...bay, version: expectedVersion + 1 };
+    const doc = JSON.stringify(stored);
     await durable(this.db, () => {
       const r = this.sql.updateBay.run(
-        stored.project_id, stored.name, stored.status, stored.version, stored.created_at, JSON.stringify(stored),
+        stored.project_id, stored.name, stored.status, stored.version, stored.created_at, doc,
         stored.uuid, expectedVersion,
       );
       if (r.changes === 0) throw new VersionConflict(bay.uuid, expectedVersion);
     });
-    return stored;
+    return JSON.parse(doc) as Bay; // as a read gives it back (undefined members dropped)
   }
 
   async deleteBay(uuid: string, expectedVersion: number): Promise<void> {
@@ -151,14 +153,13 @@ export class SqliteBayTable implements BayTable {
 
   /** One conditional UPDATE: of two rotations that read the same certs, exactly one wins. */
   async replaceCerts(certs: BayCerts, expectedCreatedAt: string): Promise<BayCerts> {
-    if (certs.created_at === expectedCreatedAt) {
-      throw new RangeError(`replacement certs for bay ${certs.bay_uuid} must have a created_at other than ${expectedCreatedAt}`);
-    }
+    checkReplacementCerts(certs, expectedCreatedAt);
+    const doc = JSON.stringify(certs);
     await durable(this.db, () => {
-      const r = this.sql.replaceCerts.run(certs.created_at, JSON.stringify(certs), certs.bay_uuid, expectedCreatedAt);
+      const r = this.sql.replaceCerts.run(certs.created_at, doc, certs.bay_uuid, expectedCreatedAt);
       if (r.changes === 0) throw new CertsChanged(certs.bay_uuid, expectedCreatedAt);
     });
-    return certs;
+    return JSON.parse(doc) as BayCerts;
   }
 
   async deleteCerts(bayUuid: string): Promise<void> {

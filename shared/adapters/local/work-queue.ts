@@ -3,6 +3,7 @@
 // the API acknowledged survives a crash of either process.
 import { randomUUID } from "node:crypto";
 import type { PollingQueue, ReceivedMessage, WorkMessage } from "../../ports/work-queue.ts";
+import { checkWorkMessage } from "../../ports/preconditions.ts";
 import { durable, type SqliteDatabase } from "./sqlite.ts";
 
 /** SQS's limits, enforced here too so nothing that works locally breaks in AWS. */
@@ -188,8 +189,8 @@ export class SqliteWorkQueue implements PollingQueue {
   /** Durable once resolved (committed to the WAL). */
   async send(message: WorkMessage, options: { delaySeconds?: number } = {}): Promise<void> {
     const delay = options.delaySeconds ?? 0;
+    checkWorkMessage(message, delay);
     checkSeconds("delaySeconds", delay, MAX_DELAY_SECONDS);
-    if (message?.v !== 1 || typeof message.kind !== "string") throw new TypeError("not a v1 WorkMessage");
     const id = randomUUID();
     const now = this.now();
     await durable(this.db, () => this.sql.send.run(id, this.name, JSON.stringify(message), now + delay * 1000, now));

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
 import { pollBay } from "../../functions/worker/steps/poll-bay.ts";
-import type { Orchestrator, Stack } from "../../shared/ports/orchestrator.ts";
 import { followPolls, storedBay } from "../support/worker-deps.ts";
+import { StandinHeat, stackOf } from "../support/standin-heat.ts";
 
 let dir: string;
 let stores: LocalStores;
@@ -25,38 +25,28 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A Heat that answers getStack from a script of statuses (undefined = the stack is gone). */
-function scriptedHeat(statuses: Array<[string, string] | undefined>) {
-  const deletes: string[] = [];
-  let i = 0;
-  const heat: Orchestrator = {
-    createStack: async () => assert.fail("no create expected"),
-    findStack: async () => undefined,
-    getStack: async (name, id) => {
-      const s = statuses[Math.min(i++, statuses.length - 1)];
-      if (!s) return undefined;
-      return { id, stack_name: name, stack_status: s[0], stack_status_reason: s[1], timeout_mins: null, parameters: { number_of_minions: "1" }, outputs: [] } satisfies Stack;
+/** A Heat that answers getStack from a script of statuses (undefined = the stack is gone); the last one repeats. */
+const scriptedHeat = (statuses: Array<[string, string] | undefined>) =>
+  new StandinHeat({
+    getStack: async (name, id, n) => {
+      const s = statuses[Math.min(n, statuses.length) - 1];
+      return s && stackOf(name, id, s[0], s[1], { parameters: { number_of_minions: "1" } });
     },
-    deleteStack: async (_name, id) => void deletes.push(id),
-    updateStack: async () => {},
-    listResources: async () => [],
-  };
-  return { heat, deletes };
-}
+  });
 
 const deletingBay = (name: string) => storedBay(stores.table, name, { status: "DELETE_IN_PROGRESS", stack_id: `stack-${name}`, deadline_at: null });
 
 /** Runs the bay's poll chain the way the queue would, until no next poll is sent. */
-async function pollToEnd(bayId: string, heat: Orchestrator) {
-  const polls = await followPolls(bayId, pollBay, { table: stores.table, heatFor: () => heat, pollDelays: [1], retryDelays: [1] }, 20);
-  return { polls, bay: await stores.table.getBay(bayId) };
+async function pollToEnd(bayId: string, heat: StandinHeat) {
+  const { handled: polls } = await followPolls(bayId, pollBay, { table: stores.table, heatFor: () => heat, pollDelays: [1], retryDelays: [1] }, 20);
+  return { polls, bay: await stores.table.getBay(bayId), deletes: heat.deleted };
 }
 
 describe("delete poll over Heat's cancelled-delete window (stand-in Heat)", () => {
   it("a delete Heat cancelled for a newer one is not a failure: the bay goes on to be deleted", async () => {
     const bay = await deletingBay("superseded");
-    const { heat, deletes } = scriptedHeat([["DELETE_FAILED", "Stack DELETE cancelled"], ["DELETE_IN_PROGRESS", "Stack DELETE started"], undefined]);
-    const { bay: after } = await pollToEnd(bay.uuid, heat);
+    const heat = scriptedHeat([["DELETE_FAILED", "Stack DELETE cancelled"], ["DELETE_IN_PROGRESS", "Stack DELETE started"], undefined]);
+    const { bay: after, deletes } = await pollToEnd(bay.uuid, heat);
     assert.equal(after, undefined, "the bay is deleted");
     assert.equal(deletes.length, 0, "the newer delete was running: nothing sent again");
   });
@@ -64,16 +54,16 @@ describe("delete poll over Heat's cancelled-delete window (stand-in Heat)", () =
   it("still cancelled a poll later: the delete is sent again, and the bay is deleted when Heat does it", async () => {
     const bay = await deletingBay("resent");
     const cancelled: [string, string] = ["DELETE_FAILED", "Stack DELETE cancelled"];
-    const { heat, deletes } = scriptedHeat([cancelled, cancelled, ["DELETE_IN_PROGRESS", "Stack DELETE started"], undefined]);
-    const { bay: after } = await pollToEnd(bay.uuid, heat);
+    const heat = scriptedHeat([cancelled, cancelled, ["DELETE_IN_PROGRESS", "Stack DELETE started"], undefined]);
+    const { bay: after, deletes } = await pollToEnd(bay.uuid, heat);
     assert.equal(after, undefined);
     assert.deepEqual(deletes, [`stack-resent`]);
   });
 
   it("cancelled for good: a few deletes sent again, then DELETE_FAILED with Heat's reason, not polled forever", async () => {
     const bay = await deletingBay("stuck");
-    const { heat, deletes } = scriptedHeat([["DELETE_FAILED", "Stack DELETE cancelled"]]);
-    const { bay: after, polls } = await pollToEnd(bay.uuid, heat);
+    const heat = scriptedHeat([["DELETE_FAILED", "Stack DELETE cancelled"]]);
+    const { bay: after, polls, deletes } = await pollToEnd(bay.uuid, heat);
     assert.equal(after?.status, "DELETE_FAILED");
     assert.equal(after?.status_reason, "Stack DELETE cancelled");
     assert.equal(deletes.length, 3);
@@ -82,8 +72,8 @@ describe("delete poll over Heat's cancelled-delete window (stand-in Heat)", () =
 
   it("any other DELETE_FAILED ends the delete at once, with Heat's reason", async () => {
     const bay = await deletingBay("failed");
-    const { heat, deletes } = scriptedHeat([["DELETE_FAILED", "Resource DELETE failed: Conflict: port in use"]]);
-    const { bay: after, polls } = await pollToEnd(bay.uuid, heat);
+    const heat = scriptedHeat([["DELETE_FAILED", "Resource DELETE failed: Conflict: port in use"]]);
+    const { bay: after, polls, deletes } = await pollToEnd(bay.uuid, heat);
     assert.equal(after?.status, "DELETE_FAILED");
     assert.match(after?.status_reason ?? "", /port in use/);
     assert.equal(polls, 1);
