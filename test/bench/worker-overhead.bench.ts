@@ -14,22 +14,14 @@ import { newBayModel } from "../../shared/domain/baymodel.ts";
 import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
 import { createBay } from "../../functions/worker/steps/create-bay.ts";
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
-import type { Orchestrator } from "../../shared/ports/orchestrator.ts";
+import { StandinHeat } from "../support/standin-heat.ts";
 import { percentile, writeResult } from "./results.ts";
 
 const BAYS = Number(process.env.BENCH_BAYS) || 150; // RSA key generation varies a lot: 40 bays gave p50s from 146 to 163 ms
 const dir = mkdtempSync(join(tmpdir(), "bf-bench-worker-"));
 const stores = openLocalStores(dir);
 const vault = await LocalKeyVault.forDataDir(dir, {});
-let creates = 0;
-const heat: Orchestrator = {
-  createStack: async () => ({ id: `stack-${++creates}` }),
-  findStack: async () => undefined,
-  getStack: async () => undefined,
-  deleteStack: async () => {},
-  updateStack: async () => {},
-  listResources: async () => [],
-};
+const heat = new StandinHeat();
 const deps: WorkerDeps = {
   table: stores.table,
   queue: stores.queue,

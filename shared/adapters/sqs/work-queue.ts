@@ -13,6 +13,7 @@
 // the worker never deletes a message it failed, so SQS moves it after maxReceiveCount.
 import { SendMessageCommand, type MessageAttributeValue, type SQSClient } from "@aws-sdk/client-sqs";
 import type { WorkMessage, WorkQueue } from "../../ports/work-queue.ts";
+import { checkWorkMessage } from "../../ports/preconditions.ts";
 
 /** SQS's own limit on DelaySeconds. */
 export const SQS_MAX_DELAY_SECONDS = 900;
@@ -54,10 +55,8 @@ export class SqsWorkQueue implements WorkQueue {
 
   /** Resolves once SQS has stored the message (SendMessage answered). */
   async send(message: WorkMessage, options: { delaySeconds?: number } = {}): Promise<void> {
-    if (message?.v !== 1 || typeof message.kind !== "string" || typeof message.bayId !== "string")
-      throw new TypeError("not a v1 WorkMessage");
     const delay = options.delaySeconds ?? 0;
-    if (!Number.isFinite(delay) || delay < 0) throw new RangeError("delaySeconds must be a number of seconds ≥ 0");
+    checkWorkMessage(message, delay);
     const whole = Math.ceil(delay);
     const chained = whole > this.#maxDelay;
     await this.#client.send(
