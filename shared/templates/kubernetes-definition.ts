@@ -71,6 +71,7 @@ export const PARAMETERS: readonly ParameterMapping[] = [
   { param: "minions_to_remove", value: (s) => s.ctx.minionsToRemove },
   // AtomicK8sTemplateDefinition
   { param: "bay_uuid", value: (s) => s.bay.uuid, required: true },
+  { param: "node_name_prefix", value: (s) => nodeNamePrefix(s.bay) },
   { param: "docker_volume_size", value: (s) => s.baymodel.docker_volume_size },
   { param: "username", value: (s) => s.ctx.username, required: true },
   { param: "tenant_name", value: (s) => s.ctx.tenantName, required: true },
@@ -101,6 +102,16 @@ export const PARAMETERS: readonly ParameterMapping[] = [
   { param: "octavia_provider", value: label("octavia_provider") },
   { param: "octavia_lb_algorithm", value: label("octavia_lb_algorithm") },
 ];
+
+/**
+ * What the bay's servers are named after: Magnum's stack name, `<cluster name[:20]>-<short id>`,
+ * lower-cased with `_` and `.` as `-` (a hostname and a Kubernetes node name). At most 33
+ * characters, so `system:node:<prefix>-minion-<index>` fits a certificate's 64-character CN.
+ */
+export function nodeNamePrefix(bay: Pick<Bay, "name" | "stack_name">): string {
+  const name = bay.name.slice(0, 20).toLowerCase().replace(/[^a-z0-9-]/g, "-").replace(/-+$/, "");
+  return `${name}-${bay.stack_name.slice(-12)}`;
+}
 
 export class RequiredParameterNotProvided extends Error {
   constructor(readonly param: string) {

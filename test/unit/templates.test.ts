@@ -62,6 +62,16 @@ describe("kubernetes template definition", () => {
     assert.equal(p.tls_disabled, false);
     assert.ok(!("kubernetes_port" in p), "left to the template default when TLS is on");
   });
+  it("names the servers after Magnum's stack name: short enough for system:node:<name> in a 64-character CN, and a valid hostname", () => {
+    const long = acceptBay({ name: `A_very.Long_${"x".repeat(230)}`, baymodel_id: bm.uuid, node_count: 1, master_count: 1, bay_create_timeout: null, discovery_url: null }, bm.uuid, { projectId: "p", userId: "u" }, { defaultTimeoutMinutes: 60, deadlineGraceMinutes: 5, requestId: "r", now: new Date() });
+    for (const b of [bay, long]) {
+      const prefix = heatParameters(b, bm, ctx).node_name_prefix as string;
+      assert.ok(prefix.endsWith(`-${b.stack_name.slice(-12)}`), prefix);
+      assert.match(prefix, /^[a-z][a-z0-9-]*$/);
+      assert.ok(`system:node:${prefix}-minion-99999`.length <= 64, prefix);
+    }
+    assert.equal(heatParameters(long, bm, ctx).node_name_prefix, `a-very-long-xxxxxxxx-${long.stack_name.slice(-12)}`);
+  });
   it("switches to HTTP on 8080 when TLS is disabled, as Magnum does", () => {
     const p = heatParameters(bay, { ...bm, tls_disabled: true }, ctx);
     assert.deepEqual([p.loadbalancing_protocol, p.kubernetes_port], ["HTTP", 8080]);
