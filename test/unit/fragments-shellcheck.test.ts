@@ -17,7 +17,7 @@ import { acceptBay } from "../../shared/domain/bay.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const FRAGMENTS = join(ROOT, "templates/kubernetes/fragments");
-const SANDBOX = join(ROOT, "test/support/node-sandbox");
+const SANDBOX = join(ROOT, "scripts/devcloud/node-simulator/sandbox");
 const fragments = readdirSync(FRAGMENTS).filter((f) => f.endsWith(".sh")).sort();
 
 interface Finding {

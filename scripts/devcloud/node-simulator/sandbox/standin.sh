@@ -1,8 +1,11 @@
 #!/bin/bash
-# Recording stand-in, inside the node sandbox (test/support/node-sandbox.ts), for a command
-# that cannot run on this machine: package installs, systemd, kernel settings, mounts, and
-# kubeadm, kubelet, kubectl, containerd themselves. It appends its name and arguments to
-# /var/log/standins.log (fields split by \x1f, records ended by \x1e) and succeeds.
+# Recording stand-in, inside the node sandbox (scripts/devcloud/node-simulator/sandbox.ts),
+# for a command that cannot run on this machine: package installs, systemd, kernel settings,
+# mounts, and kubeadm, kubelet, kubectl, containerd themselves. It appends its name and
+# arguments to /var/log/standins.log (fields split by \x1f, records ended by \x1e) and
+# succeeds, or does what the sandbox's caller hooked to it (hooks/command-<name>: e.g. the
+# node simulator's `kubeadm init` starts a stand-in Kubernetes API; hooks/<unit>: what
+# `systemctl start <unit>` does, e.g. run the real etcd).
 name=$(basename "$0")
 lib=/usr/local/lib/standins
 {
@@ -16,6 +19,9 @@ provide() {
   local cmd
   for cmd in "$@"; do ln -sf "$lib/standin" "/usr/local/bin/$cmd"; done
 }
+
+hook="$lib/hooks/command-$name"
+if [ -x "$hook" ]; then "$hook" "$@" || exit; fi
 
 case $name in
   apt-get)

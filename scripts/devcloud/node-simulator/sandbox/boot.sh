@@ -1,8 +1,10 @@
 #!/bin/bash
-# PID 1 of a node sandbox (test/support/node-sandbox.ts), run by `unshare --mount --uts
-# --net --pid --fork`: makes the namespaces look like the node, then runs the user_data
-# parts the way cloud-init's scripts-user does (each its own process, in name order, the
-# later ones even after one failed). Everything it started dies when it exits.
+# PID 1 of a node sandbox (scripts/devcloud/node-simulator/sandbox.ts), run by `unshare
+# --mount --uts --pid --fork` (and --net, unless the caller made the node's network
+# namespace itself): makes the namespaces look like the node, then runs the user_data parts
+# the way cloud-init's scripts-user does (each its own process, in name order, the later
+# ones even after one failed). With KEEP_RUNNING in WORK, the node then stays up (its
+# services keep serving) until it is killed. Everything it started dies when it exits.
 #   boot.sh ROOT WORK HOSTNAME ADDRESS...
 set -euo pipefail
 root=$1 work=$2 host=$3
@@ -40,11 +42,29 @@ for _ in $(seq 100); do
 done
 [ -e "$work/forward.ready" ] || { cat "$work/forward.log" >&2; exit 1; }
 
+# What cloud-init-output.log would show, where the caller wants it (a per-node log).
+console=$work/console.log
+[ -e "$work/console-path" ] && console=$(cat "$work/console-path")
 for part in "$root"/var/lib/cloud/instance/scripts/part-*; do
   name=$(basename "$part")
+  echo "=== $name started $(date -u +%FT%TZ)" >>"$console"
   set +e
   chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
     "/var/lib/cloud/instance/scripts/$name" >"$work/$name.out" 2>&1
-  echo "$name $?" >>"$work/exit-codes"
+  code=$?
   set -e
+  head -c 1048576 "$work/$name.out" >>"$console"
+  echo "=== $name exited $code $(date -u +%FT%TZ)" >>"$console"
+  echo "$name $code" >>"$work/exit-codes"
 done
+touch "$work/parts-done"
+
+if [ -e "$work/KEEP_RUNNING" ]; then
+  # The node is up: its services (etcd, the API stand-in, the forwarders) keep serving.
+  # bash as PID 1 reaps the orphans they leave.
+  trap 'exit 0' TERM
+  while :; do
+    sleep 3600 &
+    wait $! || true
+  done
+fi
