@@ -1,10 +1,15 @@
 // `npm test`: brings up the dev cloud (a real Keystone + Heat on 127.0.0.1, installed from
-// Debian's packages on first use) unless it is already running, runs every test file under
-// test/ with node:test (Node 20 does not expand globs, so the files are listed here), and
-// stops the dev cloud again if it started it. CI reads the closing "# pass N" / "# fail N".
+// Debian's packages on first use) unless it is already running, and runs every test file under
+// test/ with node:test (Node 20 does not expand globs, so the files are listed here), in two
+// phases on the same dev cloud:
+//   1. the light profile (Nova/Neutron/Octavia resources are placeholders): everything but test/full/;
+//   2. the full profile (real Glance, Placement, Nova, Neutron, Octavia and the node simulator):
+//      test/full/, one file at a time (each boots real servers' user_data on 2 cores).
+// It stops the dev cloud again if it started it. CI reads each phase's closing "# pass N" / "# fail N".
 //   node scripts/run-tests.mjs [files...]   (default: every test/**/*.test.ts but test/bench)
+//   BAYFORGE_TEST_CLOUD=light               skips phase 2
 import { readdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { spawnSync } from "node:child_process";
 
 const root = resolve(import.meta.dirname, "..");
@@ -19,31 +24,36 @@ if (!files.length) {
   console.error("no test files found");
   process.exit(1);
 }
+const isFull = (f) => resolve(f).startsWith(resolve("test", "full") + sep);
+const lightFiles = files.filter((f) => !isFull(f));
+const fullFiles = process.env.BAYFORGE_TEST_CLOUD === "light" ? [] : files.filter(isFull);
 
 const env = {
   ...process.env,
   DEVCLOUD_DIR: process.env.DEVCLOUD_DIR ?? join(root, ".bayforge", "devcloud"),
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
 };
-const devcloud = (cmd) => spawnSync("bash", ["scripts/devcloud/devcloud.sh", cmd], { stdio: ["ignore", "ignore", "inherit"], env }).status;
+const devcloud = (...args) => spawnSync("bash", ["scripts/devcloud/devcloud.sh", ...args], { stdio: ["ignore", "ignore", "inherit"], env }).status;
+const runTests = (list, concurrency) =>
+  spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", `--test-concurrency=${concurrency}`, ...list], { stdio: "inherit", env }).status ?? 1;
 
 const needsCloud = process.env.BAYFORGE_TEST_NO_CLOUD !== "1";
 const started = needsCloud && devcloud("status") !== 0;
-if (started) {
-  console.log("# bringing up the dev cloud (Keystone + Heat on 127.0.0.1) for the tests");
-  if (devcloud("up") !== 0) {
-    console.error("the dev cloud did not come up; see", join(env.DEVCLOUD_DIR, "logs"));
-    process.exit(1);
-  }
-}
-let status;
+const bringUp = (profile) => {
+  console.log(`# bringing up the dev cloud's ${profile} profile on 127.0.0.1 for the tests`);
+  if (devcloud("up", ...(profile === "full" ? ["--full"] : [])) === 0) return true;
+  console.error(`the dev cloud's ${profile} profile did not come up; see`, join(env.DEVCLOUD_DIR, "logs"));
+  return false;
+};
+let status = 0;
 try {
-  const r = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "--test", "--test-reporter=tap", `--test-concurrency=${process.env.BAYFORGE_TEST_CONCURRENCY ?? 3}`, ...files],
-    { stdio: "inherit", env },
-  );
-  status = r.status ?? 1;
+  if (lightFiles.length) {
+    status = needsCloud && !bringUp("light") ? 1 : runTests(lightFiles, process.env.BAYFORGE_TEST_CONCURRENCY ?? 3);
+  }
+  if (fullFiles.length) {
+    const full = needsCloud && !bringUp("full") ? 1 : runTests(fullFiles, 1);
+    status = status || full;
+  }
 } finally {
   if (started) devcloud("down");
 }

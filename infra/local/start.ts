@@ -3,6 +3,8 @@
 // Keystone + Heat on 127.0.0.1, see scripts/devcloud/) and runs as its `bayforge` service
 // user; users call with their own Keystone tokens (e.g. the dev cloud's demo user).
 //   BAYFORGE_ROLE=api|worker|all (default all) runs one part alone.
+//   BAYFORGE_DEVCLOUD=full brings up the dev cloud's full profile (real Nova, Neutron, Glance,
+//   Placement, Octavia and the node simulator) instead of the light one.
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
 import { loadCloudConfig } from "../../shared/adapters/openstack/config.ts";
@@ -19,11 +21,14 @@ let devcloudStarted = false;
 
 if ((role !== "api" || env.BAYFORGE_AUTH !== "noauth") && !loadCloudConfig(env)) {
   const dir = env.DEVCLOUD_DIR ?? join(root, ".bayforge", "devcloud");
-  console.error(`bayforge: no OpenStack cloud configured (OS_CLOUD / OS_AUTH_URL); bringing up the dev cloud in ${dir} (first time: installs Debian's keystone and heat, a few minutes)`);
-  const devcloud = (cmd: string) =>
-    spawnSync("bash", [join(root, "scripts/devcloud/devcloud.sh"), cmd], { stdio: ["ignore", "ignore", "inherit"], env: { ...env, DEVCLOUD_DIR: dir } }).status;
+  const full = env.BAYFORGE_DEVCLOUD === "full";
+  console.error(`bayforge: no OpenStack cloud configured (OS_CLOUD / OS_AUTH_URL); bringing up the dev cloud's ${full ? "full" : "light"} profile in ${dir} (first time: installs Debian's packages, a few minutes)`);
+  const devcloud = (...args: string[]) =>
+    spawnSync("bash", [join(root, "scripts/devcloud/devcloud.sh"), ...args], { stdio: ["ignore", "ignore", "inherit"], env: { ...env, DEVCLOUD_DIR: dir } }).status;
   devcloudStarted = devcloud("status") !== 0;
-  if (devcloudStarted && devcloud("up") !== 0) {
+  // a running light profile is extended when the full one is asked for; otherwise a running
+  // dev cloud is used as it is
+  if ((devcloudStarted || full) && devcloud("up", ...(full ? ["--full"] : [])) !== 0) {
     console.error("bayforge: the dev cloud did not come up; see", join(dir, "logs"));
     process.exit(1);
   }

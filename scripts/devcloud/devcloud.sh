@@ -3,6 +3,9 @@
 #
 #   devcloud.sh up            install (once), configure, bootstrap and start; prints OS_* env.
 #                             Idempotent: returns at once when both services run and answer.
+#                             On a running full profile it goes back to the light one.
+#   devcloud.sh up --full     the full profile: also RabbitMQ, Placement, Glance, Nova (fake
+#                             virt driver), Neutron, Octavia (noop amphorae); see full/full.sh
 #   devcloud.sh down          stop the processes this script started (by pid file)
 #   devcloud.sh status        show pids and whether the APIs answer (exit 0 = up)
 #   devcloud.sh env [admin|demo|demo2|bayforge]   print the OS_* environment
@@ -18,6 +21,7 @@
 # away (env-none.yaml) or to provider templates (fakes/*.yaml), so a client sends exactly
 # the request it would send to a real cloud. OS::Nova::Server is fakes/server.yaml, which
 # fails for the image "broken-image" and takes 300 s to boot "slow-image" (see README.md).
+# The full profile (`up --full`) keeps only Cinder placeholders (full/env-full.yaml).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -48,6 +52,9 @@ PACKAGES=(keystone heat-api heat-engine heat-common python3-heatclient python3-o
   shellcheck etcd-server)
 # Fake types: one file per type (Heat reads environment.d unsorted), see write_global_environment.
 FAKES=(pool floatingip port server loadbalancer)
+# light | full: what `up` builds (`up --full`); other commands read $DIR/.profile
+PROFILE=light
+source "$HERE/full/full.sh"
 
 log() { echo "devcloud: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -57,6 +64,7 @@ case "$DIR" in /|"") die "refusing DEVCLOUD_DIR='$DIR'" ;; esac
 # ---------------------------------------------------------------- install
 install_packages() {
   local missing=() p
+  [ "$PROFILE" = full ] && PACKAGES+=("${FULL_PACKAGES[@]}")
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
   done
@@ -89,6 +97,12 @@ put() {
 
 write_global_environment() {
   mkdir -p "$DIR/environment.d" "$DIR/templates"
+  if [ "$PROFILE" = full ]; then
+    # real Nova/Neutron/Glance/Octavia and wait conditions: only Cinder's placeholders
+    put "$DIR/environment.d/00-none.yaml" < "$FULL_DIR/env-full.yaml"
+    rm -f "$DIR/environment.d/10-fakes.yaml"
+    return 0
+  fi
   # Each faked type must not also appear in the OS::Heat::None mapping.
   grep -vE '"OS::(Neutron::(Pool|FloatingIP|Port)|Nova::Server|Octavia::LoadBalancer)":' "$HERE/env-none.yaml" \
     | put "$DIR/environment.d/00-none.yaml"
@@ -114,6 +128,8 @@ EOF
 write_configs() {
   mkdir -p "$DIR"/{logs,run,fernet-keys,credential-keys,lock}
   write_global_environment
+  HEAT_FULL_CONF=
+  if [ "$PROFILE" = full ]; then write_full_configs; HEAT_FULL_CONF=$'\n'$(heat_full_conf); fi
   put "$DIR/keystone.conf" <<EOF
 [DEFAULT]
 log_file = $DIR/logs/keystone.log
@@ -162,7 +178,7 @@ heat_waitcondition_server_url = http://127.0.0.1:8000/v1/waitcondition
 # Heat's own global environment maps Nova/Neutron/LB types away, so clients send the
 # same request here as to a real cloud (no dev-cloud-specific environment or files).
 environment_dir = $DIR/environment.d
-template_dir = $DIR/templates
+template_dir = $DIR/templates${HEAT_FULL_CONF}
 [heat_all]
 enabled_services = engine,api
 [heat_api]
@@ -205,7 +221,9 @@ conf_hash() { # keystone|heat
     echo "port $KS_PORT"   # on uwsgi's command line, not in keystone.conf
     cat "$DIR/keystone.conf"
   else
-    cat "$DIR/heat.conf" "$DIR"/environment.d/* "$DIR"/templates/*
+    cat "$DIR/heat.conf" "$DIR"/environment.d/*
+    # (no fake templates on a state dir that only ever ran the full profile)
+    cat "$DIR"/templates/* 2>/dev/null || true
   fi | sha256sum | cut -c1-16
 }
 
@@ -342,6 +360,11 @@ registration_hash() {
   { register_identity_py
     printf '%s\n' "$KS_URL" "$HEAT_URL" "$BAYFORGE_URL" "$REGION" \
       "$ADMIN_PASSWORD" "$DEMO_PASSWORD" "$DEMO2_PASSWORD" "$BAYFORGE_PASSWORD" "$HEAT_PASSWORD"
+    # the full profile's catalog (or its removal on the light one)
+    if [ "$PROFILE" = full ] || [ -f "$DIR/.registered-full" ]; then
+      echo "$PROFILE $NOVA_PORT $PLACEMENT_PORT $GLANCE_PORT $NEUTRON_PORT $OCTAVIA_PORT"
+      echo "$SERVICE_PASSWORD $STACK_DOMAIN_ADMIN_PASSWORD"; cat "$FULL_DIR/register.py"
+    fi
   } | sha256sum | cut -c1-16
 }
 
@@ -354,6 +377,16 @@ register_identity() {
   DEMO2_PASSWORD=$DEMO2_PASSWORD BAYFORGE_PASSWORD=$BAYFORGE_PASSWORD \
   HEAT_PASSWORD=$HEAT_PASSWORD HEAT_URL=$HEAT_URL BAYFORGE_URL=$BAYFORGE_URL REGION=$REGION \
     "$PY" -c "$(register_identity_py)" >"$out" 2>&1 || { tail -20 "$out" >&2; die "registering keystone objects failed"; }
+  if [ "$PROFILE" = full ] || [ -f "$DIR/.registered-full" ]; then
+    if [ "$PROFILE" = full ]; then log "full profile: service users, heat's stack user domain, catalog"
+    else log "light profile: removing the full profile's services from the catalog"; fi
+    KS_URL=$KS_URL ADMIN_PASSWORD=$ADMIN_PASSWORD REGION=$REGION PROFILE=$PROFILE \
+    NOVA_PORT=$NOVA_PORT PLACEMENT_PORT=$PLACEMENT_PORT GLANCE_PORT=$GLANCE_PORT \
+    NEUTRON_PORT=$NEUTRON_PORT OCTAVIA_PORT=$OCTAVIA_PORT SERVICE_PASSWORD=$SERVICE_PASSWORD \
+    STACK_DOMAIN_ADMIN_PASSWORD=$STACK_DOMAIN_ADMIN_PASSWORD \
+      "$PY" "$FULL_DIR/register.py" >>"$out" 2>&1 || { tail -20 "$out" >&2; die "registering the full profile failed"; }
+    if [ "$PROFILE" = full ]; then touch "$DIR/.registered-full"; else rm -f "$DIR/.registered-full"; fi
+  fi
   registration_hash > "$DIR/.registered"
 }
 
@@ -365,7 +398,8 @@ pid_of() { cat "$DIR/run/$1.pid" 2>/dev/null || true; }
 alive() {
   local pid; pid=$(pid_of "$1")
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  local pat=heat-all; [ "$1" = keystone ] && pat=uwsgi
+  local pat
+  case "$1" in keystone) pat=uwsgi ;; heat) pat=heat-all ;; *) pat=$(full_pattern "$1") || return 1 ;; esac
   tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pat"
 }
 
@@ -466,6 +500,8 @@ is_up() {
   alive keystone && alive heat && answers "$KS_URL" && answers "$HEAT_ROOT" || return 1
   [ "$(cat "$DIR/run/keystone.hash" 2>/dev/null)" = "$(conf_hash keystone)" ] || return 1
   [ "$(cat "$DIR/run/heat.hash" 2>/dev/null)" = "$(conf_hash heat)" ] || return 1
+  [ "$(cat "$DIR/.profile" 2>/dev/null || echo light)" = "$PROFILE" ] || return 1
+  if [ "$PROFILE" = full ]; then full_is_up; else ! any_full_alive; fi
 }
 
 # ---------------------------------------------------------------- output
@@ -518,12 +554,16 @@ EOF
 }
 
 status() {
-  local rc=0 n
-  for n in keystone heat; do
+  local rc=0 n names=(keystone heat)
+  [ "$(cat "$DIR/.profile" 2>/dev/null)" = full ] && names+=("${FULL_SERVICES[@]}") && \
+    [ -f "$NODE_SIMULATOR" ] && names+=(node-simulator)
+  echo "profile: $(cat "$DIR/.profile" 2>/dev/null || echo light)"
+  for n in "${names[@]}"; do
     if alive $n; then echo "$n: running (pid $(pid_of $n))"; else echo "$n: stopped"; rc=1; fi
   done
   curl -s -o /dev/null -m 2 -w "keystone $KS_URL -> HTTP %{http_code}\n" "$KS_URL" || { echo "keystone: no answer"; rc=1; }
   curl -s -o /dev/null -m 2 -w "heat $HEAT_ROOT -> HTTP %{http_code}\n" "$HEAT_ROOT" || { echo "heat: no answer"; rc=1; }
+  if [ "$(cat "$DIR/.profile" 2>/dev/null)" = full ]; then full_status || rc=1; fi
   echo "state: $DIR"
   return $rc
 }
@@ -539,18 +579,23 @@ lock() {
 up() {
   lock
   mkdir -p "$DIR/logs"
-  if command -v heat-all >/dev/null && command -v uwsgi >/dev/null && [ -f "$DIR/.bootstrapped" ]; then
+  if command -v heat-all >/dev/null && command -v uwsgi >/dev/null && [ -f "$DIR/.bootstrapped" ] &&
+     { [ "$PROFILE" = light ] || full_bootstrapped; }; then
     write_configs
     if is_up; then
       registered || register_identity   # what this script registers changed since
       write_clouds_yaml
-      log "already up: keystone $KS_URL, heat ${HEAT_ROOT}v1, state in $DIR"
+      log "already up ($PROFILE): keystone $KS_URL, heat ${HEAT_ROOT}v1, state in $DIR"
       print_env admin
       return 0
     fi
   fi
   install_packages
   write_configs
+  # back to the light profile: the full profile's services go (heat restarts below: its
+  # environment changed)
+  [ "$PROFILE" = light ] && stop_full
+  [ "$PROFILE" = full ] && restart_changed_full
   # a service started with another configuration (ports, fakes, env) is restarted
   if alive keystone && [ "$(cat "$DIR/run/keystone.hash" 2>/dev/null)" != "$(conf_hash keystone)" ]; then
     log "keystone configuration changed: restarting"; stop_one keystone
@@ -562,25 +607,35 @@ up() {
   alive keystone && ! answers "$KS_URL" 5 && { log "keystone does not answer: restarting"; stop_one keystone; }
   alive heat && ! answers "$HEAT_ROOT" 5 && { log "heat does not answer: restarting"; stop_one heat; }
   bootstrap
+  if [ "$PROFILE" = full ]; then
+    # the bus boots (~10 s) while the databases are made
+    start_full_one epmd; start_full_one rabbitmq; start_full_one mariadb
+    bootstrap_full
+  fi
   start_keystone
   register_identity
+  [ "$PROFILE" = full ] && start_full
   start_heat
   wait_heat_engine
   write_clouds_yaml
-  log "up: keystone $KS_URL, heat ${HEAT_ROOT}v1, state in $DIR"
+  if [ "$PROFILE" = full ]; then seed_full; start_node_simulator; fi
+  echo "$PROFILE" > "$DIR/.profile"
+  log "up ($PROFILE): keystone $KS_URL, heat ${HEAT_ROOT}v1, state in $DIR"
   log "clouds.yaml: $DIR/clouds.yaml (OS_CLOUD=devcloud-admin|devcloud-demo|devcloud-demo2|devcloud-bayforge)"
   print_env admin
 }
 
 case "${1:-}" in
-  up) up ;;
-  down) lock; stop_one heat; stop_one keystone ;;
+  up)
+    case "${2:-}" in --full) PROFILE=full ;; "") ;; *) die "usage: $0 up [--full]" ;; esac
+    up ;;
+  down) lock; stop_full; stop_one heat; stop_one keystone ;;
   status) status ;;
   env) print_env "${2:-admin}" ;;
   reset)
-    lock; stop_one heat; stop_one keystone
+    lock; stop_full; stop_one heat; stop_one keystone
     rm -rf "${DIR:?}"/* "${DIR:?}"/.[!.]* 2>/dev/null || true
     rmdir "$DIR" 2>/dev/null || true
     ;;
-  *) echo "usage: $0 up|down|status|env [admin|demo|demo2|bayforge]|reset" >&2; exit 2 ;;
+  *) echo "usage: $0 up [--full]|down|status|env [admin|demo|demo2|bayforge]|reset" >&2; exit 2 ;;
 esac

@@ -4,7 +4,13 @@
 //
 // Heat there behaves like a real cloud's: server_image "broken-image" makes a stack end
 // CREATE_FAILED, "slow-image" takes 300 s to boot (timeout_mins 1 -> "Timed out").
+//
+// ensureDevcloudUp({ full: true }) brings up the full profile instead: real Nova (fake virt
+// driver), Neutron, Glance, Placement and Octavia (noop amphorae) beside Keystone and Heat,
+// and the node simulator. Switching profiles restarts Heat (and stops or starts the rest):
+// run the light-profile tests and the full-profile ones one after the other, not together.
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -32,11 +38,20 @@ export function devcloudAuthUrl(): string {
   return `http://127.0.0.1:${process.env.DEVCLOUD_KEYSTONE_PORT || "5000"}/v3`;
 }
 
-function run(command: string, timeoutMs: number): Promise<string> {
+/** The profile the dev cloud last came up with (`light` when it never did). */
+export function devcloudProfile(): "light" | "full" {
+  try {
+    return readFileSync(join(devcloudDir(), ".profile"), "utf8").trim() === "full" ? "full" : "light";
+  } catch {
+    return "light";
+  }
+}
+
+function run(command: string, timeoutMs: number, args: string[] = []): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     execFile(
       "bash",
-      [devcloudScript, command],
+      [devcloudScript, command, ...args],
       { cwd: repoRoot, env: process.env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) {
@@ -51,21 +66,27 @@ function run(command: string, timeoutMs: number): Promise<string> {
   });
 }
 
-let inFlight: Promise<void> | undefined;
+const inFlight = new Map<"light" | "full", Promise<void>>();
 
 /**
- * Brings the dev cloud up (`devcloud.sh up`): installs and bootstraps it the first time
- * (about a minute), restarts its processes when they are gone (or their configuration
- * changed), and returns in about 0.4 s when it already runs. Concurrent calls in one
- * process share one run; the script itself serializes callers from different processes.
+ * Brings the dev cloud up (`devcloud.sh up`, or `up --full` with `{ full: true }`): installs
+ * and bootstraps it the first time (about a minute; the full profile about two), restarts
+ * its processes when they are gone (or their configuration changed), and returns in about
+ * 0.5 s when it already runs with that profile. Concurrent calls in one process share one
+ * run per profile; the script itself serializes callers from different processes.
  */
-export function ensureDevcloudUp(): Promise<void> {
-  inFlight ??= run("up", 15 * 60_000)
-    .then(() => undefined)
-    .finally(() => {
-      inFlight = undefined;
-    });
-  return inFlight;
+export function ensureDevcloudUp(options: { full?: boolean } = {}): Promise<void> {
+  const profile = options.full ? "full" : "light";
+  let pending = inFlight.get(profile);
+  if (!pending) {
+    pending = run("up", 15 * 60_000, options.full ? ["--full"] : [])
+      .then(() => undefined)
+      .finally(() => {
+        inFlight.delete(profile);
+      });
+    inFlight.set(profile, pending);
+  }
+  return pending;
 }
 
 /** Stops the dev cloud's processes (`devcloud.sh down`); its state dir is kept. */

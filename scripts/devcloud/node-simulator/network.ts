@@ -126,8 +126,10 @@ export class Network {
    * Serves the load balancers' listeners on the segments that have nodes: VIPs on the
    * bridge, forwarders to the members. Segments without servers left (`inUse`) go away.
    */
-  reconcile(frontends: Frontend[] | undefined, inUse: Set<string>): Promise<void> {
-    return this.serial(() => this.reconcileNow(frontends, inUse));
+  reconcile(frontends: Frontend[] | undefined, inUse: () => Set<string>): Promise<void> {
+    // inUse is read when the change runs, not when it is asked for: a boot that plugged its
+    // server in between must keep its segment (reading it early deleted the new veths)
+    return this.serial(() => this.reconcileNow(frontends, inUse()));
   }
 
   /** frontends undefined: Octavia did not answer; the VIPs keep what they serve. */

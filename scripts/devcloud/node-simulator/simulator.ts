@@ -155,8 +155,8 @@ export class NodeSimulator {
       await this.discover(s);
     }
     this.startPending();
-    const inUse = new Set([...this.nets.values()].flat());
-    if (inUse.size) {
+    const inUse = () => new Set([...this.nets.values()].flat());
+    if (inUse().size) {
       const frontends = await this.cloud.frontends().then(
         (f) => {
           this.octaviaError = "";
