@@ -414,7 +414,7 @@ start_full_one() {
     rabbitmq)
       # HOME: the Erlang cookie lives in the state dir, not in root's home
       start_daemon rabbitmq env HOME="$DIR/rabbitmq" ERL_EPMD_PORT="$EPMD_PORT" \
-        ERL_EPMD_ADDRESS=127.0.0.1 RABBITMQ_NODENAME="$RABBIT_NODE" \
+        ERL_EPMD_ADDRESS=127.0.0.1 ERL_CRASH_DUMP="$DIR/logs/erl_crash.dump" RABBITMQ_NODENAME="$RABBIT_NODE" \
         RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$RABBIT_PORT" \
         RABBITMQ_DIST_PORT="$RABBIT_DIST_PORT" RABBITMQ_CONF_ENV_FILE="$DIR/rabbitmq/rabbitmq-env.conf" \
         RABBITMQ_CONFIG_FILE="$DIR/rabbitmq/rabbitmq.conf" \
