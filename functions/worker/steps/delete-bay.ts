@@ -44,11 +44,19 @@ export async function finishDelete(deps: WorkerDeps, bay: Bay, requestId?: strin
     const left = await deps.releaseCredentials(bay, { trustee: true });
     if (left.length) throw new Error(`Keystone did not remove ${left.join(", ")}; the delete will be retried`);
   }
-  try {
-    await deps.table.deleteBay(bay.uuid, bay.version);
-  } catch (e) {
-    if (!(e instanceof VersionConflict) || (await deps.table.getBay(bay.uuid))) throw e;
-    return; // another delivery finished it
+  // A step still running for the bay can write it after our read (a create that the delete
+  // interrupted stores its bootstrap token): the bay goes all the same. Failing here instead
+  // left it DELETE_IN_PROGRESS until the queue redelivered the delete, minutes later.
+  for (let current: Bay | undefined = bay, tries = 1; ; tries++) {
+    try {
+      await deps.table.deleteBay(current.uuid, current.version);
+      break;
+    } catch (e) {
+      if (!(e instanceof VersionConflict)) throw e;
+      current = await deps.table.getBay(bay.uuid);
+      if (!current) return; // another delivery finished it
+      if (current.status !== "DELETE_IN_PROGRESS" || tries >= 5) throw e;
+    }
   }
   await deps.table.appendEvent({ bay_uuid: bay.uuid, at: deps.now().toISOString(), kind: "deleted", detail: `bay ${bay.name} deleted; its stack and certificates are gone`, ...(requestId ? { request_id: requestId } : {}) });
   deps.log.info("bay deleted", { bay: bay.uuid, name: bay.name });
