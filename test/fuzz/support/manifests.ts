@@ -14,6 +14,8 @@ export const MODEL_FIELDS = {
   keypair_id: "demo-key",
   external_network_id: "public",
   flavor_id: "m1.small",
+  // the bays below may have up to 3 masters, which needs a load balancer
+  master_lb_enabled: true,
 };
 
 const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/);
