@@ -59,22 +59,6 @@ full_pattern() {
 }
 
 # ---------------------------------------------------------------- config
-# [keystone_authtoken] for a service user (all share SERVICE_PASSWORD, project `service`)
-authtoken() { # user
-  cat <<EOF
-[keystone_authtoken]
-www_authenticate_uri = http://127.0.0.1:${KS_PORT}/v3
-auth_url = http://127.0.0.1:${KS_PORT}
-auth_type = password
-username = $1
-password = $SERVICE_PASSWORD
-project_name = service
-user_domain_name = Default
-project_domain_name = Default
-region_name = $REGION
-EOF
-}
-
 # a [section] with password credentials of a service user (clients to other services)
 svc_auth() { # section user
   cat <<EOF
@@ -88,6 +72,12 @@ user_domain_name = Default
 project_domain_name = Default
 region_name = $REGION
 EOF
+}
+
+# [keystone_authtoken] for a service user (all share SERVICE_PASSWORD, project `service`)
+authtoken() { # user
+  svc_auth keystone_authtoken "$1"
+  echo "www_authenticate_uri = http://127.0.0.1:${KS_PORT}/v3"
 }
 
 write_full_configs() {
@@ -212,9 +202,9 @@ graceful_shutdown_timeout = 2
 [api]
 auth_strategy = keystone
 [api_database]
-connection = sqlite:///$DIR/nova_api.sqlite
+connection = $(mysql_url nova_api)
 [database]
-connection = sqlite:///$DIR/nova.sqlite
+connection = $(mysql_url nova)
 [wsgi]
 api_paste_config = /etc/nova/api-paste.ini
 [conductor]
@@ -324,13 +314,18 @@ full_conf_hash() { # service
 }
 
 # ---------------------------------------------------------------- bootstrap (once)
-full_bootstrapped() { [ -f "$DIR/.bootstrapped-full" ]; }
+# The marker names the database layout: a state dir made when Nova was on SQLite (v1) is
+# bootstrapped again (every sync is idempotent; Nova's databases are new on MariaDB).
+FULL_LAYOUT=2
+full_bootstrapped() { [ "$(cat "$DIR/.bootstrapped-full" 2>/dev/null)" = "$FULL_LAYOUT" ]; }
 
 # sqlite_wal DB...: readers no longer block writers (several processes share a DB)
 sqlite_wal() { local f; for f in "$@"; do sqlite3 "$f" 'PRAGMA journal_mode=WAL;' >/dev/null; done; }
 
 bootstrap_full() {
   full_bootstrapped && return 0
+  # an older layout's Placement knows a compute node Nova's new databases do not: start it over
+  [ -f "$DIR/.bootstrapped-full" ] && rm -f "$DIR"/placement.sqlite*
   log "full profile: db sync (placement, nova, glance, neutron, octavia)"
   local pids=() p rc=0 out="$DIR/logs"
   # independent DBs: in parallel
@@ -341,7 +336,7 @@ bootstrap_full() {
   ( local nm=(nova-manage --config-file "$DIR/nova/nova.conf")
     set -e
     "${nm[@]}" api_db sync
-    "${nm[@]}" cell_v2 map_cell0 --database_connection "sqlite:///$DIR/nova_cell0.sqlite"
+    "${nm[@]}" cell_v2 map_cell0 --database_connection "$(mysql_url nova_cell0)"
     "${nm[@]}" cell_v2 list_cells | grep -q ' cell1 ' || "${nm[@]}" cell_v2 create_cell --name cell1
     "${nm[@]}" db sync
   ) >"$out/nova-manage.log" 2>&1 & pids+=($!)
@@ -350,8 +345,8 @@ bootstrap_full() {
     tail -n 5 "$out"/{placement-manage,glance-manage,neutron-db-manage,octavia-db-manage,nova-manage}.log >&2
     die "full profile: db sync failed (logs in $out)"
   fi
-  sqlite_wal "$DIR"/{placement,glance,nova_api,nova,nova_cell0}.sqlite
-  touch "$DIR/.bootstrapped-full"
+  sqlite_wal "$DIR"/{placement,glance}.sqlite
+  echo "$FULL_LAYOUT" > "$DIR/.bootstrapped-full"
 }
 
 bootstrap_neutron_db() {
@@ -440,9 +435,15 @@ start_full_one() {
       mariadb --no-defaults -S "$MYSQL_SOCKET" -uroot -e "
         CREATE DATABASE IF NOT EXISTS neutron CHARACTER SET utf8mb4;
         CREATE DATABASE IF NOT EXISTS octavia CHARACTER SET utf8mb4;
+        CREATE DATABASE IF NOT EXISTS nova_api CHARACTER SET utf8mb4;
+        CREATE DATABASE IF NOT EXISTS nova CHARACTER SET utf8mb4;
+        CREATE DATABASE IF NOT EXISTS nova_cell0 CHARACTER SET utf8mb4;
         CREATE USER IF NOT EXISTS 'devcloud'@'127.0.0.1' IDENTIFIED BY 'devcloud';
         GRANT ALL ON neutron.* TO 'devcloud'@'127.0.0.1';
-        GRANT ALL ON octavia.* TO 'devcloud'@'127.0.0.1';" ;;
+        GRANT ALL ON octavia.* TO 'devcloud'@'127.0.0.1';
+        GRANT ALL ON nova_api.* TO 'devcloud'@'127.0.0.1';
+        GRANT ALL ON nova.* TO 'devcloud'@'127.0.0.1';
+        GRANT ALL ON nova_cell0.* TO 'devcloud'@'127.0.0.1';" ;;
     placement) start_uwsgi placement "$PLACEMENT_PORT" /usr/bin/placement-api \
         "OS_PLACEMENT_CONFIG_DIR=$DIR/placement" 1 ;;
     glance) start_daemon glance "$PY" /usr/bin/glance-api --config-file "$DIR/glance/glance-api.conf" ;;
@@ -502,7 +503,7 @@ start_full() {
 }
 
 seed_hash() {
-  { cat "$FULL_DIR/seed.py"; echo "$NOVA_PORT $GLANCE_PORT $NEUTRON_PORT"; } | sha256sum | cut -c1-16
+  { cat "$FULL_DIR/seed.py"; echo "$NOVA_PORT $GLANCE_PORT $NEUTRON_PORT layout $FULL_LAYOUT"; } | sha256sum | cut -c1-16
 }
 
 seed_full() {
