@@ -1,7 +1,7 @@
 // The dev cloud's two profiles side by side: how long `devcloud.sh up [--full]` takes from a
 // stopped, already bootstrapped state dir; the resident memory and idle CPU of every process
 // it started (the pid files in <dir>/run and their children); and a 1-master, 2-minion bay's
-// time through Bayforge (POST → CREATE_COMPLETE, Keystone mode, default settings). On the
+// time through Bayforge (behind an Octavia load balancer; POST → CREATE_COMPLETE, Keystone mode, default settings). On the
 // full profile that time includes every node's simulated boot and wait-condition signal.
 //   node --import tsx test/bench/devcloud-profiles.bench.ts   (BENCH_PROFILES=light,full)
 import { readdirSync, readFileSync } from "node:fs";
@@ -69,7 +69,7 @@ const cpuSeconds = (pids: number[]) =>
 async function bayTime(): Promise<number> {
   const bf = await startBayforge();
   try {
-    const model = { name: `${RUN}-model`, coe: "kubernetes", image_id: "ubuntu-noble", keypair_id: "default", external_network_id: "public", flavor_id: "m1.small", master_flavor_id: "m1.medium" };
+    const model = { name: `${RUN}-model`, coe: "kubernetes", image_id: "ubuntu-noble", keypair_id: "default", external_network_id: "public", flavor_id: "m1.small", master_flavor_id: "m1.medium", master_lb_enabled: true };
     if ((await api(bf.url, "POST", "/v1/baymodels", model)).status !== 201) throw new Error("baymodel refused");
     const t0 = performance.now();
     const made = await api(bf.url, "POST", "/v1/bays", { name: `${RUN}-bay`, baymodel_id: `${RUN}-model`, master_count: 1, node_count: 2 });

@@ -229,8 +229,12 @@ describe("a bay on real Nova, Neutron and Octavia (full dev cloud)", () => {
       fixed.push(port.fixed_ips[0].ip_address);
     }
     for (const a of [...bay.master_addresses, ...bay.node_addresses]) assert.ok(fixed.includes(a), `${a} is a fixed IP (${fixed})`);
-    const [lb] = await loadBalancersOf(bays.nofip);
-    assert.equal(bay.api_address, `https://${lb.vip_address}:6443`, "the API load balancer's private address");
+    // the API's load balancer (the other one is etcd's; Heat lists them in no set order)
+    const lbs = await loadBalancersOf(bays.nofip);
+    const ports = await Promise.all(lbs.map(async (lb) => (await cloud.listenersWithMembers(lb)).map((l) => l.protocol_port)));
+    const apiLb = lbs.find((_, i) => ports[i].includes(6443));
+    assert.ok(apiLb, `a load balancer listening on 6443 (${JSON.stringify(ports)})`);
+    assert.equal(bay.api_address, `https://${apiLb.vip_address}:6443`, "the API load balancer's private address");
   });
 
   it("an existing fixed_network and fixed_subnet: the nodes join them, and the bay makes no net, subnet, router or interface", async () => {
