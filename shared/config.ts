@@ -1,7 +1,8 @@
 // Bayforge's own settings, from environment variables (the same names locally and in
 // Lambda). OpenStack credentials are not here: they come from clouds.yaml / OS_* as
-// openstacksdk reads them (shared/adapters/openstack/config.ts).
+// openstacksdk reads them (shared/adapters/openstack/config/).
 import { resolve } from "node:path";
+import { DEFAULT_MAX_NODES_PER_BAY } from "./domain/bay.ts";
 
 export interface Settings {
   dataDir: string;
@@ -13,6 +14,8 @@ export interface Settings {
   deadlineGraceMinutes: number;
   maxBodyBytes: number;
   maxManifestBytes: number;
+  /** the most masters, and the most worker nodes, one bay may have (create, manifests, scale, resize) */
+  maxNodesPerBay: number;
   workerConcurrency: number;
   visibilitySeconds: number;
   maxReceives: number;
@@ -73,6 +76,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     deadlineGraceMinutes: int(env, "BAYFORGE_DEADLINE_GRACE_MINUTES", 5),
     maxBodyBytes: int(env, "BAYFORGE_MAX_BODY_BYTES", 64 * 1024, 1024),
     maxManifestBytes: int(env, "BAYFORGE_MAX_MANIFEST_BYTES", 1024 * 1024, 1024),
+    maxNodesPerBay: int(env, "BAYFORGE_MAX_NODES_PER_BAY", DEFAULT_MAX_NODES_PER_BAY, 1),
     workerConcurrency: int(env, "BAYFORGE_WORKER_CONCURRENCY", 8, 1),
     visibilitySeconds: int(env, "BAYFORGE_VISIBILITY_SECONDS", 300, 1),
     maxReceives: int(env, "BAYFORGE_MAX_RECEIVES", 5, 1),

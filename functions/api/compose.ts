@@ -53,5 +53,6 @@ export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
     publicUrl: settings.publicUrl,
     maxBodyBytes: settings.maxBodyBytes,
     maxManifestBytes: settings.maxManifestBytes,
+    maxNodesPerBay: settings.maxNodesPerBay,
   });
 }

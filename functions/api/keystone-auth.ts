@@ -4,7 +4,7 @@
 // unreachable (or refusing Bayforge itself): 503. The token is never put in a message or log.
 import { ApiError } from "../../shared/domain/errors.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
-import type { TokenValidation } from "../../shared/adapters/openstack/identity/tokens.ts";
+import type { TokenValidation, TokenValidator } from "../../shared/ports/identity.ts";
 import type { Caller } from "./env.ts";
 
 export interface KeystoneAuthOptions {
@@ -14,10 +14,8 @@ export interface KeystoneAuthOptions {
   log?: Logger;
 }
 
-/** What keystoneAuth needs of a TokenValidator. */
-export interface Validator {
-  validate(token: string): Promise<TokenValidation>;
-}
+/** What keystoneAuth needs: the Identity port's token validator. */
+export type Validator = TokenValidator;
 
 export const AUTH_REQUIRED = "Authentication required";
 const UNAUTHORIZED_DETAIL = "The request you have made requires authentication.";
@@ -47,6 +45,7 @@ export function keystoneAuth(validator: Validator, opts: KeystoneAuthOptions = {
       userId: t.userId,
       isAdmin: t.roles.some((r) => adminRoles.has(r)),
       token,
+      tokenExpiresAt: t.expiresAt,
       roles: t.roles,
       userName: t.userName,
       projectName: t.projectName,

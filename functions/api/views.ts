@@ -33,18 +33,12 @@ export function bayView(bay: Bay, base: string) {
   };
 }
 
+/** The fields of a bay in a list (GET /v1/bays), in Magnum's order. */
+const BAY_LIST_FIELDS = ["uuid", "name", "baymodel_id", "node_count", "master_count", "bay_create_timeout", "stack_id", "status", "links"] as const;
+
 export function bayListView(bay: Bay, base: string) {
-  return {
-    uuid: bay.uuid,
-    name: bay.name,
-    baymodel_id: bay.baymodel_id,
-    node_count: bay.node_count,
-    master_count: bay.master_count,
-    bay_create_timeout: bay.bay_create_timeout,
-    stack_id: bay.stack_id,
-    status: bay.status,
-    links: links(base, "bays", bay.uuid),
-  };
+  const full = bayView(bay, base);
+  return Object.fromEntries(BAY_LIST_FIELDS.map((k) => [k, full[k]])) as Pick<ReturnType<typeof bayView>, (typeof BAY_LIST_FIELDS)[number]>;
 }
 
 export function baymodelView(m: BayModel, base: string) {

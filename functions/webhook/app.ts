@@ -1,6 +1,6 @@
 // The chat-ops webhook as a Hono app built from ports: Slack (POST /slack) and Mattermost
 // (POST /mattermost) slash commands, form-encoded. Every request is verified before anything
-// else (401 and no effect otherwise); then the command runs through the API's own operations
+// else (401 and no effect otherwise); then the command runs through the bay operations (shared/bays)
 // on the shared table and queue, for the project the team/channel is mapped to, and is answered
 // at once with an ephemeral message (200, as chat platforms expect, errors included). The
 // worker posts the outcome to the command's response_url when the bay settles.
@@ -9,21 +9,23 @@ import { bodyLimit } from "hono/body-limit";
 import { randomUUID } from "node:crypto";
 import { ApiError } from "../../shared/domain/errors.ts";
 import { parseBayRequest } from "../../shared/domain/bay.ts";
-import { checkDeletable, parseBayPatch, planScale } from "../../shared/domain/bay-update.ts";
+import { parseBayPatch } from "../../shared/domain/bay-update.ts";
 import type { Bay } from "../../shared/domain/model.ts";
 import type { BayTable } from "../../shared/ports/bay-table.ts";
-import type { ApiDeps, Caller } from "../api/env.ts";
-import { acceptAndEnqueue, startDelete, startScale } from "../api/operations.ts";
-import { findBayModel, getBay } from "../api/lookup.ts";
-import { deadlineMinutes } from "../api/routes/bays.ts";
+import type { BayOpsDeps, Caller } from "../../shared/bays/deps.ts";
+import { acceptAndEnqueue } from "../../shared/bays/accept.ts";
+import { deleteBay, scaleBay } from "../../shared/bays/operate.ts";
+import { findBayModel, getBay } from "../../shared/bays/lookup.ts";
 import { parseCommand, usage, UsageError, type Command } from "./command.ts";
 import { verifyMattermost, verifySlack, type ReplayGuard, type Verdict } from "./verify.ts";
 
 export type Platform = "slack" | "mattermost";
 
 export interface WebhookDeps {
-  /** the API's dependencies (noauth style: no identity); `authenticate` is not used */
-  api: ApiDeps;
+  /** the bay operations' dependencies (noauth style: no identity) */
+  bays: BayOpsDeps;
+  /** largest request body accepted, bytes (at most 64 KiB: a slash command is small) */
+  maxBodyBytes: number;
   slackSigningSecret?: string;
   mattermostToken?: string;
   /** "slack:<team>[:<channel>]" / "mattermost:<team>[:<channel>]" → project id */
@@ -37,12 +39,12 @@ const ephemeral = (text: string): Reply => ({ response_type: "ephemeral", text }
 
 export function createWebhookApp(deps: WebhookDeps): Hono {
   const app = new Hono();
-  const log = deps.api.log.child({ fn: "webhook" });
-  const now = () => deps.now?.() ?? deps.api.now?.() ?? new Date();
+  const log = deps.bays.log.child({ fn: "webhook" });
+  const now = () => deps.now?.() ?? deps.bays.now?.() ?? new Date();
 
   app.use(
     bodyLimit({
-      maxSize: Math.min(deps.api.maxBodyBytes, 64 * 1024),
+      maxSize: Math.min(deps.maxBodyBytes, 64 * 1024),
       onError: (c) => c.json({ error: "request body too large" }, 413),
     }),
   );
@@ -109,18 +111,18 @@ export function createWebhookApp(deps: WebhookDeps): Hono {
   type Ctx = { caller: Caller; requestId: string; notify: Bay["notify"]; cmd: string; project: string };
 
   async function run(command: Command, x: Ctx): Promise<string> {
-    const base = (deps.api.publicUrl ?? "").replace(/\/+$/, "");
+    const base = (deps.bays.publicUrl ?? "").replace(/\/+$/, "");
     const tell = x.notify ? " I'll post here when it is done." : "";
     switch (command.action) {
       case "help":
         return usage(x.cmd);
       case "list": {
-        const bays = await deps.api.table.listBays({ projectId: x.project });
+        const bays = await deps.bays.table.listBays({ projectId: x.project });
         if (!bays.length) return `No bays in project ${x.project}.`;
         return [`Bays in project ${x.project}:`, ...bays.map((b) => `• ${b.name} — ${b.status} (${b.master_count}+${b.node_count} nodes)`)].join("\n");
       }
       case "status":
-        return statusText(await getBay(deps.api.table, x.caller, command.name));
+        return statusText(await getBay(deps.bays.table, x.caller, command.name));
       case "create": {
         const req = parseBayRequest({
           name: command.name,
@@ -128,36 +130,35 @@ export function createWebhookApp(deps: WebhookDeps): Hono {
           ...(command.nodes !== undefined ? { node_count: command.nodes } : {}),
           ...(command.masters !== undefined ? { master_count: command.masters } : {}),
           ...(command.timeout !== undefined ? { bay_create_timeout: command.timeout } : {}),
-        });
-        const model = await findBayModel(deps.api.table, x.caller, req.baymodel_id);
+        }, deps.bays.maxNodesPerBay);
+        const model = await findBayModel(deps.bays.table, x.caller, req.baymodel_id);
         if (!model) throw new ApiError(400, `BayModel ${req.baymodel_id} could not be found in project ${x.project}.`);
         if (!model.keypair_id) throw new ApiError(400, `BayModel ${model.name ?? model.uuid} has no keypair_id; a bay needs one.`);
         const bay = await acceptAndEnqueue(withNotify(x.notify), x.caller, req, model, x.requestId, base);
         return `Accepted: bay ${bay.name} (${bay.uuid}) is being created from baymodel ${model.name ?? model.uuid} with ${bay.master_count} master(s) and ${bay.node_count} node(s).${tell}`;
       }
       case "scale": {
-        const bay = await getBay(deps.api.table, x.caller, command.name);
-        const update = planScale(bay, parseBayPatch([{ op: "replace", path: "/node_count", value: command.nodes }], bay), { now: now(), requestId: x.requestId });
-        await startScale(withNotify(x.notify, bay.uuid), x.caller, bay, update, x.requestId, deadlineMinutes(deps.api, bay));
+        const bay = await getBay(deps.bays.table, x.caller, command.name);
+        const want = parseBayPatch([{ op: "replace", path: "/node_count", value: command.nodes }], bay, deps.bays.maxNodesPerBay);
+        const { update } = await scaleBay(withNotify(x.notify, bay.uuid), x.caller, bay, want, x.requestId);
         return `Accepted: bay ${bay.name} is being scaled from ${update.previous_node_count} to ${update.node_count} node(s).${tell}`;
       }
       case "delete": {
-        const bay = await getBay(deps.api.table, x.caller, command.name);
-        checkDeletable(bay);
-        await startDelete(withNotify(x.notify, bay.uuid), x.caller, bay, x.requestId);
+        const bay = await getBay(deps.bays.table, x.caller, command.name);
+        await deleteBay(withNotify(x.notify, bay.uuid), x.caller, bay, x.requestId);
         return `Accepted: bay ${bay.name} is being deleted (was ${bay.status}).${x.notify ? " I'll post here if the delete fails." : ""}`;
       }
     }
   }
 
   /**
-   * The API's operations write the bay themselves; this table wrapper adds where to post the
+   * The bay operations write the bay themselves; this table wrapper adds where to post the
    * outcome to the one write that starts the operation (the create, or the move to
    * *_IN_PROGRESS of the bay being scaled or deleted), so it is stored in the same write.
    */
-  function withNotify(notify: Bay["notify"], bayUuid?: string): ApiDeps {
-    if (!notify) return deps.api;
-    const table = deps.api.table;
+  function withNotify(notify: Bay["notify"], bayUuid?: string): BayOpsDeps {
+    if (!notify) return deps.bays;
+    const table = deps.bays.table;
     let done = false; // one write only: a later take-back write keeps what it restores
     const createBay: BayTable["createBay"] = (bay) => {
       done = true;
@@ -176,7 +177,7 @@ export function createWebhookApp(deps: WebhookDeps): Hono {
         return typeof v === "function" ? v.bind(t) : v;
       },
     });
-    return { ...deps.api, table: wrapped };
+    return { ...deps.bays, table: wrapped };
   }
 
   app.notFound((c) => c.json({ error: `no chat-ops endpoint at ${c.req.method} ${c.req.path}; POST /slack or /mattermost` }, 404));

@@ -1,4 +1,4 @@
-// Composition root of the chat-ops webhook: settings + the API's stores → the Hono app.
+// Composition root of the chat-ops webhook: settings + the shared stores → the Hono app.
 //
 // The webhook is its own authority: a verified request from a mapped team acts for that
 // team's project, with no user token. Bayforge's Keystone mode does its work through trusts
@@ -42,22 +42,20 @@ export function composeWebhook(settings: Settings, parts: WebhookParts, log: Log
     teams: Object.keys(settings.chatops.projects),
   });
   const deps: WebhookDeps = {
-    api: {
+    bays: {
       table: parts.table,
       queue: parts.queue,
       vault: parts.vault,
       discovery: parts.discovery,
       identity: undefined,
       log,
-      authenticate: async () => {
-        throw new Error("the webhook authenticates requests itself");
-      },
       defaultTimeoutMinutes: settings.defaultTimeoutMinutes,
+      maxNodesPerBay: settings.maxNodesPerBay,
       deadlineGraceMinutes: settings.deadlineGraceMinutes,
       publicUrl: settings.publicUrl,
-      maxBodyBytes: settings.maxBodyBytes,
       now: parts.now,
     },
+    maxBodyBytes: settings.maxBodyBytes,
     slackSigningSecret: settings.chatops.slackSigningSecret,
     mattermostToken: settings.chatops.mattermostToken,
     projects: settings.chatops.projects,

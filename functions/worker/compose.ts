@@ -9,12 +9,13 @@ import type { BatchStore } from "../../shared/ports/batch-store.ts";
 import type { DiscoveryStore } from "../../shared/ports/discovery-store.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import type { Session } from "../../shared/adapters/openstack/identity/session.ts";
-import { identityV3Url } from "../../shared/adapters/openstack/config.ts";
+import { identityV3Url } from "../../shared/adapters/openstack/config/index.ts";
+import { KubernetesClients } from "../../shared/adapters/kubernetes/index.ts";
 import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
 import type { WorkerDeps } from "./deps.ts";
 import type { Identity } from "../../shared/ports/identity.ts";
-import { releaseCredentials } from "../../shared/bay-credentials.ts";
-import { bayClouds } from "./bay-clouds.ts";
+import { delegationMarker, makeCredentials, releaseCredentials } from "../../shared/bay-credentials.ts";
+import { bayClouds } from "../../shared/adapters/openstack/bay-clouds.ts";
 import { PollSchedule } from "./poll-schedule.ts";
 
 export interface WorkerParts {
@@ -24,7 +25,7 @@ export interface WorkerParts {
   session: Session;
   vault: KeyVault;
   log: Logger;
-  /** keystone mode: removes the bays' trusts and trustees when they are no longer needed */
+  /** keystone mode: makes the bays' trusts and trustees, and removes them when no longer needed */
   identity?: Identity;
   /** batch manifests: with it the worker applies batch.apply (fans out with the API's operations) */
   batches?: BatchStore;
@@ -40,7 +41,17 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
     queue: p.queue,
     heatFor: (bay) => cloudFor(bay).heat,
     releaseCredentials: (bay, o) => releaseCredentials(p.identity, { trust_id: bay.trust_id, trustee: o.trustee ? bay.trustee : null }, p.log),
+    ...(p.identity
+      ? {
+          makeCredentials: (bay, token, o) =>
+            makeCredentials(p.identity!, p.vault, token, { userId: bay.delegation!.user_id, projectId: bay.project_id, roles: bay.delegation!.roles }, bay.uuid, {
+              ...o,
+              marker: delegationMarker(bay.uuid, bay.poll_seq),
+            }),
+        }
+      : {}),
     vault: p.vault,
+    kubernetes: new KubernetesClients(),
     log: p.log,
     // batch.apply creates and scales bays with the API's own operations: trusts as the
     // batch's caller (keystone mode), discovery directories, deadlines as POST /v1/bays

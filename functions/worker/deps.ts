@@ -3,12 +3,14 @@ import type { BayTable } from "../../shared/ports/bay-table.ts";
 import type { WorkQueue } from "../../shared/ports/work-queue.ts";
 import type { Orchestrator } from "../../shared/ports/orchestrator.ts";
 import type { KeyVault } from "../../shared/ports/key-vault.ts";
+import type { Kubernetes } from "../../shared/ports/kubernetes.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import type { Bay } from "../../shared/domain/model.ts";
 import type { DefinitionContext } from "../../shared/templates/kubernetes-definition.ts";
 import type { LoadedTemplate } from "../../shared/templates/load-template.ts";
 import type { BatchStore } from "../../shared/ports/batch-store.ts";
-import type { BatchOps } from "./steps/apply-batch.ts";
+import type { BayOpsDeps } from "../../shared/bays/deps.ts";
+import type { BayCredentials } from "../../shared/bay-credentials.ts";
 import { PollSchedule } from "./poll-schedule.ts";
 
 export interface WorkerDeps {
@@ -17,6 +19,8 @@ export interface WorkerDeps {
   /** Heat as the bay's user: through the bay's trust in keystone mode, else Bayforge's own */
   heatFor(bay: Bay): Orchestrator;
   vault: KeyVault;
+  /** bays' own Kubernetes APIs (the scale-down drain); absent → drains are skipped and recorded */
+  kubernetes?: Kubernetes;
   log: Logger;
   /** the values Magnum takes from the request context (auth URL, token for the nodes, ...) */
   definitionContext(bay: Bay, bootstrapToken: string): Promise<DefinitionContext>;
@@ -34,10 +38,16 @@ export interface WorkerDeps {
    * nodes' trustee user and trust (a failed create, a deleted bay). Returns what was left.
    */
   releaseCredentials?(bay: Bay, o: { trustee: boolean }): Promise<string[]>;
+  /**
+   * Keystone mode: makes the operation's credentials with the caller's token the bay carries
+   * (bay.delegation): the trust to Bayforge and, with `trustee`, the nodes' trustee user.
+   * `lookFirst`: an earlier step may have made the trust and lost its answer.
+   */
+  makeCredentials?(bay: Bay, token: string, o: { trustee: boolean; lookFirst: boolean }): Promise<BayCredentials>;
   /** batch manifests (batch.apply); absent → a batch.apply fails (no store to apply it from) */
   batches?: BatchStore;
-  /** the API's bay operations, with which batch.apply creates and scales bays */
-  batchOps?: BatchOps;
+  /** what the bay operations need, with which batch.apply creates and scales bays (shared/bays) */
+  batchOps?: BayOpsDeps;
 }
 
 /** Seconds before poll `seq`: for a create, when the learned schedule says; else the ladder. */

@@ -1,6 +1,7 @@
 // One queue message, one step. A cloud that fails in a way worth retrying (5xx, timeouts,
-// dropped connections) is retried by re-sending the message with a growing delay, and the
-// bay shows why it waits; when the retries run out the bay fails with that reason.
+// dropped connections: shared/domain/retryable.ts, the rule the HTTP transport follows too)
+// is retried by re-sending the message with a growing delay, and the bay shows why it waits;
+// when the retries run out the bay fails with that reason.
 // Anything else unexpected is thrown: the queue redelivers it, and after its last
 // delivery the dead-letter path fails the bay (never left in progress forever).
 import type { WorkMessage } from "../../shared/ports/work-queue.ts";
@@ -13,6 +14,7 @@ import { failBay } from "./steps/fail-bay.ts";
 import { applyBatch, deadLetterBatch } from "./steps/apply-batch.ts";
 import { updateBay } from "./bay-store.ts";
 import { isInProgress } from "../../shared/domain/status.ts";
+import { isRetryableError } from "../../shared/domain/retryable.ts";
 
 const STEPS: Partial<Record<WorkMessage["kind"], (m: WorkMessage, d: WorkerDeps) => Promise<void>>> = {
   "bay.create": createBay,
@@ -21,17 +23,6 @@ const STEPS: Partial<Record<WorkMessage["kind"], (m: WorkMessage, d: WorkerDeps)
   "bay.delete": deleteBayStack,
   "batch.apply": applyBatch,
 };
-
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN"]);
-
-/** True for failures of the cloud that may pass: 5xx, 429, timeouts, connection errors. */
-export function isRetryable(e: unknown): boolean {
-  if (!e || typeof e !== "object") return false;
-  const err = e as { retryable?: unknown; code?: unknown; cause?: unknown };
-  if (typeof err.retryable === "boolean") return err.retryable;
-  if (typeof err.code === "string" && (NETWORK_CODES.has(err.code) || err.code.startsWith("UND_ERR"))) return true;
-  return err.cause !== undefined && err.cause !== e && isRetryable(err.cause);
-}
 
 export function parseMessage(raw: unknown): WorkMessage {
   const m = raw as Partial<WorkMessage>;
@@ -46,7 +37,7 @@ export async function handleMessage(msg: WorkMessage, deps: WorkerDeps): Promise
   try {
     await step(msg, deps);
   } catch (e) {
-    if (!isRetryable(e)) throw e;
+    if (!isRetryableError(e)) throw e;
     const bay = await deps.table.getBay(msg.bayId);
     if (!bay || !isInProgress(bay.status)) return;
     const reason = (e as Error).message;

@@ -1,3 +1,4 @@
+// (One file of ~400 lines on purpose: the whole stack, resource by resource, reads as one picture.)
 // Bayforge on AWS: the same api and worker as the embedded default, on managed services.
 //
 //   HTTP API (API Gateway v2, every route) ──▶ api function ──▶ DynamoDB table

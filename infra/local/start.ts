@@ -7,7 +7,7 @@
 //   Placement, Octavia and the node simulator) instead of the light one.
 import { spawnSync } from "node:child_process";
 import { join, resolve } from "node:path";
-import { loadCloudConfig } from "../../shared/adapters/openstack/config.ts";
+import { loadCloudConfig } from "../../shared/adapters/openstack/config/index.ts";
 import { startEmbedded } from "./embedded.ts";
 
 const root = resolve(import.meta.dirname, "../..");

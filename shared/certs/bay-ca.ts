@@ -3,7 +3,8 @@
 // a self-signed CA named after the bay, and the client certificate Bayforge itself uses to
 // talk to the bay's Kubernetes API, signed by that CA.
 import { createHash, generateKeyPair, randomUUID, sign, type KeyObject } from "node:crypto";
-import { bitString, boolean, explicit, integer, namedBits, nullValue, octetString, oid, parseDer, pemEncode, sequence, set, time, utf8String } from "./der.ts";
+import { bitString, boolean, explicit, integer, namedBits, nullValue, octetString, oid, parseDer, sequence, set, time, utf8String } from "./der.ts";
+import { pemEncode } from "./pem.ts";
 
 /** Magnum's `[x509] term_of_validity` default: 5 years, in days. */
 export const DEFAULT_VALIDITY_DAYS = 365 * 5;

@@ -2,9 +2,11 @@
 // signing need, in place of the forge library (which added ~292 KB to every Lambda bundle).
 //
 // Reading: one TLV tree, definite lengths only, minimal length octets, no trailing bytes,
-// single-byte tags, bounded depth. Every node keeps its raw bytes, so a CSR's subject and
-// public key pass into the certificate byte for byte. Writing: helpers that return the DER of
-// one element as a Buffer; compose them by nesting.
+// single-byte tags, and every length a certificate never needs bounded (DER_LIMITS), since a
+// CSR is hostile input; only DerError comes out of it. Every node keeps its raw bytes, so a
+// CSR's subject and public key pass into the certificate byte for byte. Writing: helpers that
+// return the DER of one element as a Buffer; compose them by nesting. PEM armour is in pem.ts,
+// OID display names in oid-names.ts.
 
 /** Input that is not valid DER (or PEM), or a value that cannot be encoded. */
 export class DerError extends Error {
@@ -46,23 +48,34 @@ export interface DerNode {
   children: DerNode[];
 }
 
-/** Far deeper than any certificate or CSR (about 7 levels); stops hostile nesting early. */
-export const MAX_DEPTH = 32;
+/**
+ * What the reader accepts, each far above what a certificate or CSR needs: nesting (a CSR's
+ * extensions sit 8 levels deep), elements per parse (a CSR with a hundred SANs has a few
+ * hundred), OID contents (the longest standard OIDs, 2.25.<uuid>, take 20 bytes).
+ */
+export const DER_LIMITS = { depth: 16, elements: 4096, oidBytes: 64 } as const;
 
 // --- reading --------------------------------------------------------------------------------
 
+interface ParseState {
+  maxDepth: number;
+  /** elements still allowed in this parse */
+  budget: number;
+}
+
 /** Parses exactly one DER element from `bytes`; throws DerError for anything else. */
-export function parseDer(bytes: Uint8Array, maxDepth = MAX_DEPTH): DerNode {
+export function parseDer(bytes: Uint8Array, maxDepth: number = DER_LIMITS.depth): DerNode {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length === 0) throw new DerError("no bytes to parse");
-  const node = parseAt(buf, 0, buf.length, 1, maxDepth);
+  const node = parseAt(buf, 0, buf.length, 1, { maxDepth, budget: DER_LIMITS.elements });
   const trailing = buf.length - node.raw.length;
   if (trailing) throw new DerError(`${trailing} trailing byte(s) after the element`);
   return node;
 }
 
-function parseAt(buf: Buffer, start: number, limit: number, depth: number, maxDepth: number): DerNode {
-  if (depth > maxDepth) throw new DerError(`nested more than ${maxDepth} levels deep`);
+function parseAt(buf: Buffer, start: number, limit: number, depth: number, state: ParseState): DerNode {
+  if (depth > state.maxDepth) throw new DerError(`nested more than ${state.maxDepth} levels deep`);
+  if (--state.budget < 0) throw new DerError(`more than ${DER_LIMITS.elements} elements`);
   if (limit - start < 2) throw new DerError(`truncated at byte ${start}: no room for a tag and length`);
   const tagByte = buf[start];
   if ((tagByte & 0x1f) === 0x1f) throw new DerError(`multi-byte tag numbers are not supported (byte ${start})`);
@@ -85,10 +98,13 @@ function parseAt(buf: Buffer, start: number, limit: number, depth: number, maxDe
   }
   const end = at + length;
   const constructed = (tagByte & 0x20) !== 0;
+  if (tagByte === Tag.OID && length > DER_LIMITS.oidBytes) {
+    throw new DerError(`OBJECT IDENTIFIER at byte ${start} is ${length} bytes long, more than ${DER_LIMITS.oidBytes}`);
+  }
   const children: DerNode[] = [];
   if (constructed) {
     for (let p = at; p < end; ) {
-      const child = parseAt(buf, p, end, depth + 1, maxDepth);
+      const child = parseAt(buf, p, end, depth + 1, state);
       children.push(child);
       p += child.raw.length;
     }
@@ -108,9 +124,10 @@ export function isUniversal(n: DerNode | undefined, tag: number): n is DerNode {
   return !!n && n.tagClass === TagClass.UNIVERSAL && n.tag === tag && n.constructed === (tag === Tag.SEQUENCE || tag === Tag.SET);
 }
 
-/** An OBJECT IDENTIFIER's contents as a dotted string. */
+/** An OBJECT IDENTIFIER's contents (at most DER_LIMITS.oidBytes) as a dotted string. */
 export function decodeOid(content: Uint8Array): string {
   if (content.length === 0) throw new DerError("empty OBJECT IDENTIFIER");
+  if (content.length > DER_LIMITS.oidBytes) throw new DerError(`OBJECT IDENTIFIER longer than ${DER_LIMITS.oidBytes} bytes`);
   if (content[content.length - 1] & 0x80) throw new DerError("OBJECT IDENTIFIER ends mid-arc");
   const arcs: bigint[] = [];
   let value = 0n;
@@ -129,20 +146,10 @@ export function decodeOid(content: Uint8Array): string {
   return [top, first - top * 40n, ...rest].join(".");
 }
 
-/** An INTEGER's contents as a bigint (two's complement), refusing non-minimal encodings. */
-export function decodeInteger(content: Uint8Array): bigint {
-  if (content.length === 0) throw new DerError("empty INTEGER");
-  if (content.length > 1 && ((content[0] === 0 && content[1] < 0x80) || (content[0] === 0xff && content[1] >= 0x80))) {
-    throw new DerError("INTEGER is not minimally encoded");
-  }
-  const unsigned = BigInt(`0x${Buffer.from(content).toString("hex")}`);
-  return content[0] & 0x80 ? unsigned - (1n << BigInt(content.length * 8)) : unsigned;
-}
-
 // --- writing --------------------------------------------------------------------------------
 
 /** One element: tag, minimal length, contents. */
-export function tlv(tagClass: number, constructed: boolean, tag: number, content: Uint8Array): Buffer {
+function tlv(tagClass: number, constructed: boolean, tag: number, content: Uint8Array): Buffer {
   if (!Number.isInteger(tag) || tag < 0 || tag > 30) throw new DerError(`tag number ${tag} needs more than one byte`);
   return Buffer.concat([Buffer.from([(tagClass << 6) | (constructed ? 0x20 : 0) | tag]), encodeLength(content.length), content]);
 }
@@ -167,9 +174,6 @@ export const oid = (dotted: string): Buffer => universal(Tag.OID, encodeOid(dott
 
 /** [n] EXPLICIT: a constructed context-specific element wrapping `inner`. */
 export const explicit = (tag: number, inner: Uint8Array): Buffer => tlv(TagClass.CONTEXT, true, tag, inner);
-/** [n] IMPLICIT: `content` under a context-specific tag in place of its own. */
-export const implicit = (tag: number, content: Uint8Array, constructed = false): Buffer =>
-  tlv(TagClass.CONTEXT, constructed, tag, content);
 
 /**
  * An INTEGER in minimal two's complement. A hex string is read as an unsigned magnitude, so
@@ -219,15 +223,10 @@ export function namedBits(indexes: number[]): Buffer {
   return bitString(Buffer.from(bytes), last < 0 ? 0 : 7 - (last & 7));
 }
 
-export function printableString(text: string): Buffer {
-  if (!/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(text)) throw new DerError(`"${text}" is not a PrintableString`);
-  return universal(Tag.PRINTABLE_STRING, Buffer.from(text, "latin1"));
-}
-
 /** YYMMDDhhmmssZ (fractions of a second dropped). */
-export const utcTime = (date: Date): Buffer => universal(Tag.UTC_TIME, Buffer.from(timeText(date).slice(2), "latin1"));
+const utcTime = (date: Date): Buffer => universal(Tag.UTC_TIME, Buffer.from(timeText(date).slice(2), "latin1"));
 /** YYYYMMDDhhmmssZ (fractions of a second dropped). */
-export const generalizedTime = (date: Date): Buffer => universal(Tag.GENERALIZED_TIME, Buffer.from(timeText(date), "latin1"));
+const generalizedTime = (date: Date): Buffer => universal(Tag.GENERALIZED_TIME, Buffer.from(timeText(date), "latin1"));
 
 /** A certificate's Time (RFC 5280 §4.1.2.5, as forge wrote it): UTCTime for 1950–2049, else GeneralizedTime. */
 export function time(date: Date): Buffer {
@@ -244,7 +243,7 @@ function timeText(date: Date): string {
 }
 
 /** A dotted OID as OBJECT IDENTIFIER contents (base-128 arcs, the first two combined). */
-export function encodeOid(dotted: string): Buffer {
+function encodeOid(dotted: string): Buffer {
   if (!/^\d+(\.\d+)+$/.test(dotted)) throw new DerError(`"${dotted}" is not a dotted OID`);
   const [top, second, ...rest] = dotted.split(".").map(BigInt);
   if (top > 2n || (top < 2n && second >= 40n)) throw new DerError(`"${dotted}" is not a valid OID`);
@@ -256,123 +255,3 @@ export function encodeOid(dotted: string): Buffer {
   }
   return Buffer.from(bytes);
 }
-
-// --- PEM ------------------------------------------------------------------------------------
-
-export interface PemBlock {
-  /** the label, e.g. "CERTIFICATE REQUEST" */
-  type: string;
-  /** RFC 1421 headers (e.g. Proc-Type: 4,ENCRYPTED), by name */
-  headers: Record<string, string>;
-  der: Buffer;
-}
-
-/** Every PEM block in `text`, in order; throws DerError for a block it cannot read. */
-export function pemBlocks(text: string): PemBlock[] {
-  const blocks: PemBlock[] = [];
-  const begin = /-----BEGIN ([^\r\n-]+(?:-[^\r\n-]+)*)-----/g;
-  for (let m = begin.exec(text); m; m = begin.exec(text)) {
-    const type = m[1];
-    const endLine = `-----END ${type}-----`;
-    const end = text.indexOf(endLine, begin.lastIndex);
-    if (end < 0) throw new DerError(`the "${type}" block has no END line`);
-    blocks.push({ type, ...pemBody(text.slice(begin.lastIndex, end), type) });
-    begin.lastIndex = end + endLine.length;
-  }
-  return blocks;
-}
-
-/** The DER of the first block labelled `type` in `text`; throws DerError when there is none. */
-export function pemDecode(text: string, type: string): Buffer {
-  const block = pemBlocks(text).find((b) => b.type === type);
-  if (!block) throw new DerError(`no "${type}" PEM block was found`);
-  return block.der;
-}
-
-function pemBody(inside: string, type: string): { headers: Record<string, string>; der: Buffer } {
-  const lines = inside.split(/\r?\n/);
-  const headers: Record<string, string> = {};
-  let i = lines[0].trim() === "" ? 1 : 0;
-  if (lines[i]?.includes(":")) {
-    // headers run to a blank line; a line starting with white space continues the one before
-    let last = "";
-    for (; i < lines.length && lines[i].trim() !== ""; i++) {
-      const line = lines[i];
-      if (/^\s/.test(line) && last) headers[last] += ` ${line.trim()}`;
-      else {
-        const at = line.indexOf(":");
-        if (at < 1) throw new DerError(`the "${type}" block has a malformed header line`);
-        last = line.slice(0, at).trim();
-        headers[last] = line.slice(at + 1).trim();
-      }
-    }
-  }
-  const base64 = lines.slice(i).join("").replace(/[ \t\r]/g, "");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64) || base64.length % 4 !== 0) {
-    throw new DerError(`the "${type}" block is not valid base64`);
-  }
-  return { headers, der: Buffer.from(base64, "base64") };
-}
-
-/** PEM armour: 64-column base64 lines, LF line endings (as openssl writes it). */
-export function pemEncode(type: string, der: Uint8Array): string {
-  const base64 = Buffer.from(der).toString("base64");
-  const lines = base64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${type}-----\n${lines.map((l) => `${l}\n`).join("")}-----END ${type}-----\n`;
-}
-
-// --- names ----------------------------------------------------------------------------------
-
-/** Names of the OIDs a CSR may carry as extensions or signature algorithms (forge's names), for messages. */
-export const OID_NAMES: Readonly<Record<string, string>> = {
-  "2.5.29.1": "authorityKeyIdentifier",
-  "2.5.29.2": "keyAttributes",
-  "2.5.29.3": "certificatePolicies",
-  "2.5.29.4": "keyUsageRestriction",
-  "2.5.29.5": "policyMapping",
-  "2.5.29.6": "subtreesConstraint",
-  "2.5.29.7": "subjectAltName",
-  "2.5.29.8": "issuerAltName",
-  "2.5.29.9": "subjectDirectoryAttributes",
-  "2.5.29.10": "basicConstraints",
-  "2.5.29.11": "nameConstraints",
-  "2.5.29.12": "policyConstraints",
-  "2.5.29.13": "basicConstraints",
-  "2.5.29.14": "subjectKeyIdentifier",
-  "2.5.29.15": "keyUsage",
-  "2.5.29.16": "privateKeyUsagePeriod",
-  "2.5.29.17": "subjectAltName",
-  "2.5.29.18": "issuerAltName",
-  "2.5.29.19": "basicConstraints",
-  "2.5.29.20": "cRLNumber",
-  "2.5.29.21": "cRLReason",
-  "2.5.29.22": "expirationDate",
-  "2.5.29.23": "instructionCode",
-  "2.5.29.24": "invalidityDate",
-  "2.5.29.25": "cRLDistributionPoints",
-  "2.5.29.26": "issuingDistributionPoint",
-  "2.5.29.27": "deltaCRLIndicator",
-  "2.5.29.28": "issuingDistributionPoint",
-  "2.5.29.29": "certificateIssuer",
-  "2.5.29.30": "nameConstraints",
-  "2.5.29.31": "cRLDistributionPoints",
-  "2.5.29.32": "certificatePolicies",
-  "2.5.29.33": "policyMappings",
-  "2.5.29.34": "policyConstraints",
-  "2.5.29.35": "authorityKeyIdentifier",
-  "2.5.29.36": "policyConstraints",
-  "2.5.29.37": "extKeyUsage",
-  "2.5.29.46": "freshestCRL",
-  "2.5.29.54": "inhibitAnyPolicy",
-  "1.3.6.1.5.5.7.1.1": "authorityInfoAccess",
-  "1.3.6.1.4.1.11129.2.4.2": "timestampList",
-  "2.16.840.1.113730.1.1": "nsCertType",
-  "2.16.840.1.113730.1.13": "nsComment",
-  "1.2.840.113549.1.1.1": "rsaEncryption",
-  "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
-  "1.2.840.113549.1.1.10": "RSASSA-PSS",
-  "1.2.840.113549.1.1.11": "sha256WithRSAEncryption",
-  "1.2.840.113549.1.1.12": "sha384WithRSAEncryption",
-  "1.2.840.113549.1.1.13": "sha512WithRSAEncryption",
-  "1.3.101.112": "EdDSA25519",
-};

@@ -1,7 +1,6 @@
 // How a bay is networked, from its (effective) baymodel: load balancers in front of the masters
 // or none, floating IPs, its own network or an existing one. The values kubecluster.yaml's
 // conditions take, and the rules a bay must meet before anything is written. No I/O.
-import { isIP } from "node:net";
 import { badRequest } from "./errors.ts";
 import type { BayModel } from "./model.ts";
 
@@ -40,9 +39,19 @@ export function allowedCidrs(model: Pick<BayModel, "labels">): string[] {
   return v.split(",").map((c) => c.trim()).filter(Boolean);
 }
 
+const OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
+const IPV4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
+
+/** 4, 6 or 0, as node:net's isIP, without importing node:net into the domain (WHATWG URL parses IPv6). */
+function ipFamily(ip: string): 0 | 4 | 6 {
+  if (IPV4.test(ip)) return 4;
+  if (!ip.includes(":") || /[^0-9a-fA-F:.]/.test(ip)) return 0;
+  return URL.canParse(`http://[${ip}]/`) ? 6 : 0;
+}
+
 const isCidr = (c: string): boolean => {
   const [ip, len, extra] = c.split("/");
-  const family = isIP(ip ?? "");
+  const family = ipFamily(ip ?? "");
   return family !== 0 && extra === undefined && /^\d{1,3}$/.test(len ?? "") && Number(len) <= (family === 4 ? 32 : 128);
 };
 

@@ -4,6 +4,7 @@
 import type { Bay, BayUpdate } from "./model.ts";
 import { badRequest, conflict, invalidField, preview } from "./errors.ts";
 import { isInProgress } from "./status.ts";
+import { DEFAULT_MAX_NODES_PER_BAY } from "./bay.ts";
 
 /** Attributes a user may name in a bay PATCH but never change (magnum BayPatchType + API fields). */
 const BAY_ATTRIBUTES = new Set([
@@ -17,8 +18,8 @@ export interface ScaleRequest {
   nodes_to_remove: string[];
 }
 
-/** Magnum mitaka's bay PATCH body → the new node count. Throws ApiError 400 naming the problem. */
-export function parseBayPatch(body: unknown, bay: Bay): ScaleRequest {
+/** Magnum mitaka's bay PATCH body → the new node count (up to `maxNodes`). Throws ApiError 400 naming the problem. */
+export function parseBayPatch(body: unknown, bay: Bay, maxNodes = DEFAULT_MAX_NODES_PER_BAY): ScaleRequest {
   if (!Array.isArray(body) || body.length === 0)
     throw badRequest('The request body must be a non-empty JSON patch list, e.g. [{"op": "replace", "path": "/node_count", "value": 3}].');
   let nodeCount: number | undefined;
@@ -38,19 +39,19 @@ export function parseBayPatch(body: unknown, bay: Bay): ScaleRequest {
     // Magnum: "add" to an attribute that already has a value is refused.
     if (kind === "add") throw badRequest("Adding a new attribute (/node_count) to the root of the resource is not allowed: node_count already has a value; use replace.");
     if (!("value" in (op as object))) throw badRequest(`Patch operation ${i}: replace needs a value.`);
-    nodeCount = checkNodeCount(value);
+    nodeCount = checkNodeCount(value, maxNodes);
   });
   return { node_count: nodeCount ?? bay.node_count, nodes_to_remove: [] };
 }
 
-/** The modern resize action body `{node_count, nodes_to_remove?, nodegroup?}`. */
-export function parseResize(body: unknown): ScaleRequest & { nodegroup?: string } {
+/** The modern resize action body `{node_count, nodes_to_remove?, nodegroup?}`; node_count up to `maxNodes`. */
+export function parseResize(body: unknown, maxNodes = DEFAULT_MAX_NODES_PER_BAY): ScaleRequest & { nodegroup?: string } {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("The request body must be a JSON object with node_count.");
   const { node_count, nodes_to_remove, nodegroup, ...extra } = body as Record<string, unknown>;
   const unknown = Object.keys(extra);
   if (unknown.length) throw badRequest(`Unknown attribute(s) for resize: ${unknown.join(", ")}.`);
   if (node_count === undefined) throw invalidField("node_count", node_count, "Mandatory field missing.");
-  const count = checkNodeCount(node_count);
+  const count = checkNodeCount(node_count, maxNodes);
   let remove: string[] = [];
   if (nodes_to_remove !== undefined && nodes_to_remove !== null) {
     if (!Array.isArray(nodes_to_remove) || nodes_to_remove.some((n) => typeof n !== "string" || !n))
@@ -61,10 +62,10 @@ export function parseResize(body: unknown): ScaleRequest & { nodegroup?: string 
   return { node_count: count, nodes_to_remove: remove, ...(typeof nodegroup === "string" ? { nodegroup } : {}) };
 }
 
-function checkNodeCount(v: unknown): number {
+function checkNodeCount(v: unknown, max: number): number {
   if (typeof v !== "number" || !Number.isInteger(v)) throw invalidField("node_count", v, "Expected an integer.");
   if (v < 1) throw invalidField("node_count", v, "Value should be greater or equal to 1.");
-  if (v > 1000) throw invalidField("node_count", v, "Value should be less or equal to 1000.");
+  if (v > max) throw invalidField("node_count", v, `Value should be less or equal to ${max} (the maximum nodes per bay).`);
   return v;
 }
 

@@ -6,6 +6,30 @@ import type { Bay } from "./model.ts";
 import { shortId } from "./short-id.ts";
 import type { Owner } from "./baymodel.ts";
 
+/**
+ * The most masters, and the most worker nodes, a bay may have unless the operator sets
+ * BAYFORGE_MAX_NODES_PER_BAY (Settings.maxNodesPerBay): large managed Kubernetes services cap a
+ * node pool at about 1,000. Without a bound any count up to 2^53 was accepted and queued.
+ */
+export const DEFAULT_MAX_NODES_PER_BAY = 1000;
+
+/** The rule of node_count and master_count (bays, clusters, manifests, scale and resize): 1 to `max`. */
+export function countRule(max = DEFAULT_MAX_NODES_PER_BAY): FieldRule {
+  return { spec: { type: "integer", min: 1, max, maxReason: "the maximum nodes per bay" } };
+}
+
+/** `rules` with node_count and master_count bounded by `max` (the same object for the default). */
+export function withCountBound(rules: Record<string, FieldRule>, max: number): Record<string, FieldRule> {
+  if (rules.node_count?.spec.type === "integer" && rules.node_count.spec.max === max) return rules;
+  let cached = bounded.get(rules); // one configured maximum per process: built once, not per request
+  if (cached?.max !== max) {
+    const counts = { node_count: { ...rules.node_count, ...countRule(max) }, master_count: { ...rules.master_count, ...countRule(max) } };
+    bounded.set(rules, (cached = { max, rules: { ...rules, ...counts } }));
+  }
+  return cached.rules;
+}
+const bounded = new WeakMap<Record<string, FieldRule>, { max: number; rules: Record<string, FieldRule> }>();
+
 /** Stack names are `<bay name>-<12 char short id>` and Heat allows 255: names stop at 242. */
 export const BAY_NAME_MAX = 242;
 export const BAY_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9_.-]*$/;
@@ -23,8 +47,8 @@ export const BAY_FIELDS: Record<string, FieldRule> = {
     nullable: true,
   },
   baymodel_id: { spec: { type: "string", min: 1, max: 255 }, required: true },
-  node_count: { spec: { type: "integer", min: 1 } },
-  master_count: { spec: { type: "integer", min: 1 } },
+  node_count: countRule(),
+  master_count: countRule(),
   bay_create_timeout: { spec: { type: "integer", min: 0 }, nullable: true },
   discovery_url: { spec: { type: "string", min: 1, max: 255 }, nullable: true },
   uuid: { spec: { type: "string" }, readonly: true },
@@ -48,9 +72,9 @@ export interface BayRequest {
   discovery_url: string | null;
 }
 
-/** Validates a POST /v1/bays body (the baymodel is looked up separately). */
-export function parseBayRequest(body: unknown): BayRequest {
-  const f = checkBody("bay", body, BAY_FIELDS);
+/** Validates a POST /v1/bays body (the baymodel is looked up separately); counts up to `maxNodes`. */
+export function parseBayRequest(body: unknown, maxNodes = DEFAULT_MAX_NODES_PER_BAY): BayRequest {
+  const f = checkBody("bay", body, withCountBound(BAY_FIELDS, maxNodes));
   return {
     name: (f.name as string | null | undefined) ?? null,
     baymodel_id: f.baymodel_id as string,

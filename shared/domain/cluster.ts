@@ -3,7 +3,7 @@
 // override some of its template's attributes (keypair, flavors, labels, ...); those are kept
 // on the bay as `overrides` and win over the template when the stack is made. No I/O.
 import { checkBody, type FieldRule } from "./fields.ts";
-import { BAY_FIELDS, type BayRequest } from "./bay.ts";
+import { BAY_FIELDS, countRule, DEFAULT_MAX_NODES_PER_BAY, withCountBound, type BayRequest } from "./bay.ts";
 import { BAYMODEL_FIELDS } from "./baymodel.ts";
 import { badRequest } from "./errors.ts";
 import { checkBayNetwork } from "./bay-network.ts";
@@ -15,8 +15,8 @@ const ro: FieldRule = { spec: { type: "string" }, readonly: true };
 export const CLUSTER_FIELDS: Record<string, FieldRule> = {
   name: BAY_FIELDS.name,
   cluster_template_id: { spec: { type: "string", min: 1, max: 255 }, required: true },
-  node_count: { spec: { type: "integer", min: 1 } },
-  master_count: { spec: { type: "integer", min: 1 } },
+  node_count: countRule(),
+  master_count: countRule(),
   create_timeout: { spec: { type: "integer", min: 0 }, nullable: true },
   discovery_url: str255,
   keypair: str255,
@@ -52,9 +52,9 @@ export interface ClusterRequest {
   mergeLabels: boolean;
 }
 
-/** Validates a POST /v1/clusters body. */
-export function parseClusterRequest(body: unknown): ClusterRequest {
-  const f = checkBody("cluster", body, CLUSTER_FIELDS);
+/** Validates a POST /v1/clusters body; counts up to `maxNodes`. */
+export function parseClusterRequest(body: unknown, maxNodes = DEFAULT_MAX_NODES_PER_BAY): ClusterRequest {
+  const f = checkBody("cluster", body, withCountBound(CLUSTER_FIELDS, maxNodes));
   const overrides: ClusterOverrides = {};
   const set = <K extends keyof ClusterOverrides>(k: K, from: string) => {
     if (f[from] !== undefined && f[from] !== null) overrides[k] = f[from] as ClusterOverrides[K];

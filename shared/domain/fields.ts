@@ -8,7 +8,7 @@ const missingField = (field: string): ApiError =>
 
 export type FieldSpec =
   | { type: "string"; min?: number; max?: number; pattern?: RegExp; patternText?: string; enum?: readonly string[] }
-  | { type: "integer"; min?: number; max?: number }
+  | { type: "integer"; min?: number; max?: number; /** why there is a max, said after it */ maxReason?: string }
   | { type: "boolean" }
   | { type: "labels" }
   | { type: "ipv4" };
@@ -44,7 +44,7 @@ function checkValue(field: string, value: unknown, spec: FieldSpec): unknown {
       if (spec.min !== undefined && value < spec.min)
         throw invalidField(field, value, `Value should be greater or equal to ${spec.min}`);
       if (spec.max !== undefined && value > spec.max)
-        throw invalidField(field, value, `Value should be less or equal to ${spec.max}`);
+        throw invalidField(field, value, `Value should be less or equal to ${spec.max}${spec.maxReason ? ` (${spec.maxReason})` : ""}`);
       return value;
     }
     case "boolean":

@@ -8,7 +8,7 @@ import { CORE_SCHEMA, load } from "js-yaml";
 import { ApiError } from "./errors.ts";
 import { checkBody, type FieldRule } from "./fields.ts";
 import { BAYMODEL_FIELDS, newBayModel } from "./baymodel.ts";
-import { BAY_FIELDS } from "./bay.ts";
+import { BAY_FIELDS, DEFAULT_MAX_NODES_PER_BAY, withCountBound } from "./bay.ts";
 import { checkBayNetwork } from "./bay-network.ts";
 import type { BayModel } from "./model.ts";
 
@@ -120,8 +120,8 @@ export function bayNetworkProblem(bay: ManifestBay, model: BayModel): string | u
   }
 }
 
-/** Checks a parsed document; `problems` is empty when the manifest is good. */
-export function checkManifest(doc: unknown): CheckedManifest {
+/** Checks a parsed document, its bays' counts up to `maxNodes`; `problems` is empty when the manifest is good. */
+export function checkManifest(doc: unknown, maxNodes = DEFAULT_MAX_NODES_PER_BAY): CheckedManifest {
   const problems: ManifestProblem[] = [];
   const manifest: Manifest = { baymodels: [], bays: [] };
   const externalBaymodels: CheckedManifest["externalBaymodels"] = [];
@@ -160,6 +160,7 @@ export function checkManifest(doc: unknown): CheckedManifest {
   });
 
   const bayAt = new Map<string, number>();
+  const bayRules = withCountBound(BAY_ITEM_FIELDS, maxNodes);
   bays.forEach((item, i) => {
     const path = `bays[${i}]`;
     const name = (item as { name?: unknown } | null)?.name;
@@ -168,7 +169,7 @@ export function checkManifest(doc: unknown): CheckedManifest {
       if (first !== undefined) problems.push({ path: `${path}.name`, message: `duplicate name '${name}' (also bays[${first}])` });
       else bayAt.set(name, i);
     }
-    const f = checkItem(path, "bay", item, BAY_ITEM_FIELDS, problems);
+    const f = checkItem(path, "bay", item, bayRules, problems);
     if (!f) return;
     const bay = f as unknown as ManifestBay;
     if (!modelAt.has(bay.baymodel)) externalBaymodels.push({ path: `${path}.baymodel`, name: bay.baymodel, bay });
@@ -206,9 +207,9 @@ export function loadManifestText(text: string): unknown {
  * Text (or an already-parsed document) → the manifest, or an ApiError 400 listing every
  * problem. Bays naming a baymodel outside the manifest are returned for the caller to check.
  */
-export function parseManifest(input: string | unknown): { manifest: Manifest; externalBaymodels: CheckedManifest["externalBaymodels"] } {
+export function parseManifest(input: string | unknown, maxNodes = DEFAULT_MAX_NODES_PER_BAY): { manifest: Manifest; externalBaymodels: CheckedManifest["externalBaymodels"] } {
   const doc = typeof input === "string" ? loadManifestText(input) : input;
-  const { manifest, problems, externalBaymodels } = checkManifest(doc);
+  const { manifest, problems, externalBaymodels } = checkManifest(doc, maxNodes);
   if (problems.length) throw manifestError(problems);
   return { manifest, externalBaymodels };
 }

@@ -92,8 +92,28 @@ export interface Bay {
   trust_id?: string | null;
   /** the bay's trustee user and the user's trust to it, for the nodes; password encrypted */
   trustee?: TrusteeRecord | null;
+  /**
+   * Keystone mode, between the request and the worker making the operation's credentials:
+   * the caller's token (encrypted), so no Keystone write is on the request's path.
+   */
+  delegation?: DelegationRecord | null;
   /** chat-ops: where the worker posts the operation's outcome (the slash command's response_url) */
   notify?: { response_url: string; platform: "slack" | "mattermost" } | null;
+}
+
+export interface DelegationRecord {
+  /** the caller's Keystone token, encrypted (vault context `bay:<uuid>:delegation`); never shown */
+  token_encrypted: string;
+  /** when Keystone stops accepting the token: a step after that fails the operation */
+  token_expires_at: string;
+  user_id: string;
+  /** the token's roles, delegated as they are (implied roles included, as Magnum does) */
+  roles: string[];
+  /** a step making the credentials holds this claim (since claimed_at); a stale one is taken over */
+  claimed_by?: string | null;
+  claimed_at?: string | null;
+  /** set once a step has started making credentials: a later one looks for what it made */
+  attempted?: boolean;
 }
 
 export interface TrusteeRecord {

@@ -35,7 +35,7 @@ export interface Batch {
    */
   token_encrypted?: string | null;
   /** the caller's roles and names at submission (Keystone mode), for the fan-out */
-  caller?: { roles?: string[]; user_name?: string; project_name?: string; is_admin?: boolean };
+  caller?: { roles?: string[]; user_name?: string; project_name?: string; is_admin?: boolean; token_expires_at?: string };
 }
 
 /** A batch without its manifest and items (listings). */

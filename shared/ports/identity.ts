@@ -19,11 +19,75 @@ export interface NewTrustee {
 }
 
 export interface Identity {
-  /** A trust from the user to Bayforge's service user, used by the worker for this operation. */
-  delegate(userToken: string, who: Delegator): Promise<string>;
+  /**
+   * A trust from the user to Bayforge's service user, used by the worker for this operation.
+   * `marker` is the trust's expiry, chosen per bay operation far in the future: it makes the
+   * trust findable again (findDelegation) by a step that did not see its answer.
+   */
+  delegate(userToken: string, who: Delegator, marker: Date): Promise<string>;
+  /** The user's trust to Bayforge on the project made with `marker`, if there is one. */
+  findDelegation(userToken: string, who: Delegator, marker: Date): Promise<string | undefined>;
   /** The bay's trustee user and the user's trust to it (for the nodes). */
   createTrustee(userToken: string, who: Delegator, bayUuid: string): Promise<NewTrustee>;
   /** Removals tolerate what is already gone. */
   deleteTrust(trustId: string): Promise<void>;
   deleteUser(userId: string): Promise<void>;
+}
+
+/**
+ * Keystone refused, or could not be reached. `status` is undefined when no answer came;
+ * `retryable` is true for failures a later attempt may not meet (5xx, 429, no answer).
+ */
+export class IdentityError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = "IdentityError";
+  }
+}
+
+/** One service in Keystone's catalog, with its endpoints. */
+export interface CatalogEndpoint {
+  id?: string;
+  interface: string;
+  region_id?: string | null;
+  region?: string | null;
+  url: string;
+}
+
+export interface CatalogEntry {
+  id?: string;
+  type: string;
+  name?: string;
+  endpoints: CatalogEndpoint[];
+}
+
+/** Who a valid, project-scoped token speaks for. */
+export interface ValidatedToken {
+  userId: string;
+  userName: string;
+  userDomainId: string;
+  projectId: string;
+  projectName: string;
+  projectDomainId: string;
+  /** role names, implied roles included (member → reader) */
+  roles: string[];
+  expiresAt: Date;
+  /** set when the token was obtained through a trust */
+  trustId?: string;
+  /** only when the validator was asked for catalogs */
+  catalog?: CatalogEntry[];
+}
+
+/**
+ * What validating a user's token found (keystonemiddleware's auth_token for Magnum's API).
+ * `valid: false` is the user's problem (401), not Keystone's: `reason` is safe to show.
+ */
+export type TokenValidation = { valid: true; token: ValidatedToken } | { valid: false; reason: string };
+
+export interface TokenValidator {
+  validate(token: string): Promise<TokenValidation>;
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { effectiveModel } from "../domain/cluster.ts";
 import { allowedCidrs, checkBayNetwork, lbaasVersion, masterLbFloatingIp } from "../domain/bay-network.ts";
 import { loadTemplate, type LoadedTemplate } from "./load-template.ts";
+import { minionToken } from "../domain/bootstrap-token.ts";
 import type { Bay, BayModel } from "../domain/model.ts";
 
 /** What the worker knows besides the bay and baymodel (Magnum takes it from the context). */
@@ -15,7 +16,7 @@ export interface DefinitionContext {
   authUrl: string;
   username: string;
   tenantName: string;
-  /** token the nodes present to Bayforge's certificates API */
+  /** the masters' bootstrap token for Bayforge's certificates API (the minions' is derived from it) */
   userToken: string;
   /** Bayforge's own API, as the nodes reach it (Magnum's magnum_url) */
   magnumUrl: string;
@@ -75,7 +76,9 @@ export const PARAMETERS: readonly ParameterMapping[] = [
   { param: "docker_volume_size", value: (s) => s.baymodel.docker_volume_size },
   { param: "username", value: (s) => s.ctx.username, required: true },
   { param: "tenant_name", value: (s) => s.ctx.tenantName, required: true },
+  // the masters' bootstrap token, and the minions' derived from it (bootstrap-token.ts)
   { param: "user_token", value: (s) => s.ctx.userToken, required: true },
+  { param: "minion_token", value: (s) => minionToken(s.bay.uuid, s.ctx.userToken), required: true },
   { param: "magnum_url", value: (s) => s.ctx.magnumUrl, required: true },
   { param: "registry_enabled", value: (s) => s.baymodel.registry_enabled },
   { param: "loadbalancing_protocol", value: (s) => (s.baymodel.tls_disabled ? "HTTP" : undefined) },

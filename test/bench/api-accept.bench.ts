@@ -1,16 +1,18 @@
 // The API's accept path on the embedded default, alone in its own process (BAYFORGE_ROLE=api):
 // POST /v1/bays → bay stored, discovery directory made, create message durably queued → 202.
 // A load generator in this process keeps CONNECTIONS requests in flight on loopback for
-// DURATION seconds and records every latency. Goal: ≥ 3,000 req/s and p99 ≤ 20 ms.
-// noauth: the Keystone check is a cached hash lookup once warm, and a real Keystone on this
-// 2-core machine would be measured instead of Bayforge.
+// DURATION seconds and records every latency. Goals: noauth ≥ 3,000 req/s and p99 ≤ 20 ms;
+// Keystone mode (what real deployments run: the dev cloud's real Keystone validates the
+// token, cached once warm; the bay carries the token encrypted and the worker makes the
+// trusts, so no Keystone write is on this path) ≥ 1,000 req/s and p99 ≤ 50 ms at 8 connections.
 //   node --import tsx test/bench/api-accept.bench.ts   (BENCH_SECONDS, BENCH_CONNECTIONS)
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Pool } from "undici";
-import { freePort } from "../support/bayforge-process.ts";
+import { devcloudEnv, freePort, userToken } from "../support/bayforge-process.ts";
+import { ensureDevcloudUp } from "../support/devcloud.ts";
 import { percentile, writeResult } from "./results.ts";
 
 const root = resolve(import.meta.dirname, "..", "..");
@@ -18,13 +20,20 @@ const SECONDS = Number(process.env.BENCH_SECONDS) || 10;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS) || 32;
 
 const results: Record<string, unknown>[] = [];
-// default logging (info: one JSON line per accepted bay) and warn, side by side
-for (const logLevel of ["info", "warn"]) {
+// noauth with default logging (info: one JSON line per accepted bay) and warn, then Keystone mode
+const runs = [
+  { auth: "noauth", logLevel: "info", connections: CONNECTIONS, goal: { reqPerSec: 3000, p99ms: 20 } },
+  { auth: "noauth", logLevel: "warn", connections: CONNECTIONS, goal: { reqPerSec: 3000, p99ms: 20 } },
+  { auth: "keystone", logLevel: "info", connections: 8, goal: { reqPerSec: 1000, p99ms: 50 } },
+];
+for (const { auth, logLevel, connections: CONNECTIONS, goal } of runs) {
+const keystone = auth === "keystone";
+if (keystone) await ensureDevcloudUp();
 const dataDir = mkdtempSync(join(tmpdir(), "bf-bench-api-"));
 const port = await freePort();
 const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), "--import", "tsx", "infra/local/start.ts"], {
   cwd: root,
-  env: { ...process.env, BAYFORGE_ROLE: "api", BAYFORGE_AUTH: "noauth", PORT: String(port), BAYFORGE_DATA_DIR: dataDir, LOG_LEVEL: logLevel },
+  env: { ...process.env, ...(keystone ? devcloudEnv() : {}), BAYFORGE_ROLE: "api", BAYFORGE_AUTH: auth, PORT: String(port), BAYFORGE_DATA_DIR: dataDir, LOG_LEVEL: logLevel },
   stdio: ["ignore", "ignore", "pipe"],
 });
 let stderr = "";
@@ -41,7 +50,8 @@ try {
     if (i > 200) throw new Error(`the API did not start:\n${stderr}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  const headers = { "content-type": "application/json", "openstack-api-version": "container-infra 1.2" };
+  const headers: Record<string, string> = { "content-type": "application/json", "openstack-api-version": "container-infra 1.2" };
+  if (keystone) headers["x-auth-token"] = await userToken("devcloud-demo");
   const model = await pool.request({ method: "POST", path: "/v1/baymodels", headers, body: JSON.stringify({ name: "bench", coe: "kubernetes", image_id: "fedora-atomic", keypair_id: "k", external_network_id: "public" }) });
   if (model.statusCode !== 201) throw new Error(`baymodel: ${model.statusCode} ${await model.body.text()}`);
   await model.body.dump();
@@ -65,7 +75,8 @@ try {
   await Promise.all(Array.from({ length: CONNECTIONS }, async () => { while (performance.now() < end) latencies.push(await one()); }));
   const elapsed = (performance.now() - start) / 1000;
   const result = {
-    what: "POST /v1/bays → stored + queued → 202, embedded default (SQLite WAL), API alone, noauth",
+    what: `POST /v1/bays → stored + queued → 202, embedded default (SQLite WAL), API alone, ${keystone ? "Keystone mode (the dev cloud's Keystone, default bcrypt rounds do not matter: no password is checked on this path)" : "noauth"}`,
+    auth,
     logLevel,
     connections: CONNECTIONS,
     seconds: Number(elapsed.toFixed(2)),
@@ -74,7 +85,7 @@ try {
     reqPerSec: Math.round(latencies.length / elapsed),
     p50ms: Number(percentile(latencies, 50).toFixed(2)),
     p99ms: Number(percentile(latencies, 99).toFixed(2)),
-    goal: { reqPerSec: 3000, p99ms: 20 },
+    goal,
   };
   results.push(result);
   console.log(JSON.stringify(result, null, 2));
@@ -85,4 +96,4 @@ try {
   rmSync(dataDir, { recursive: true, force: true });
 }
 }
-writeResult("api-accept", { runs: results, goal: { reqPerSec: 3000, p99ms: 20 } });
+writeResult("api-accept", { runs: results, goal: { noauth: { reqPerSec: 3000, p99ms: 20 }, keystone: { reqPerSec: 1000, p99ms: 50, connections: 8 } } });

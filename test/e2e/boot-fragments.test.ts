@@ -24,6 +24,7 @@ import { startRecordingServer, type RecordedRequest, type RecordingServer } from
 import { startKubeApiStandin, type KubeApiStandin } from "../support/kube-api-standin.ts";
 import { renderedUserData, type RenderedNode } from "../support/user-data.ts";
 import type { OpenStack } from "../../shared/adapters/openstack/index.ts";
+import { minionToken } from "../../shared/domain/bootstrap-token.ts";
 
 const RUN = `boot${Date.now().toString(36)}`;
 const FRAGMENTS = join(ROOT, "templates/kubernetes/fragments");
@@ -62,8 +63,8 @@ const boots: NodeBoot[] = [];
 
 const fragment = (name: string) => readFileSync(join(FRAGMENTS, name), "utf8");
 const param = (heatParams: string, name: string) => new RegExp(`^${name}="([^"]*)"$`, "m").exec(heatParams)?.[1] ?? assert.fail(`${name} not in heat-params`);
-/** The bay's bootstrap token as Heat wrote it into the nodes' user_data (the stack parameter is hidden). */
-const userTokenOf = (b: { master: RenderedNode }) => param(b.master.parts[0], "USER_TOKEN");
+/** A role's bootstrap token as Heat wrote it into the nodes' user_data (the stack parameters are hidden). */
+const userTokenOf = (b: { master: RenderedNode; minion: RenderedNode }, role: "master" | "minion" = "master") => param(b[role].parts[0], "USER_TOKEN");
 const signalPath = (node: RenderedNode, handle: string) => `/v1/${projectId}/stacks/${node.stackName}/${node.stackId}/resources/${handle}/signal`;
 /** Heat's curl_cli for a WaitConditionHandle (wait_condition_handle.py), aimed at the recorder. */
 const curlCli = (node: RenderedNode, handle: string) =>
@@ -83,7 +84,8 @@ async function boot(b: BayUnderTest, role: "master" | "minion", o: { parts?: str
   const heatParams = node.parts[0];
   const volume = param(heatParams, "DOCKER_VOLUME");
   const run = await bootNode({
-    hostname: `${RUN}-${b.bay.name.endsWith("plain") ? "p" : "t"}-${role}-${boots.length}`,
+    // a name of the bay's servers (Bayforge signs a node's kubelet certificates for those only)
+    hostname: `${b.stack.parameters.node_name_prefix}-${role}-${boots.length}`,
     addresses: [param(heatParams, "KUBE_NODE_IP"), ...(o.extraAddresses ?? [])],
     forwards: [
       { host: "127.0.0.1", port: Number(new URL(bf.url).port), socket: join(sockets, "bayforge.sock") },
@@ -202,7 +204,10 @@ describe("the user_data Heat renders for a bay's nodes", () => {
     const params = bays.tls.master.parts[0];
     // a hidden parameter: Heat shows it masked, and only the nodes get the bay's own token
     assert.equal(bays.tls.stack.parameters.user_token, "******");
-    assert.match(param(params, "USER_TOKEN"), new RegExp(`^bfb_${bays.tls.bay.uuid}_`));
+    assert.equal(bays.tls.stack.parameters.minion_token, "******");
+    // each role its own token: the minions' cannot get the masters' certificates signed
+    assert.match(param(params, "USER_TOKEN"), new RegExp(`^bfb_${bays.tls.bay.uuid}_master_`));
+    assert.equal(userTokenOf(bays.tls, "minion"), minionToken(bays.tls.bay.uuid, param(params, "USER_TOKEN")));
     assert.equal(param(params, "BAY_UUID"), bays.tls.bay.uuid);
     assert.equal(param(params, "MAGNUM_URL"), `${bf.url}/v1`);
     assert.equal(param(params, "ETCD_DISCOVERY_URL"), bays.tls.bay.discovery_url);
@@ -247,7 +252,7 @@ describe("a TLS bay's first master, booted in a node sandbox against the real Ba
     const expected: Array<[string, string, string[], string?]> = [
       ["/etc/kubernetes/pki/apiserver.crt", "CN=kube-apiserver", [EKU_SERVER],
         `DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local, DNS:${hostname}, IP Address:10.254.0.1, IP Address:${nodeIp}, IP Address:127.0.0.1, IP Address:${privateVip}, IP Address:${publicVip}`],
-      ["/etc/kubernetes/pki/apiserver-kubelet-client.crt", "O=system:masters\nCN=kube-apiserver-kubelet-client", [EKU_CLIENT]],
+      ["/etc/kubernetes/pki/apiserver-kubelet-client.crt", "O=kubeadm:cluster-admins\nCN=kube-apiserver-kubelet-client", [EKU_CLIENT]],
       ["/etc/kubernetes/pki/front-proxy-client.crt", "CN=front-proxy-client", [EKU_CLIENT]],
       ["/etc/kubernetes/pki/apiserver-etcd-client.crt", "CN=kube-apiserver-etcd-client", [EKU_CLIENT]],
       ["/etc/kubernetes/pki/etcd/server.crt", `CN=${hostname}`, [EKU_SERVER, EKU_CLIENT], `DNS:${hostname}, DNS:localhost, IP Address:${nodeIp}, IP Address:127.0.0.1, IP Address:${etcdVip}`],
@@ -282,7 +287,8 @@ describe("a TLS bay's first master, booted in a node sandbox against the real Ba
     const privateVip = bays.tls.stack.outputs.find((o) => o.output_key === "api_private_address")!.output_value as string;
     const cases: Array<[string, string, string]> = [
       ["admin.conf", `https://${privateVip}:6443`, "O=kubeadm:cluster-admins\nCN=kubernetes-admin"],
-      ["super-admin.conf", `https://${privateVip}:6443`, "O=system:masters\nCN=kubernetes-super-admin"],
+      // no node gets system:masters: kubeadm's external-CA mode only wants the file to be there
+      ["super-admin.conf", `https://${privateVip}:6443`, "O=kubeadm:cluster-admins\nCN=kubernetes-admin"],
       ["controller-manager.conf", `https://${nodeIp}:6443`, "CN=system:kube-controller-manager"],
       ["scheduler.conf", `https://${nodeIp}:6443`, "CN=system:kube-scheduler"],
       ["kubelet.conf", `https://${privateVip}:6443`, `O=system:nodes\nCN=system:node:${hostname}`],
@@ -356,6 +362,8 @@ describe("a TLS bay's first master, booted in a node sandbox against the real Ba
     assert.equal((statSync(run.hostPath("/etc/kubernetes/kubeadm.yaml")).mode & 0o777).toString(8), "600", "it holds the kubeadm token");
     const kubeadm = run.calls.filter((c) => c.command === "kubeadm" && c.args[0] !== "version");
     assert.deepEqual(kubeadm, [{ command: "kubeadm", args: ["init", "--config", "/etc/kubernetes/kubeadm.yaml", "--upload-certs"] }]);
+    // the binding admin.conf's group needs, written into the real etcd before `kubeadm init`
+    assert.match(run.read("/var/log/bayforge-boot.log"), /kubeadm:cluster-admins bound to cluster-admin in etcd: \{.*"succeeded":true/);
   });
 
   it("bootstraps a real etcd member through Bayforge's discovery endpoint, with TLS from the bay's CA", async () => {
@@ -371,6 +379,7 @@ describe("a TLS bay's first master, booted in a node sandbox against the real Ba
       "advertise-client-urls": `https://${nodeIp}:2379`,
       "client-transport-security": { "cert-file": "/etc/kubernetes/pki/etcd/server.crt", "key-file": "/etc/kubernetes/pki/etcd/server.key", "trusted-ca-file": "/etc/kubernetes/pki/etcd/ca.crt", "client-cert-auth": true },
       "peer-transport-security": { "cert-file": "/etc/kubernetes/pki/etcd/peer.crt", "key-file": "/etc/kubernetes/pki/etcd/peer.key", "trusted-ca-file": "/etc/kubernetes/pki/etcd/ca.crt", "client-cert-auth": true },
+      "enable-grpc-gateway": true,
     });
     // the member registered in the bay's discovery directory, as etcd's discovery client does
     const dir = (await (await fetch(bays.tls.bay.discovery_url)).json()) as { node: { nodes: Array<{ key: string; value: string }> } };
@@ -521,15 +530,22 @@ describe("a node whose bootstrap token is not its bay's", () => {
     assert.match(sent[0].payload.reason, /^make-certs-minion: Bayforge refused the bay's bootstrap token: GET \S+ answered 401 \(.+\)\. The token is valid for the bay's create timeout plus 30 minutes; recreate the bay if it expired\./);
   });
 
-  it("cannot have a CSR signed for the bay with another bay's token either, while its own token can", async () => {
+  it("cannot have a CSR signed for the bay with another bay's token either, while its own token can, within its role", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bf-csr-"));
-    openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, "k"), "-subj", "/CN=system:node:intruder/O=system:nodes", "-out", join(dir, "r"));
-    const csr = readFileSync(join(dir, "r"), "utf8");
+    const csrOf = (subject: string) => {
+      openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, "k"), "-subj", subject, "-out", join(dir, "r"));
+      return readFileSync(join(dir, "r"), "utf8");
+    };
+    const csr = csrOf(`/CN=system:node:${bays.tls.stack.parameters.node_name_prefix}-minion-7/O=system:nodes`);
+    const masters = csrOf("/CN=admin/O=system:masters");
     rmSync(dir, { recursive: true });
+    const minion = { "x-auth-token": userTokenOf(bays.tls, "minion") };
     await Promise.all([
-      api(bf.url, "POST", "/v1/certificates", { bay_uuid: bays.tls.bay.uuid, csr }, { "x-auth-token": userTokenOf(bays.plain) }).then((r) => assert.equal(r.status, 400, JSON.stringify(r.json))),
+      api(bf.url, "POST", "/v1/certificates", { bay_uuid: bays.tls.bay.uuid, csr }, { "x-auth-token": userTokenOf(bays.plain, "minion") }).then((r) => assert.equal(r.status, 400, JSON.stringify(r.json))),
       api(bf.url, "POST", "/v1/certificates", { bay_uuid: bays.tls.bay.uuid, csr }, { "x-auth-token": "" }).then((r) => assert.equal(r.status, 401)),
-      api(bf.url, "POST", "/v1/certificates", { bay_uuid: bays.tls.bay.uuid, csr }, { "x-auth-token": userTokenOf(bays.tls) }).then((r) => assert.equal(r.status, 201)),
+      api(bf.url, "POST", "/v1/certificates", { bay_uuid: bays.tls.bay.uuid, csr }, minion).then((r) => assert.equal(r.status, 201)),
+      api(bf.url, "POST", "/v1/certificates", { bay_uuid: bays.tls.bay.uuid, csr: masters }, minion).then((r) => assert.match(r.json.errors[0].detail, /^Subject not allowed/)),
+      api(bf.url, "POST", "/v1/certificates", { bay_uuid: bays.tls.bay.uuid, csr: masters }, { "x-auth-token": userTokenOf(bays.tls) }).then((r) => assert.equal(r.status, 400)),
     ]);
   });
 });

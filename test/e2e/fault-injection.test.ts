@@ -331,8 +331,9 @@ describe("fault injection: crashes, duplicate and reordered messages, a failing 
     const keystoneDown = await newBay("keystonedown", "CREATE_FAILED");
     const deleted = ["ok", "afterca"].map((k) => bays.get(k)).filter((b) => b !== undefined);
     for (const b of deleted) await deleteBay(b);
-    const downTrust = (await stored(keystoneDown))?.trust_id;
-    assert.ok(downTrust, "keystone mode: the bay carries its user's trust");
+    // keystone mode: the worker makes each bay's trustee user, named after the bay
+    const downTrustee = `bay-${keystoneDown.uuid}`;
+    assert.ok((await stored(keystoneDown))?.delegation, "keystone mode: the bay carries its user's token for the worker");
 
     let isFlaky = true;
     const faults: Verdict[] = [unavailable("Heat"), "drop", { delayMs: (API_TIMEOUT_S + 1) * 1000 }, "forward"];
@@ -340,9 +341,9 @@ describe("fault injection: crashes, duplicate and reordered messages, a failing 
     const keystoneFlaky = cycle([unavailable("Keystone", 500), "drop", { delayMs: (API_TIMEOUT_S + 1) * 1000 }, "forward"]);
     heatScripts.set(heatDown.name, () => unavailable("Heat"));
     heatDefault = (m, p, b) => (isFlaky ? heatFlaky(m, p, b) : "forward");
-    // Keystone: 5xx for the first 3 requests, then the cycle; the down bay's trust never authenticates.
+    // Keystone: 5xx for the first 3 requests, then the cycle; the down bay's trustee is never made.
     const keystoneWindow = firstN(3, unavailable("Keystone", 500), keystoneFlaky);
-    keystoneRule = (m, p, b) => (m === "POST" && p.endsWith("/auth/tokens") && b.includes(downTrust) ? "drop" : isFlaky ? keystoneWindow(m, p, b) : "forward");
+    keystoneRule = (m, p, b) => (m === "POST" && b.includes(downTrustee) ? "drop" : isFlaky ? keystoneWindow(m, p, b) : "forward");
     const heatFrom = heatProxy.seen.length;
     const keystoneFrom = keystoneProxy.seen.length;
 

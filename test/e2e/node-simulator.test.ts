@@ -150,7 +150,9 @@ before(async () => {
   rendered.sort((a, b) => `${a.role}${param(a.parts, a.role === "master" ? "MASTER_INDEX" : "KUBE_NODE_IP")}`.localeCompare(`${b.role}${param(b.parts, b.role === "master" ? "MASTER_INDEX" : "KUBE_NODE_IP")}`));
   rendered.forEach((r, i) => {
     const handle = `${r.role}_wait_handle_${i}`;
-    nodes.push({ id: uuid(i + 1), role: r.role, name: `${RUN}-${r.role}-${i}`, parts: withSignal(r.parts, handle), ip: param(r.parts, "KUBE_NODE_IP") });
+    // named as Heat names them (Bayforge signs a node's kubelet certificates for its bay's names only)
+    const name = `${stack.parameters.node_name_prefix}-${r.role}-${rendered.slice(0, i).filter((x) => x.role === r.role).length}`;
+    nodes.push({ id: uuid(i + 1), role: r.role, name, parts: withSignal(r.parts, handle), ip: param(r.parts, "KUBE_NODE_IP") });
   });
   assert.deepEqual(nodes.map((n) => n.role), ["master", "master", "master", "minion"]);
   // The API and etcd load balancers (Octavia's view): VIP:port -> the masters.
@@ -214,6 +216,9 @@ describe("the node simulator boots a 3-master, 1-minion bay's servers from their
     const pki = `${root}/etc/kubernetes/pki`;
     const out = execFileSync("ip", ["netns", "exec", sim.names.server(m2.id), "etcdctl", `--endpoints=https://${m1.ip}:2379`, `--cacert=${pki}/etcd/ca.crt`, `--cert=${pki}/apiserver-etcd-client.crt`, `--key=${pki}/apiserver-etcd-client.key`, "member", "list", "-w", "json"], { encoding: "utf8", env: { ...process.env, ETCDCTL_API: "3" } });
     assert.deepEqual((JSON.parse(out) as { members: Array<{ name: string }> }).members.map((m) => m.name).sort(), masters.map((m) => m.name).sort());
+    // the first master bound kubeadm:cluster-admins in etcd before `kubeadm init` (no node gets system:masters)
+    const binding = execFileSync("ip", ["netns", "exec", sim.names.server(m2.id), "etcdctl", `--endpoints=https://${m1.ip}:2379`, `--cacert=${pki}/etcd/ca.crt`, `--cert=${pki}/apiserver-etcd-client.crt`, `--key=${pki}/apiserver-etcd-client.key`, "get", "--print-value-only", "/registry/clusterrolebindings/kubeadm:cluster-admins"], { encoding: "utf8", env: { ...process.env, ETCDCTL_API: "3" } });
+    assert.deepEqual(JSON.parse(binding).roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" });
   });
 
   it("the minion waited for the API behind the load balancer's VIP (the simulator's forwarder) with its own kubelet identity", () => {

@@ -11,7 +11,7 @@ import fc from "fast-check";
 import { fuzzParams } from "./support/runs.ts";
 import { parseManifest, MAX_MANIFEST_BAYS } from "../../shared/domain/manifest.ts";
 import { ApiError } from "../../shared/domain/errors.ts";
-import { BAY_NAME_PATTERN } from "../../shared/domain/bay.ts";
+import { BAY_NAME_PATTERN, DEFAULT_MAX_NODES_PER_BAY } from "../../shared/domain/bay.ts";
 import { startFuzzApi, type FuzzApi } from "./support/fuzz-api.ts";
 import { own, PROTO_KEYS, text } from "./support/arbitraries.ts";
 import { aliasBomb, applyChanges, deepYaml, manifestText, MODEL_FIELDS, serialise, validManifest, withFragment } from "./support/manifests.ts";
@@ -55,7 +55,7 @@ describe("the manifest parser and validator (no I/O)", () => {
         for (const b of r.manifest.bays) {
           assert.match(b.name, BAY_NAME_PATTERN);
           assert.ok(typeof b.baymodel === "string" && b.baymodel.length > 0);
-          for (const k of ["node_count", "master_count"] as const) if (b[k] !== undefined) assert.ok(Number.isInteger(b[k]) && b[k]! >= 1, `${k} ${b[k]}`);
+          for (const k of ["node_count", "master_count"] as const) if (b[k] !== undefined) assert.ok(Number.isInteger(b[k]) && b[k]! >= 1 && b[k]! <= DEFAULT_MAX_NODES_PER_BAY, `${k} ${b[k]}`);
         }
         for (const m of r.manifest.baymodels) assert.ok(typeof m.name === "string" && m.name.length > 0);
       }),
@@ -72,6 +72,8 @@ describe("the manifest parser and validator (no I/O)", () => {
     const nonInteger = fc.oneof(fc.string({ maxLength: 5 }), fc.boolean(), fc.constant([1]), fc.double({ min: 0.1, max: 9.9, noNaN: true }).filter((x) => !Number.isInteger(x)));
     const fault: fc.Arbitrary<Fault> = fc.oneof(
       fc.record({ list: fc.constant("bays" as const), index: fc.nat(), key: fc.constantFrom("node_count", "master_count", "bay_create_timeout"), value: nonInteger }).map((f) => ({ ...f, expect: (i: number) => new RegExp(`^bays\\[${i}\\]\\.${f.key}: Value: `, "m") })),
+      // counts above the bound on nodes per bay, up to 2^53
+      fc.record({ list: fc.constant("bays" as const), index: fc.nat(), key: fc.constantFrom("node_count", "master_count"), value: fc.integer({ min: DEFAULT_MAX_NODES_PER_BAY + 1, max: Number.MAX_SAFE_INTEGER }) }).map((f) => ({ ...f, expect: (i: number) => new RegExp(`^bays\\[${i}\\]\\.${f.key}: Value: '${f.value}'\\. Value should be less or equal to ${DEFAULT_MAX_NODES_PER_BAY} \\(the maximum nodes per bay\\)$`, "m") })),
       fc.record({ list: fc.constant("bays" as const), index: fc.nat(), key: fc.constantFrom("name", "baymodel", "discovery_url"), value: nonString }).map((f) => ({ ...f, expect: (i: number) => new RegExp(`^bays\\[${i}\\]\\.${f.key}: Value: `, "m") })),
       fc.record({ list: fc.constant("baymodels" as const), index: fc.nat(), key: fc.constantFrom("image_id", "keypair_id", "external_network_id", "flavor_id"), value: nonString }).map((f) => ({ ...f, expect: (i: number) => new RegExp(`^baymodels\\[${i}\\]\\.${f.key}: Value: `, "m") })),
       fc.record({ list: fc.constantFrom("bays" as const, "baymodels" as const), index: fc.nat(), key: fc.oneof(fc.constantFrom(...PROTO_KEYS, "project_id", "status", "api_address"), text.filter((t) => !["name", "baymodel", "node_count", "master_count", "bay_create_timeout", "discovery_url", "coe", "image_id", "keypair_id", "external_network_id", "flavor_id", "labels", "uuid"].includes(t))), value: fc.constant(1) }).map((f) => ({

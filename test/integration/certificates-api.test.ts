@@ -12,6 +12,8 @@ import { BAYMODEL, startApi, type ApiHarness } from "../support/api-harness.ts";
 import { ensureCertificates } from "../../functions/worker/steps/certificates.ts";
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
 import type { BayStatus } from "../../shared/domain/status.ts";
+import { minionToken, newBootstrapToken } from "../../shared/domain/bootstrap-token.ts";
+import { nodeNamePrefix } from "../../shared/templates/kubernetes-definition.ts";
 
 const BASE = "http://bayforge.test:9511";
 const OTHER_PROJECT = { "x-project-id": "someone-else" };
@@ -76,6 +78,17 @@ function makeCsr(extra: string[] = []): string {
     "-addext", "subjectAltName=IP:10.0.0.5,IP:172.24.4.3,IP:127.0.0.1",
     "-addext", "extendedKeyUsage=clientAuth,serverAuth",
     ...extra.flatMap((e) => ["-addext", e]),
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  return readFileSync(csr, "utf8");
+}
+
+/** A CSR for `subject` (openssl -subj form) with a fresh P-256 key, as the boot fragments make them. */
+function csrFor(subject: string, san?: string): string {
+  const csr = join(work, `csr-${++n}.pem`);
+  const r = openssl([
+    "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(work, `key-${n}.pem`), "-out", csr,
+    "-subj", subject, "-addext", "keyUsage=critical,digitalSignature", ...(san ? ["-addext", `subjectAltName=${san}`] : []),
   ]);
   assert.equal(r.status, 0, r.stderr);
   return readFileSync(csr, "utf8");
@@ -384,8 +397,8 @@ describe("PATCH /v1/certificates/{bay} (CA rotation)", () => {
   });
 });
 
-describe("the nodes' bootstrap token (the template's user_token)", () => {
-  /** What the worker does before it creates the stack: the bay's token, its hash stored. */
+describe("the nodes' bootstrap tokens (the template's user_token and minion_token)", () => {
+  /** What the worker does before it creates the stack: the masters' token, both roles' hashes stored. */
   async function bootstrap(uuid: string) {
     const bay = (await api.stores.table.getBay(uuid))!;
     const deps = { table: api.stores.table, vault: api.vault, now: () => new Date() } as unknown as WorkerDeps;
@@ -397,11 +410,13 @@ describe("the nodes' bootstrap token (the template's user_token)", () => {
   /** A token stored in place of the bay's (as when the old one has expired). */
   async function replaceToken(uuid: string, ttlMinutes: number) {
     const bay = (await api.stores.table.getBay(uuid))!;
-    const { newBootstrapToken } = await import("../../shared/domain/bootstrap-token.ts");
     const { token, record } = newBootstrapToken(uuid, new Date(), ttlMinutes);
     await api.stores.table.updateBay({ ...bay, bootstrap: record, version: bay.version + 1 }, bay.version);
     return token;
   }
+
+  /** The bay's node name prefix, as its stack names its servers. */
+  const prefixOf = async (uuid: string) => nodeNamePrefix((await api.stores.table.getBay(uuid))!);
 
   it("reads its own bay's CA and gets a CSR signed, nothing else", async () => {
     const mine = await bayWithCerts();
@@ -410,10 +425,11 @@ describe("the nodes' bootstrap token (the template's user_token)", () => {
     const auth = { "x-auth-token": token };
     const ca = await api.call("GET", `/v1/certificates/${mine.uuid}`, undefined, auth);
     assert.equal(ca.status, 200, JSON.stringify(ca.json));
-    const signed = await api.call("POST", "/v1/certificates", { bay_uuid: mine.uuid, csr: makeCsr() }, auth);
+    const csr = csrFor(`/O=system:nodes/CN=system:node:${await prefixOf(mine.uuid)}-master-0`);
+    const signed = await api.call("POST", "/v1/certificates", { bay_uuid: mine.uuid, csr }, auth);
     assert.equal(signed.status, 201, JSON.stringify(signed.json));
     assert.equal((await api.call("GET", `/v1/certificates/${other.uuid}`, undefined, auth)).status, 404, "another bay's CA");
-    assert.equal((await api.call("POST", "/v1/certificates", { bay_uuid: other.uuid, csr: makeCsr() }, auth)).status, 400, "another bay's signature");
+    assert.equal((await api.call("POST", "/v1/certificates", { bay_uuid: other.uuid, csr }, auth)).status, 400, "another bay's signature");
     for (const [method, path] of [["GET", "/v1/bays"], ["GET", `/v1/bays/${mine.uuid}`], ["PATCH", `/v1/certificates/${mine.uuid}`], ["DELETE", `/v1/bays/${mine.uuid}`]] as const) {
       const r = await api.call(method, path, undefined, auth);
       assert.equal(r.status, 403, `${method} ${path}`);
@@ -431,12 +447,92 @@ describe("the nodes' bootstrap token (the template's user_token)", () => {
     const replaced = await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": first });
     assert.equal(replaced.status, 401);
     assert.ok(!JSON.stringify(replaced.json).includes(first));
-    const forged = `bfb_${bay.uuid}_${"A".repeat(43)}`;
-    assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": forged })).status, 401);
+    for (const forged of [`bfb_${bay.uuid}_${"A".repeat(43)}`, `bfb_${bay.uuid}_master_${"A".repeat(43)}`, `bfb_${bay.uuid}_minion_${"A".repeat(43)}`]) {
+      assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": forged })).status, 401, forged);
+    }
+    // a minions' token is not a masters' token with another role in it
+    assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": second.replace("_master_", "_minion_") })).status, 401);
+    assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": minionToken(bay.uuid, second) })).status, 200);
     const expired = await replaceToken(bay.uuid, -1);
     assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`, undefined, { "x-auth-token": expired })).status, 401);
     assert.ok(!api.logs.some((l) => l.includes(second) || l.includes(first)), "tokens never logged");
     const stored = JSON.stringify(await api.stores.table.getBay(bay.uuid));
     assert.ok(!stored.includes(second) && !stored.includes(first), "the token is stored only hashed (and encrypted)");
+  });
+
+  /** POST /v1/certificates for `subject` with `token`; the answer. */
+  const sign = async (uuid: string, token: string | undefined, subject: string, san?: string) =>
+    api.call("POST", "/v1/certificates", { bay_uuid: uuid, csr: csrFor(subject, san) }, token ? { "x-auth-token": token } : {});
+
+  it("a minions' token gets its kubelet's subjects signed, and nothing a master or another bay's node has", async () => {
+    const bay = await bayWithCerts();
+    const other = await bayWithCerts();
+    const minion = minionToken(bay.uuid, await bootstrap(bay.uuid));
+    const prefix = await prefixOf(bay.uuid);
+    const otherPrefix = await prefixOf(other.uuid);
+    for (const [subject, san] of [[`/O=system:nodes/CN=system:node:${prefix}-minion-0`], [`/CN=${prefix}-minion-12`, `DNS:${prefix}-minion-12,IP:10.0.0.7`]]) {
+      const r = await sign(bay.uuid, minion, subject, san);
+      assert.equal(r.status, 201, `${subject}: ${JSON.stringify(r.json)}`);
+      assert.ok(!new X509Certificate(r.json.pem).ca);
+    }
+    const refused: Array<[string, string?]> = [
+      ["/O=system:masters/CN=admin"],
+      ["/O=system:masters/O=system:nodes/CN=system:node:" + `${prefix}-minion-0`],
+      [`/O=system:nodes/CN=system:node:${prefix}-master-0`], // a master's name
+      [`/O=system:nodes/CN=system:node:${otherPrefix}-minion-0`], // another bay's node
+      [`/O=system:nodes/CN=system:node:${prefix}-minion-x`],
+      ["/CN=kube-apiserver"],
+      ["/O=kubeadm:cluster-admins/CN=kubernetes-admin"],
+      ["/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client"],
+      ["/CN=system:kube-controller-manager"],
+      [`/CN=${prefix}-minion-0/CN=kube-apiserver`],
+      [`/CN=${prefix}-minion-0/OU=system:masters`],
+      [`/CN=${prefix}-minion-0`, "DNS:kubernetes.default.svc"], // the API's name
+      [`/CN=${prefix}-minion-0`, `DNS:${prefix}-minion-1`], // another minion's
+      [`/CN=${prefix}-minion-0`, "URI:spiffe://x"],
+    ];
+    for (const [subject, san] of refused) assertError(await sign(bay.uuid, minion, subject, san), 400, /^Subject not allowed: /);
+    const r = await sign(bay.uuid, minion, "/O=system:masters/CN=admin");
+    assert.match(r.json.errors[0].detail, /minion nodes may not have "CN=admin, O=system:masters" signed/);
+  });
+
+  it("a masters' token gets the control plane's subjects signed, never system:masters", async () => {
+    const bay = await bayWithCerts();
+    const master = await bootstrap(bay.uuid);
+    const prefix = await prefixOf(bay.uuid);
+    // every subject make-certs-master.sh and boot-lib.sh request
+    const subjects = [
+      "/CN=kube-apiserver", "/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client", "/CN=front-proxy-client",
+      "/CN=kube-apiserver-etcd-client", `/CN=${prefix}-master-2`, "/O=kubeadm:cluster-admins/CN=kubernetes-admin",
+      "/CN=system:kube-controller-manager", "/CN=system:kube-scheduler", `/O=system:nodes/CN=system:node:${prefix}-master-0`,
+    ];
+    for (const subject of subjects) {
+      const r = await sign(bay.uuid, master, subject, subject === "/CN=kube-apiserver" ? "DNS:kubernetes.default.svc,IP:10.254.0.1" : undefined);
+      assert.equal(r.status, 201, `${subject}: ${JSON.stringify(r.json)}`);
+    }
+    for (const subject of ["/O=system:masters/CN=kubernetes-super-admin", "/O=system:masters/CN=admin", "/O=system:masters/CN=kube-apiserver-kubelet-client", `/CN=${prefix}-minion-0`, "/CN=anything"]) {
+      assertError(await sign(bay.uuid, master, subject), 400, /^Subject not allowed: /);
+    }
+  });
+
+  it("the bay's owner still gets any subject, system:masters included (python-magnumclient's `coe cluster config`)", async () => {
+    const bay = await bayWithCerts();
+    await bootstrap(bay.uuid); // the nodes' tokens change nothing for the owner
+    const r = await sign(bay.uuid, undefined, "/CN=admin/O=system:masters");
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    assert.equal(new X509Certificate(r.json.pem).subject, "CN=admin\nO=system:masters");
+    assert.ok(verifies((await api.call("GET", `/v1/certificates/${bay.uuid}`)).json.pem, r.json.pem));
+  });
+
+  it("a token made before tokens had roles acts as a minion's (a bay made then still grows)", async () => {
+    const bay = await bayWithCerts();
+    const stored = (await api.stores.table.getBay(bay.uuid))!;
+    const legacy = `bfb_${bay.uuid}_${"b".repeat(43)}`;
+    const { createHash } = await import("node:crypto");
+    const record = { hash: createHash("sha256").update(legacy).digest("hex"), expires_at: new Date(Date.now() + 60_000).toISOString() };
+    await api.stores.table.updateBay({ ...stored, bootstrap: record, version: stored.version + 1 }, stored.version);
+    const prefix = await prefixOf(bay.uuid);
+    assert.equal((await sign(bay.uuid, legacy, `/O=system:nodes/CN=system:node:${prefix}-minion-3`)).status, 201);
+    assertError(await sign(bay.uuid, legacy, "/CN=kube-apiserver"), 400, /minion nodes may not/);
   });
 });

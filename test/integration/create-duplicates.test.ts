@@ -54,13 +54,13 @@ function racingHeat() {
       throw new OrchestratorError(`The Stack (${req.stack_name}) already exists.`, 409, false);
     },
   });
-  return { heat, tokens: () => heat.created.map((r) => String(r.parameters.user_token)) };
+  return { heat, tokens: () => heat.created.map((r) => String(r.parameters.user_token)), minionTokens: () => heat.created.map((r) => String(r.parameters.minion_token)) };
 }
 
 describe("concurrent duplicate deliveries of bay.create", () => {
   it("make one stack, whose bootstrap token is the one the bay accepts", async () => {
     const bay = await storedBay(stores.table, "dup");
-    const { heat, tokens: asked } = racingHeat();
+    const { heat, tokens: asked, minionTokens } = racingHeat();
     const deps = stepDeps({
       table: stores.table,
       queue: stores.queue,
@@ -77,6 +77,10 @@ describe("concurrent duplicate deliveries of bay.create", () => {
     assert.equal(saved.stack_id, "stack-1");
     assert.ok(verifyBootstrapToken(saved.bootstrap, tokens[0], new Date()), "the stack's token is the bay's: the nodes' CSRs will be signed");
     assert.equal(tokens[1], tokens[0], "the duplicate offered Heat the same token");
+    const minions = minionTokens();
+    assert.equal(minions[1], minions[0], "and the same minions' token");
+    assert.equal(verifyBootstrapToken(saved.bootstrap, tokens[0], new Date()), "master");
+    assert.equal(verifyBootstrapToken(saved.bootstrap, minions[0], new Date()), "minion", "the minions' token is accepted, as a minion's");
     assert.ok(!JSON.stringify(saved).includes(tokens[0]), "the token is not stored in clear");
     assert.equal(createHash("sha256").update(tokens[0]).digest("hex"), saved.bootstrap?.hash);
   });

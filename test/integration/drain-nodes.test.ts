@@ -22,8 +22,9 @@ import { acceptBay } from "../../shared/domain/bay.ts";
 import type { Bay } from "../../shared/domain/model.ts";
 import { createLogger } from "../../shared/observability/logger.ts";
 import type { Orchestrator, Stack } from "../../shared/ports/orchestrator.ts";
+import { KubernetesClients } from "../../shared/adapters/kubernetes/index.ts";
 import { StandinHeat } from "../support/standin-heat.ts";
-import { startKubeApiStandin, type KubeApiStandin, type KubeCall } from "../support/kube-api-standin.ts";
+import { startKubeApiStandin, type KubeAnswer, type KubeApiStandin, type KubeCall } from "../support/kube-api-standin.ts";
 
 describe("minionsLeaving: the minions Heat's ResourceGroup removes", () => {
   const four = { "0": "10.0.0.10", "1": "10.0.0.11", "2": "10.0.0.12", "3": "10.0.0.13" };
@@ -72,7 +73,7 @@ function cluster() {
     { name: "kube-flannel-ds-x", namespace: "kube-flannel", node: "k-minion-1", owner: "DaemonSet" },
     { name: "static-web-k-minion-1", namespace: "kube-system", node: "k-minion-1", owner: "Node", mirror: true },
   ];
-  const handle = (c: KubeCall) => {
+  const handle = (c: KubeCall): KubeAnswer => {
     const path = c.path.split("?")[0];
     if (c.method === "GET" && path === "/api/v1/nodes")
       return { status: 200, body: { kind: "NodeList", items: nodes.map((n) => ({ metadata: { name: n.name }, spec: { unschedulable: n.unschedulable }, status: { addresses: [{ type: "InternalIP", address: n.ip }, { type: "Hostname", address: n.name }] } })) } };
@@ -155,6 +156,7 @@ function deps(heat?: Orchestrator): WorkerDeps {
     queue: stores.queue,
     heatFor: () => heat ?? assert.fail("no Heat in this test"),
     vault,
+    kubernetes: new KubernetesClients(),
     log: createLogger({}, "debug", (l) => logs.push(l)),
     definitionContext: () => assert.fail("not used"),
     template: () => assert.fail("not used"),
@@ -226,6 +228,49 @@ describe("drainLeavingMinions (stand-in Kubernetes API; no real cluster runs her
     await drainLeavingMinions(bay, stackWith({ "0": "10.0.0.10", "1": "10.0.0.11", "2": "10.0.0.99" }), 1, [], deps(), { retryMs: 50 });
     const [event] = (await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain"));
     assert.equal(event.detail, "minion 1 (10.0.0.11) = node k-minion-1: cordoned, 2 pod(s) evicted; minion 2 (10.0.0.99): no Kubernetes node has this address");
+  });
+
+  it("stops reading an answer over 4 MiB (the API is the tenant's) and records drain_skipped without its text", async () => {
+    let written = 0;
+    const handle = state.handle;
+    state.handle = (c) =>
+      c.path === "/api/v1/nodes"
+        ? {
+            status: 200,
+            // chunked, no content-length: 8 MiB of node list, as fast as the socket takes it
+            raw: (res) => {
+              res.writeHead(200, { "content-type": "application/json" });
+              const item = Buffer.from(`{"metadata":{"name":"hostile-${"x".repeat(1000)}"}},`);
+              const pump = () => {
+                while (written < 8 << 20) {
+                  written += item.length;
+                  if (!res.write(item)) return void res.once("drain", pump);
+                }
+                res.end("{}]}");
+              };
+              res.on("error", () => {});
+              res.write('{"items":[');
+              pump();
+            },
+          }
+        : handle(c);
+    const bay = await bayAt(kube.url!);
+    await drainLeavingMinions(bay, stackWith(bay.minions!), 1, [], deps(), { retryMs: 50 });
+    const events = (await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain"));
+    assert.deepEqual(events.map((e) => [e.kind, e.detail]), [
+      ["drain_skipped", `minions 1 (10.0.0.11) are removed without draining: the Kubernetes API at ${kube.url} answered GET /api/v1/nodes with more than the 4 MiB an answer may have (aborted, not kept)`],
+    ]);
+    assert.ok(!logs.join("\n").includes("hostile-"), "nothing of the answer is logged");
+    assert.deepEqual(kube.calls.map((c) => c.method), ["GET"], "nothing cordoned");
+    assert.equal(state.nodes.some((n) => n.unschedulable), false);
+  });
+
+  it("records drain_skipped when the worker was given no Kubernetes client", async () => {
+    const bay = await bayAt(kube.url!);
+    await drainLeavingMinions(bay, stackWith(bay.minions!), 1, [], { ...deps(), kubernetes: undefined });
+    const [event] = (await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain"));
+    assert.deepEqual([event.kind, event.detail], ["drain_skipped", "minions 1 (10.0.0.11) are removed without draining: the worker has no Kubernetes client"]);
+    assert.equal(kube.calls.length, 0);
   });
 
   it("does nothing, and calls nothing, when no minion leaves", async () => {

@@ -11,14 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Hono } from "hono";
-import {
-  DISCOVERY_PATH,
-  EXTRA_REGISTRATIONS,
-  MAX_CLUSTER_SIZE,
-  discoveryRoutes,
-  newDiscoveryUrl,
-  type DiscoveryDeps,
-} from "../../functions/api/routes/discovery.ts";
+import { DISCOVERY_PATH, discoveryRoutes, type DiscoveryDeps } from "../../functions/api/routes/discovery.ts";
+import { MAX_CLUSTER_SIZE, newDiscoveryUrl } from "../../shared/bays/discovery-directory.ts";
+import { EXTRA_REGISTRATIONS } from "../../shared/domain/etcd-discovery.ts";
 import { listen, type Listening } from "../../functions/api/serve.ts";
 import { openDatabase, openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
 import { DiscoveryDirectoryExists } from "../../shared/ports/discovery-store.ts";

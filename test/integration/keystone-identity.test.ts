@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
-import { loadCloudConfig, type CloudConfig } from "../../shared/adapters/openstack/config.ts";
-import { HttpTransport, type HttpRequest, type HttpResponse, type RetryPolicy } from "../../shared/adapters/openstack/http.ts";
+import { loadCloudConfig, type CloudConfig } from "../../shared/adapters/openstack/config/index.ts";
+import { HttpTransport, type HttpRequest, type HttpResponse, type RetryPolicy } from "../../shared/adapters/http/index.ts";
 import { Session } from "../../shared/adapters/openstack/identity/session.ts";
 import { IdentityError } from "../../shared/adapters/openstack/identity/results.ts";
 import {
@@ -30,7 +30,7 @@ import { renderError } from "../../functions/api/errors.ts";
 import type { Caller } from "../../functions/api/env.ts";
 import { cloudsYamlPath, devcloudAuthUrl, ensureDevcloudUp } from "../support/devcloud.ts";
 import { settle } from "../support/heat-check.ts";
-import { makeCredentials } from "../../shared/bay-credentials.ts";
+import { delegationMarker, makeCredentials } from "../../shared/bay-credentials.ts";
 import type { KeyVault } from "../../shared/ports/key-vault.ts";
 
 const RUN = `bf-ks-${process.pid}-${Date.now().toString(36)}`;
@@ -466,7 +466,8 @@ describe("Keystone identity against the dev cloud (real Keystone + Heat)", () =>
       }) as KeystoneIdentity;
       const vault = { encrypt: async () => Promise.reject(new Error("the key service is unavailable")), decrypt: async () => "" } as unknown as KeyVault;
       const who = { userId: demoUserId, projectId: demoProjectId, roles: (await demo.tokenInfo()).roles };
-      await assert.rejects(makeCredentials(watched, vault, await demo.token(), who, randomUUID(), { trustee: true }), /key service is unavailable/);
+      const bayUuid = randomUUID();
+      await assert.rejects(makeCredentials(watched, vault, await demo.token(), who, bayUuid, { trustee: true, marker: delegationMarker(bayUuid, 0), lookFirst: false }), /key service is unavailable/);
       assert.equal(made.trusts.length, 2, "the user's trust to Bayforge and the trustee's trust were made");
       assert.equal(made.users.length, 1);
       for (const id of made.trusts) assert.equal(await trusts.get(id), undefined, `trust ${id} removed`);

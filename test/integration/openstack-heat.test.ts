@@ -7,8 +7,8 @@ import { existsSync } from "node:fs";
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { loadCloudConfig, type CloudConfig } from "../../shared/adapters/openstack/config.ts";
-import type { RetryNotice, RetryPolicy } from "../../shared/adapters/openstack/http.ts";
+import { loadCloudConfig, type CloudConfig } from "../../shared/adapters/openstack/config/index.ts";
+import type { RetryNotice, RetryPolicy } from "../../shared/adapters/http/index.ts";
 import { Session } from "../../shared/adapters/openstack/identity/session.ts";
 import { HeatClient } from "../../shared/adapters/openstack/orchestration/stacks.ts";
 import { devcloudDir } from "../support/devcloud.ts";
@@ -155,8 +155,8 @@ describe("OpenStack adapter against the dev cloud (real Keystone + Heat)", () =>
   const secrets: string[] = [];
 
   /** a Heat client whose requests go through `s` (its endpoint carries the project id) */
-  const viaStub = (s: Stub, opts: { timeoutMs?: number; retry?: Partial<RetryPolicy> } = {}) => {
-    const sess = new Session(cloud, { retry: opts.retry ?? FAST_RETRY, onRetry: (n) => notices.push(n) });
+  const viaStub = (s: Stub, opts: { timeoutMs?: number; retry?: Partial<RetryPolicy>; maxResponseBytes?: number } = {}) => {
+    const sess = new Session(cloud, { retry: opts.retry ?? FAST_RETRY, onRetry: (n) => notices.push(n), maxResponseBytes: opts.maxResponseBytes });
     sessions.push(sess);
     return new HeatClient(sess, { endpoint: `${s.url}/v1/%(project_id)s`, timeoutMs: opts.timeoutMs });
   };
@@ -465,6 +465,21 @@ describe("OpenStack adapter against the dev cloud (real Keystone + Heat)", () =>
       assert.match(e.message, /Heat did not answer GET .*: no answer within 100 ms, after 2 attempt\(s\)/);
       return true;
     });
+  });
+
+  it("refuses an answer over the session's size cap with a non-retryable OrchestratorError that quotes none of it (stub server: a real Heat's lists stay small)", async () => {
+    const marker = "BODY-OF-A-HUGE-LIST";
+    const s = await stub(heatOrigin, () => ({ status: 200, body: { stacks: Array.from({ length: 4000 }, (_, i) => ({ id: `${i}`, stack_name: marker })) } }));
+    stubs.push(s);
+    await assert.rejects(viaStub(s, { maxResponseBytes: 64 * 1024 }).findStack("whatever"), (e: unknown) => {
+      assert.ok(e instanceof OrchestratorError);
+      assert.equal(e.status, undefined);
+      assert.equal(e.retryable, false);
+      assert.match(e.message, /^Heat: the answer to GET http:\/\/127\.0\.0\.1:\d+\/v1\/[0-9a-f]{32}\/stacks\S* exceeded the 64 KiB limit/);
+      assert.ok(!e.message.includes(marker));
+      return true;
+    });
+    assert.equal(s.seen.length, 1, "not retried");
   });
 
   it("re-authenticates once when Heat answers 401 (stub server: the dev cloud's tokens do not expire mid-test)", async () => {

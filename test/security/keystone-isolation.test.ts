@@ -329,8 +329,8 @@ describe("request size limits", () => {
     const withLength = await call("POST", "/v1/bays", { raw: big, headers: as.demo });
     // Streamed with no length, the server can only tell once 64 KiB have come. The client sends
     // one chunk past the limit and keeps the upload open, as a client still uploading would:
-    // the 413 must come before the body ends. (Sending on after that races the server's close:
-    // a reset can then overtake the answer, which is TCP, not the API.)
+    // the 413 must come before the body ends. (What a client sends on after the answer is read
+    // and discarded by the server's lingering close: test/integration/oversized-requests.test.ts.)
     const streamed = await new Promise<{ status: number; json: any }>((resolve, reject) => {
       const req = http.request(`${bf.url}/v1/bays`, { method: "POST", headers: { "content-type": "application/json", ...as.demo } });
       const timer = setTimeout(() => req.destroy(new Error("no answer to a streamed upload past the limit within 30 s")), 30_000);

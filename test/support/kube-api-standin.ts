@@ -2,6 +2,7 @@
 // certificate signed by the bay's CA, client certificates required and verified against that
 // CA (as kube-apiserver's --client-ca-file does), every request recorded with the
 // certificate's subject. What it answers is the test's: a handler per request.
+import type { ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { TLSSocket } from "node:tls";
 import type { AddressInfo } from "node:net";
@@ -19,6 +20,8 @@ export interface KubeCall {
 export interface KubeAnswer {
   status: number;
   body?: unknown;
+  /** writes the answer itself instead (a hostile or broken API: a body too large, a stream) */
+  raw?: (res: ServerResponse) => void;
 }
 
 export interface KubeApiStandin {
@@ -51,6 +54,7 @@ export async function startKubeApiStandin(o: KubeApiStandinOptions): Promise<Kub
       const call: KubeCall = { method: req.method ?? "", path: req.url ?? "", contentType: req.headers["content-type"], body: text ? JSON.parse(text) : undefined, client: subject };
       calls.push(call);
       const answer = await o.handle(call);
+      if (answer.raw) return answer.raw(res);
       res.writeHead(answer.status, { "content-type": "application/json" });
       res.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
     });

@@ -9,6 +9,7 @@ import { createLogger } from "../../shared/observability/logger.ts";
 import { acceptBay, parseBayRequest } from "../../shared/domain/bay.ts";
 import { newBayModel } from "../../shared/domain/baymodel.ts";
 import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
+import { KubernetesClients } from "../../shared/adapters/kubernetes/index.ts";
 
 const unused = (what: string) => () => {
   throw new Error(`${what} is not used by this test`);
@@ -20,6 +21,8 @@ export function stepDeps(parts: Pick<WorkerDeps, "table" | "queue"> & Partial<Wo
     heatFor: unused("Heat"),
     vault: { encrypt: unused("the key vault"), decrypt: unused("the key vault") } as unknown as KeyVault,
     log: createLogger({}, "error"),
+    // the real adapter: a scale-down drains (or records why not) as in the worker
+    kubernetes: new KubernetesClients(),
     template: () => kubeclusterTemplate(),
     definitionContext: async () => unused("definitionContext")(),
     pollDelays: [1],

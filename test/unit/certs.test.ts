@@ -12,7 +12,8 @@ import tls from "node:tls";
 import { generateBayCertificates, type BayCertificates } from "../../shared/certs/bay-ca.ts";
 import { CertificateValidationError, InvalidCsr, signCsr } from "../../shared/certs/sign-csr.ts";
 import { ApiError } from "../../shared/domain/errors.ts";
-import { parseDer, pemDecode, pemEncode } from "../../shared/certs/der.ts";
+import { parseDer } from "../../shared/certs/der.ts";
+import { pemDecode, pemEncode } from "../../shared/certs/pem.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 /** A certificate made between `start` and `end` (ms) on the default clock: it is valid from its

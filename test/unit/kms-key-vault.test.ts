@@ -16,7 +16,7 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { KeyVaultError, KmsKeyVault, KMS_FORMAT } from "../../shared/adapters/aws/kms-key-vault.ts";
 import { OpenStackSecret, cloudEnvFromSecret } from "../../shared/adapters/aws/openstack-secret.ts";
-import { CloudConfigError } from "../../shared/adapters/openstack/config.ts";
+import { CloudConfigError } from "../../shared/adapters/openstack/config/index.ts";
 
 const KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const CREDENTIALS = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "test" };

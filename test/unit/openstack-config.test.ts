@@ -11,7 +11,7 @@ import {
   loadCloudConfig,
   redactCloudConfig,
   type CloudConfig,
-} from "../../shared/adapters/openstack/config.ts";
+} from "../../shared/adapters/openstack/config/index.ts";
 import { authRequestBody } from "../../shared/adapters/openstack/identity/requests.ts";
 
 let root: string;

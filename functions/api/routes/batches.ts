@@ -11,7 +11,7 @@ import type { Batch, BatchStore } from "../../../shared/ports/batch-store.ts";
 import type { Bay } from "../../../shared/domain/model.ts";
 import { isFailed, isInProgress } from "../../../shared/domain/status.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
-import { findBayModel } from "../lookup.ts";
+import { findBayModel } from "../../../shared/bays/lookup.ts";
 
 const YAML_TYPES = /^(application|text)\/(x-)?yaml\b/i;
 const JSON_TYPES = /^application\/(.+\+)?json\b/i;
@@ -25,7 +25,7 @@ export function batchRoutes(deps: ApiDeps & { batches: BatchStore }): Hono<ApiEn
     if (type && !YAML_TYPES.test(type) && !JSON_TYPES.test(type))
       throw new ApiError(415, "Unsupported media type", `Content-Type ${type} is not supported; send the manifest as application/yaml, text/yaml or application/json.`);
     // JSON is YAML too: one parser for both (CORE_SCHEMA), errors with line and column
-    const { manifest, problems, externalBaymodels } = checkManifest(loadManifestText(await c.req.text()));
+    const { manifest, problems, externalBaymodels } = checkManifest(loadManifestText(await c.req.text()), deps.maxNodesPerBay);
     const more: ManifestProblem[] = [];
     for (const ref of externalBaymodels) {
       try {
@@ -63,7 +63,7 @@ export function batchRoutes(deps: ApiDeps & { batches: BatchStore }): Hono<ApiEn
       ...(deps.identity
         ? {
             token_encrypted: await deps.vault.encrypt(caller.token!, `batch:${id}:token`),
-            caller: { roles: caller.roles, user_name: caller.userName, project_name: caller.projectName, is_admin: caller.isAdmin },
+            caller: { roles: caller.roles, user_name: caller.userName, project_name: caller.projectName, is_admin: caller.isAdmin, token_expires_at: caller.tokenExpiresAt?.toISOString() },
           }
         : {}),
     };

@@ -7,7 +7,7 @@ import { CLUSTER_TEMPLATE_FIELDS } from "../../../shared/domain/cluster.ts";
 import { ApiError } from "../../../shared/domain/errors.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
-import { getBayModel, scope } from "../lookup.ts";
+import { getBayModel, scope } from "../../../shared/bays/lookup.ts";
 import { baymodelListView, baymodelView } from "../views.ts";
 
 export function baymodelRoutes(deps: ApiDeps): Hono<ApiEnv> {

@@ -6,18 +6,19 @@ import { parseBayRequest } from "../../../shared/domain/bay.ts";
 import { badRequest } from "../../../shared/domain/errors.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
-import { findBayModel, getBay, scope } from "../lookup.ts";
+import { findBayModel, getBay, scope } from "../../../shared/bays/lookup.ts";
 import { bayListView, bayView } from "../views.ts";
 import { atLeast } from "../microversion.ts";
-import { checkDeletable, parseBayPatch, planScale } from "../../../shared/domain/bay-update.ts";
-import { acceptAndEnqueue, startDelete, startScale } from "../operations.ts";
+import { parseBayPatch } from "../../../shared/domain/bay-update.ts";
+import { acceptAndEnqueue } from "../../../shared/bays/accept.ts";
+import { deleteBay, scaleBay } from "../../../shared/bays/operate.ts";
 
 export function bayRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const r = new Hono<ApiEnv>();
 
   r.post("/", async (c) => {
     const caller = c.get("caller");
-    const req = parseBayRequest(await readJson(c));
+    const req = parseBayRequest(await readJson(c), deps.maxNodesPerBay);
     // Magnum answers 400 (not 404) when the bay's baymodel does not exist.
     const baymodel = await findBayModel(deps.table, caller, req.baymodel_id);
     if (!baymodel) throw badRequest(`BayModel ${req.baymodel_id} could not be found.`);
@@ -47,16 +48,14 @@ export function bayRoutes(deps: ApiDeps): Hono<ApiEnv> {
   r.patch("/:ident", async (c) => {
     const body = await readJson(c);
     const bay = await getBay(deps.table, c.get("caller"), c.req.param("ident"));
-    const update = planScale(bay, parseBayPatch(body, bay), { now: deps.now?.() ?? new Date(), requestId: c.get("requestId") });
-    const saved = await startScale(deps, c.get("caller"), bay, update, c.get("requestId"), deadlineMinutes(deps, bay));
+    const { bay: saved } = await scaleBay(deps, c.get("caller"), bay, parseBayPatch(body, bay, deps.maxNodesPerBay), c.get("requestId"));
     if (atLeast(c.get("version"), "1.2")) return c.json({ uuid: saved.uuid }, 202);
     return c.json(bayView(saved, c.get("base")), 200);
   });
 
   r.delete("/:ident", async (c) => {
     const bay = await getBay(deps.table, c.get("caller"), c.req.param("ident"));
-    checkDeletable(bay);
-    await startDelete(deps, c.get("caller"), bay, c.get("requestId"));
+    await deleteBay(deps, c.get("caller"), bay, c.get("requestId"));
     return c.body(null, 204);
   });
 
@@ -67,9 +66,4 @@ export function bayRoutes(deps: ApiDeps): Hono<ApiEnv> {
     return c.json({ bay_uuid: bay.uuid, events: events.map(({ bay_uuid: _b, ...e }) => e) });
   });
   return r;
-}
-
-/** An update gets the bay's create timeout (or the default) plus the grace, like a create. */
-export function deadlineMinutes(deps: ApiDeps, bay: { bay_create_timeout: number }): number {
-  return bay.bay_create_timeout > 0 ? bay.bay_create_timeout + deps.deadlineGraceMinutes : 0;
 }

@@ -2,7 +2,8 @@
 // CA rotation (PATCH), as Magnum's CertificateController
 // (magnum/api/controllers/v1/certificate.py) and its conductor handler
 // (magnum/conductor/handlers/ca_conductor.py) do. The bay's nodes call GET and POST
-// themselves while they boot (make-cert.sh), so those two answer whatever the bay's status.
+// themselves while they boot (make-cert.sh), so those two answer whatever the bay's status;
+// with a bootstrap token, POST signs only the subjects of the token's node role.
 //
 // Versions: all three work at every supported version. Magnum documents PATCH as new in
 // container-infra 1.5, but its controller never checks the version (no api_version decorator
@@ -12,14 +13,16 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { generateBayCertificates } from "../../../shared/certs/bay-ca.ts";
 import { signCsr } from "../../../shared/certs/sign-csr.ts";
+import { nodeNamePrefix } from "../../../shared/templates/kubernetes-definition.ts";
 import { ApiError, badRequest } from "../../../shared/domain/errors.ts";
 import { checkBody, type FieldRule } from "../../../shared/domain/fields.ts";
 import type { Bay, BayCerts } from "../../../shared/domain/model.ts";
 import type { BayStatus } from "../../../shared/domain/status.ts";
 import { CertsChanged } from "../../../shared/ports/bay-table.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
-import { getBay } from "../lookup.ts";
+import { getBay } from "../../../shared/bays/lookup.ts";
 import { readJson } from "../request.ts";
+import { bootstrapRole } from "../bootstrap-auth.ts";
 import { links } from "../views.ts";
 
 /**
@@ -82,12 +85,16 @@ export function certificateRoutes(deps: ApiDeps): Hono<ApiEnv> {
     }
     const certs = await certsOf(c, deps, bay);
     const csr = fields.csr as string;
+    // The bay's own nodes get only what their role needs (shared/certs/csr-policy.ts); the
+    // bay's owner any subject, as Magnum signs `openstack coe cluster config`'s admin.
+    const role = bootstrapRole(c.get("caller"));
     const pem = signCsr({
       caCertPem: certs.ca_cert_pem,
       caKeyPem: await deps.vault.decrypt(certs.ca_key_encrypted, caKeyContext(bay.uuid)),
       csrPem: csr,
+      ...(role ? { policy: { role, nodeNamePrefix: nodeNamePrefix(bay) } } : {}),
     });
-    deps.log.info("certificate signed", { requestId: c.get("requestId"), bay: bay.uuid });
+    deps.log.info("certificate signed", { requestId: c.get("requestId"), bay: bay.uuid, ...(role ? { role } : {}) });
     return c.json(
       { bay_uuid: bay.uuid, cluster_uuid: bay.uuid, links: links(c.get("base"), "certificates", bay.uuid), csr, pem },
       201,

@@ -4,19 +4,18 @@
 import { Hono, type Context } from "hono";
 import { badRequest, notFound } from "../../../shared/domain/errors.ts";
 import { parseClusterRequest, resolveOverrides } from "../../../shared/domain/cluster.ts";
-import { checkDeletable, parseBayPatch, parseResize, planScale } from "../../../shared/domain/bay-update.ts";
+import { parseBayPatch, parseResize } from "../../../shared/domain/bay-update.ts";
 import type { Bay, BayModel } from "../../../shared/domain/model.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
 import { pageQuery, paginate } from "../pagination.ts";
-import { findBayModel, getBay, scope } from "../lookup.ts";
+import { findBayModel, getBay, scope } from "../../../shared/bays/lookup.ts";
 import { clusterListView, clusterView, nodegroupViews } from "../cluster-views.ts";
-import { acceptAndEnqueue, startDelete, startScale } from "../operations.ts";
-import { deadlineMinutes } from "./bays.ts";
+import { acceptAndEnqueue } from "../../../shared/bays/accept.ts";
+import { deleteBay, scaleBay } from "../../../shared/bays/operate.ts";
 
 export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const r = new Hono<ApiEnv>();
-  const now = () => deps.now?.() ?? new Date();
   /** Templates of a page of clusters, each read once. */
   const templatesOf = async (bays: Bay[]) => {
     const ids = [...new Set(bays.map((b) => b.baymodel_id))];
@@ -28,7 +27,7 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   r.post("/", async (c) => {
     const caller = c.get("caller");
-    const req = parseClusterRequest(await readJson(c));
+    const req = parseClusterRequest(await readJson(c), deps.maxNodesPerBay);
     const template = await findBayModel(deps.table, caller, req.bay.baymodel_id, "cluster template");
     if (!template) throw badRequest(`ClusterTemplate ${req.bay.baymodel_id} could not be found.`);
     const bay = await acceptAndEnqueue(deps, caller, req.bay, template, c.get("requestId"), c.get("base"), resolveOverrides(req, template));
@@ -57,25 +56,22 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
   r.patch("/:ident", async (c) => {
     const body = await readJson(c);
     const bay = await getCluster(c, c.req.param("ident"));
-    const update = planScale(bay, parseBayPatch(body, bay), { now: now(), requestId: c.get("requestId") });
-    const saved = await startScale(deps, c.get("caller"), bay, update, c.get("requestId"), deadlineMinutes(deps, bay));
+    const { bay: saved } = await scaleBay(deps, c.get("caller"), bay, parseBayPatch(body, bay, deps.maxNodesPerBay), c.get("requestId"));
     return c.json({ uuid: saved.uuid }, 202);
   });
 
   r.delete("/:ident", async (c) => {
     const bay = await getCluster(c, c.req.param("ident"));
-    checkDeletable(bay);
-    await startDelete(deps, c.get("caller"), bay, c.get("requestId"));
+    await deleteBay(deps, c.get("caller"), bay, c.get("requestId"));
     return c.body(null, 204);
   });
 
   r.post("/:ident/actions/resize", async (c) => {
-    const req = parseResize(await readJson(c));
+    const req = parseResize(await readJson(c), deps.maxNodesPerBay);
     const bay = await getCluster(c, c.req.param("ident"));
     if (req.nodegroup !== undefined && !["default-worker", nodegroupViews(bay, undefined, "")[1].uuid].includes(req.nodegroup))
       throw badRequest(`Nodegroup ${req.nodegroup} cannot be resized: Bayforge clusters resize their default-worker nodegroup only.`);
-    const update = planScale(bay, req, { now: now(), requestId: c.get("requestId") });
-    const saved = await startScale(deps, c.get("caller"), bay, update, c.get("requestId"), deadlineMinutes(deps, bay));
+    const { bay: saved } = await scaleBay(deps, c.get("caller"), bay, req, c.get("requestId"));
     return c.json({ uuid: saved.uuid }, 202);
   });
 

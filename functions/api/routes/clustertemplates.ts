@@ -7,7 +7,7 @@ import { ApiError } from "../../../shared/domain/errors.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
 import { pageQuery, paginate } from "../pagination.ts";
-import { getBayModel, scope } from "../lookup.ts";
+import { getBayModel, scope } from "../../../shared/bays/lookup.ts";
 import { clusterTemplateListView, clusterTemplateView } from "../cluster-views.ts";
 
 export function clusterTemplateRoutes(deps: ApiDeps): Hono<ApiEnv> {

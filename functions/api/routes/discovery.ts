@@ -1,7 +1,7 @@
-// /v1/discovery/{token}: the etcd v2 discovery protocol, served by Bayforge itself so that a
-// bay's masters bootstrap etcd (`--discovery=<url>`) on clouds that cannot reach
-// discovery.etcd.io. Magnum (mitaka) asks discovery.etcd.io/new?size=<master_count> when a
-// bay has no discovery_url; newDiscoveryUrl() is that call, answered here.
+// /v1/discovery/{token}: the etcd v2 discovery protocol's HTTP handlers, served by Bayforge
+// itself so that a bay's masters bootstrap etcd (`--discovery=<url>`) on clouds that cannot
+// reach discovery.etcd.io. The keyspace they show is shared/domain/etcd-discovery.ts; the
+// directory a bay gets is made by shared/bays/discovery-directory.ts.
 //
 // The client is etcd's own (go.etcd.io/etcd v3.4 etcdserver/api/v2discovery/discovery.go
 // over client/keys.go). It drops the URL's path to use as the directory key, so every
@@ -14,31 +14,17 @@
 // Answers and errors are etcd's v2 keys JSON (not Magnum's envelope): the client is etcd.
 // No Keystone token: etcd sends none, so the app mounts this before its auth middleware and
 // the 128-bit random token in the URL is the only secret.
-import { randomBytes } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "../../../shared/observability/logger.ts";
-import type { DiscoveryMember, DiscoverySnapshot, DiscoveryStore } from "../../../shared/ports/discovery-store.ts";
+import type { DiscoveryStore } from "../../../shared/ports/discovery-store.ts";
+import {
+  dirKey, EtcdError, firstEvent, MAX_VALUE_CHARS, MEMBER_ID, memberNode, nodeAt, parseFlag, EXTRA_REGISTRATIONS, TOKEN,
+} from "../../../shared/domain/etcd-discovery.ts";
 
-/** Where the app mounts discoveryRoutes(). */
-export const DISCOVERY_PATH = "/v1/discovery";
-/** Keys are shown under the prefix discovery.etcd.io used; the client only reads their last segment. */
-export const REGISTRY_PREFIX = "/_etcd/registry";
-/** Largest cluster size a directory is created for (etcd recommends 3, 5 or 7). */
-export const MAX_CLUSTER_SIZE = 64;
-/**
- * Registrations accepted beyond `size`. Members that check the directory before it is full
- * all register, and only the first `size` form the cluster (the others see "cluster is full"
- * and fall back to proxy or exit), so a few extra are normal; unbounded ones are abuse.
- */
-export const EXTRA_REGISTRATIONS = 16;
-/** A value is `<name>=<peer url>[,<name>=<peer url>...]`: a few hundred bytes in practice. */
-export const MAX_VALUE_CHARS = 4096;
+export { DISCOVERY_PATH } from "../../../shared/bays/discovery-directory.ts";
+
 const MAX_BODY_BYTES = 8192;
-
-const TOKEN = /^[0-9a-f]{32}$/;
-/** etcd's types.ID.String(): the member id as lowercase hex without leading zeros. */
-const MEMBER_ID = /^[0-9a-f]{1,16}$/;
 
 export interface DiscoveryDeps {
   discovery: DiscoveryStore;
@@ -56,143 +42,15 @@ export interface DiscoveryDeps {
   now?: () => Date;
 }
 
-/**
- * Creates a discovery directory for a cluster of `size` members and returns its URL under
- * `publicUrl` (Bayforge's base URL as the bay's nodes reach it): what a bay gets as its
- * discovery_url when the request names none.
- */
-export async function newDiscoveryUrl(
-  deps: Pick<DiscoveryDeps, "discovery" | "now">,
-  publicUrl: string,
-  size: number,
-): Promise<string> {
-  if (!Number.isInteger(size) || size < 1 || size > MAX_CLUSTER_SIZE)
-    throw new RangeError(`etcd discovery size must be an integer from 1 to ${MAX_CLUSTER_SIZE}, not ${size}`);
-  const token = randomBytes(16).toString("hex");
-  await deps.discovery.createDirectory(token, size, deps.now?.() ?? new Date());
-  return `${publicUrl.replace(/\/+$/, "")}${DISCOVERY_PATH}/${token}`;
-}
-
-// ---------------------------------------------------------------- etcd's JSON
-
-interface EtcdNode {
-  key: string;
-  value?: string;
-  dir?: true;
-  nodes?: EtcdNode[];
-  modifiedIndex: number;
-  createdIndex: number;
-}
-
-/** etcd v2 error codes used here (etcdserver/api/v2error/error.go). */
-const ERRORS = {
-  100: "Key not found",
-  103: "Reached the max number of peers in the cluster",
-  105: "Key already exists",
-  106: "The prefix of given key is a keyword in etcd",
-  200: "Value is Required in POST form",
-  203: "The given index in POST form is not a number",
-  209: "Invalid field",
-  210: "Invalid POST form",
-  300: "Raft Internal Error",
-} as const;
-type ErrorCode = keyof typeof ERRORS;
-/** v2error's errorStatus; codes it does not list are 400. */
-const STATUS: Partial<Record<ErrorCode, number>> = { 100: 404, 105: 412, 300: 500 };
-
-class EtcdError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    readonly detail: string,
-    readonly index = 0,
-    readonly status = STATUS[code] ?? 400,
-  ) {
-    super(`${ERRORS[code]} (${detail})`);
-  }
-}
-
 const headers = (index: number) => ({ "Content-Type": "application/json", "X-Etcd-Index": String(index) });
 
 /** etcd writes its JSON with a trailing newline (json.Encoder). */
 const answer = (body: unknown, status: number, index: number) =>
   new Response(JSON.stringify(body) + "\n", { status, headers: headers(index) });
 
-const errorAnswer = (e: EtcdError) =>
-  answer({ errorCode: e.code, message: ERRORS[e.code], cause: e.detail, index: e.index }, e.status, e.index);
+const errorAnswer = (e: EtcdError) => answer(e.body, e.status, e.index);
 
-/** Go's strconv.ParseBool, which etcd uses for its query flags. */
-function flag(c: Context, name: string): boolean {
-  const v = c.req.query(name);
-  if (v === undefined || v === "") return false;
-  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
-  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
-  throw new EtcdError(209, `invalid value for ${name}`);
-}
-
-// ---------------------------------------------------------------- the keyspace
-
-const dirKey = (token: string, rel = "") => `${REGISTRY_PREFIX}/${token}${rel ? `/${rel}` : ""}`;
-
-const memberNode = (token: string, m: DiscoveryMember): EtcdNode => ({
-  key: dirKey(token, m.id),
-  value: m.value,
-  modifiedIndex: m.createdIndex,
-  createdIndex: m.createdIndex,
-});
-
-/** `_config/size`, written with the directory at index 1 (as discovery.etcd.io's /new does). */
-const sizeNode = (s: DiscoverySnapshot): EtcdNode => ({
-  key: dirKey(s.directory.token, "_config/size"),
-  value: String(s.directory.size),
-  modifiedIndex: 1,
-  createdIndex: 1,
-});
-
-const configNode = (s: DiscoverySnapshot, expand: boolean): EtcdNode => ({
-  key: dirKey(s.directory.token, "_config"),
-  dir: true,
-  ...(expand ? { nodes: [sizeNode(s)] } : {}),
-  modifiedIndex: 1,
-  createdIndex: 1,
-});
-
-/** The node at `rel` ("" = the directory), as etcd's GET shows it, or undefined. */
-function nodeAt(s: DiscoverySnapshot, rel: string, recursive: boolean, sorted: boolean): EtcdNode | undefined {
-  const token = s.directory.token;
-  if (rel === "") {
-    // one level of children unless recursive; members in creation order unless sorted (by key)
-    const nodes = [configNode(s, recursive), ...s.members.map((m) => memberNode(token, m))];
-    if (sorted) nodes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return { key: dirKey(token), dir: true, nodes, modifiedIndex: 1, createdIndex: 1 };
-  }
-  if (rel === "_config") return configNode(s, true);
-  if (rel === "_config/size") return sizeNode(s);
-  const m = s.members.find((x) => x.id === rel);
-  return m && memberNode(token, m);
-}
-
-interface EtcdEvent {
-  action: "set" | "create";
-  node: EtcdNode;
-}
-
-/** The directory's history: the size key, then each registration. Nothing is ever changed or deleted. */
-function events(s: DiscoverySnapshot): { rel: string; index: number; event: EtcdEvent }[] {
-  return [
-    { rel: "_config/size", index: 1, event: { action: "set", node: sizeNode(s) } },
-    ...s.members.map((m) => ({
-      rel: m.id,
-      index: m.createdIndex,
-      event: { action: "create" as const, node: memberNode(s.directory.token, m) },
-    })),
-  ];
-}
-
-/** etcd's watch: the first event at or after `since` on `rel`, or below it when recursive. */
-function firstEvent(s: DiscoverySnapshot, rel: string, recursive: boolean, since: number): EtcdEvent | undefined {
-  const matches = (k: string) => k === rel || (recursive && (rel === "" || k.startsWith(`${rel}/`)));
-  return events(s).find((e) => e.index >= since && matches(e.rel))?.event;
-}
+const flag = (c: Context, name: string) => parseFlag(name, c.req.query(name));
 
 // ---------------------------------------------------------------- routes
 

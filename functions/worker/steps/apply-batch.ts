@@ -3,16 +3,15 @@
 // and is created only when absent, scaled when its node_count differs and it is *_COMPLETE, and
 // left alone otherwise. Each bay's outcome is recorded on the batch as it goes, so a
 // redelivery skips what is done. A lease on the batch keeps two deliveries from fanning out at
-// once. Bays are created and scaled with the API's own operations (acceptAndEnqueue,
-// planScale + startScale): the same records, messages, trusts and events as POST/PATCH.
+// once. Bays are created and scaled with the bay operations (shared/bays: acceptAndEnqueue,
+// scaleBay): the same records, messages, trusts and events as POST/PATCH.
 import { randomUUID } from "node:crypto";
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Batch, BatchItem, BatchStore } from "../../../shared/ports/batch-store.ts";
 import type { WorkerDeps } from "../deps.ts";
-import type { ApiDeps, Caller } from "../../api/env.ts";
-import { acceptAndEnqueue, startScale } from "../../api/operations.ts";
-import { deadlineMinutes } from "../../api/routes/bays.ts";
-import { planScale } from "../../../shared/domain/bay-update.ts";
+import type { BayOpsDeps, Caller } from "../../../shared/bays/deps.ts";
+import { acceptAndEnqueue } from "../../../shared/bays/accept.ts";
+import { scaleBay } from "../../../shared/bays/operate.ts";
 import { mapLimit } from "../../../shared/concurrency.ts";
 import { newBayModel } from "../../../shared/domain/baymodel.ts";
 import { ApiError } from "../../../shared/domain/errors.ts";
@@ -21,27 +20,18 @@ import { isInProgress } from "../../../shared/domain/status.ts";
 import { isVisible } from "../../../shared/domain/baymodel.ts";
 import type { Bay, BayModel } from "../../../shared/domain/model.ts";
 
-/** What the API's bay operations need, for the worker (the embedded default wires it). */
-export type BatchOps = Pick<ApiDeps, "table" | "queue" | "vault" | "log" | "discovery" | "identity" | "defaultTimeoutMinutes" | "deadlineGraceMinutes" | "publicUrl" | "now">;
-
-export interface BatchWorkerDeps extends WorkerDeps {
-  batches?: BatchStore;
-  batchOps?: BatchOps;
-}
-
 export const BATCH_PARALLELISM = 8;
 const LEASE_MS = 120_000;
 const BUSY_RETRY_SECONDS = 15;
 const STUCK_AFTER_MS = 60 * 60_000;
 
-const withBatches = (d: WorkerDeps): { batches: BatchStore; ops: BatchOps } => {
-  const b = d as BatchWorkerDeps;
-  if (!b.batches || !b.batchOps) throw Object.assign(new Error("batch.apply: this worker has no batch store"), { retryable: false });
-  return { batches: b.batches, ops: b.batchOps };
+const withBatches = (d: WorkerDeps): { batches: BatchStore; ops: BayOpsDeps } => {
+  if (!d.batches || !d.batchOps) throw Object.assign(new Error("batch.apply: this worker has no batch store"), { retryable: false });
+  return { batches: d.batches, ops: d.batchOps };
 };
 
 /** The worker's deps plus what batch.apply needs. */
-export function addBatches(d: WorkerDeps, batches: BatchStore, ops: BatchOps): BatchWorkerDeps {
+export function addBatches(d: WorkerDeps, batches: BatchStore, ops: BayOpsDeps): WorkerDeps {
   return { ...d, batches, batchOps: ops };
 }
 
@@ -86,14 +76,14 @@ async function earlierBatchApplying(batches: BatchStore, batch: Batch, now: Date
   return earlier?.id;
 }
 
-async function fanOut(batch: Batch, msg: WorkMessage, deps: WorkerDeps, batches: BatchStore, ops: BatchOps, holder: string, log: WorkerDeps["log"]): Promise<void> {
-  const opDeps = { ...ops, authenticate: () => Promise.reject(new Error("unused")), maxBodyBytes: 0 } as ApiDeps;
+async function fanOut(batch: Batch, msg: WorkMessage, deps: WorkerDeps, batches: BatchStore, ops: BayOpsDeps, holder: string, log: WorkerDeps["log"]): Promise<void> {
   const caller: Caller = {
     projectId: batch.project_id,
     userId: batch.user_id,
     isAdmin: batch.caller?.is_admin ?? false,
     ...(batch.token_encrypted ? { token: await deps.vault.decrypt(batch.token_encrypted, `batch:${batch.id}:token`) } : {}),
     ...(batch.caller?.roles ? { roles: batch.caller.roles } : {}),
+    ...(batch.caller?.token_expires_at ? { tokenExpiresAt: new Date(batch.caller.token_expires_at) } : {}),
     userName: batch.caller?.user_name,
     projectName: batch.caller?.project_name,
   };
@@ -147,7 +137,7 @@ async function fanOut(batch: Batch, msg: WorkMessage, deps: WorkerDeps, batches:
           bay_create_timeout: want.bay_create_timeout ?? null,
           discovery_url: want.discovery_url ?? null,
         };
-        const made = await acceptAndEnqueue(opDeps, caller, req, model, batch.request_id, ops.publicUrl ?? "");
+        const made = await acceptAndEnqueue(ops, caller, req, model, batch.request_id, ops.publicUrl ?? "");
         return record(i, { name, action: "create", bay_uuid: made.uuid });
       }
       // made by this batch in an earlier delivery that died before recording it
@@ -158,8 +148,7 @@ async function fanOut(batch: Batch, msg: WorkMessage, deps: WorkerDeps, batches:
       if (bay.update?.request_id === batch.request_id) return record(i, { name, action: "scale", bay_uuid: bay.uuid });
       if (isInProgress(bay.status) || !bay.status.endsWith("_COMPLETE") || bay.status === "DELETE_COMPLETE")
         return record(i, { name, action: "failed", bay_uuid: bay.uuid, reason: `bay is ${bay.status}: node_count stays ${bay.node_count} (apply again once it is CREATE_COMPLETE or UPDATE_COMPLETE)` });
-      const update = planScale(bay, { node_count: count, nodes_to_remove: [] }, { now: now(), requestId: batch.request_id });
-      const saved = await startScale(opDeps, caller, bay, update, batch.request_id, deadlineMinutes(opDeps, bay));
+      const { bay: saved } = await scaleBay(ops, caller, bay, { node_count: count, nodes_to_remove: [] }, batch.request_id);
       return record(i, { name, action: "scale", bay_uuid: saved.uuid, ...(notes ? { reason: notes } : {}) });
     } catch (e) {
       // the user's answer (refused by Keystone, a conflict, bad input): that bay failed
@@ -191,13 +180,13 @@ async function finish(batches: BatchStore, batch: Batch, at: Date): Promise<void
 
 /** Dead-letter path: the batch's bays still pending are failed and the token removed. */
 export async function deadLetterBatch(batchId: string, receiveCount: number, deps: WorkerDeps): Promise<void> {
-  const b = deps as BatchWorkerDeps;
-  if (!b.batches) return;
-  const batch = await b.batches.getBatch(batchId);
+  const store = deps.batches;
+  if (!store) return;
+  const batch = await store.getBatch(batchId);
   if (!batch || batch.status === "applied") return;
   const at = deps.now();
   for (let i = 0; i < batch.items.length; i++)
     if (batch.items[i].action === "pending")
-      await b.batches.setItem(batchId, i, { ...batch.items[i], action: "failed", reason: `Bayforge could not apply the batch after ${receiveCount} deliveries; see the worker logs`, at: at.toISOString() });
-  await finish(b.batches, batch, at);
+      await store.setItem(batchId, i, { ...batch.items[i], action: "failed", reason: `Bayforge could not apply the batch after ${receiveCount} deliveries; see the worker logs`, at: at.toISOString() });
+  await finish(store, batch, at);
 }

@@ -7,6 +7,7 @@ import { heatParameters } from "../../../shared/templates/kubernetes-definition.
 import type { WorkerDeps } from "../deps.ts";
 import { pollDelay } from "../deps.ts";
 import { ensureCertificates } from "./certificates.ts";
+import { ensureCredentials } from "./make-credentials.ts";
 import { failBay } from "./fail-bay.ts";
 import { updateBay } from "../bay-store.ts";
 import { newBootstrapToken } from "../../../shared/domain/bootstrap-token.ts";
@@ -25,8 +26,13 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
       await failBay(deps, bay, `BayModel ${bay.baymodel_id} no longer exists.`);
       return;
     }
-    // the certificates (CPU) while Heat says whether an earlier delivery made the stack (I/O)
-    const [, existing] = await Promise.all([ensureCertificates(bay, deps), deps.heatFor(bay).findStack(bay.stack_name)]);
+    // the certificates (CPU) while Keystone makes the credentials (keystone mode)
+    const [, credited] = await Promise.all([ensureCertificates(bay, deps), ensureCredentials(msg, deps, bay)]);
+    if (!credited) return; // failed, or another delivery is making them
+    bay = credited;
+    // A retry asks Heat whether an earlier attempt made the stack; a first delivery does not
+    // (a duplicate one meets Heat's 409 for the stack's name, and then looks it up).
+    const existing = msg.attempt > 0 ? await deps.heatFor(bay).findStack(bay.stack_name) : undefined;
     const stackId = await ensureStack(bay, baymodel, deps, existing);
     if (!stackId) return; // failed permanently; the bay says why
     const at = deps.now();
@@ -96,8 +102,9 @@ async function ensureStack(bay: Bay, baymodel: BayModel, deps: WorkerDeps, exist
 }
 
 /**
- * The bootstrap token for the bay's stack: the one already issued for this operation, else a
- * new one, stored (hash, and the token encrypted) only if no other delivery stored one first.
+ * The bootstrap token for the bay's stack (the masters'; the minions' is derived from it): the
+ * one already issued for this operation, else a new one, stored (hashes, and the token
+ * encrypted) only if no other delivery stored one first.
  * So every delivery, concurrent duplicates included, gives Heat the token whose hash the bay
  * holds: a duplicate that replaced it while another's create was in flight left the nodes
  * with a token the certificates API refuses. undefined: the bay is no longer in progress.
@@ -106,7 +113,8 @@ export async function bootstrapTokenFor(deps: WorkerDeps, bay: Bay): Promise<str
   const context = `bay:${bay.uuid}:bootstrap`;
   for (let tries = 0; tries < 3; tries++) {
     const held = bay.bootstrap;
-    if (held?.token_encrypted && deps.now() < new Date(held.expires_at)) return deps.vault.decrypt(held.token_encrypted, context);
+    // (a record made before tokens had roles has no minions' hash: replaced)
+    if (held?.token_encrypted && held.minion_hash && deps.now() < new Date(held.expires_at)) return deps.vault.decrypt(held.token_encrypted, context);
     const { token, record } = newBootstrapToken(bay.uuid, deps.now(), bootstrapMinutes(bay));
     const fresh = { ...record, token_encrypted: await deps.vault.encrypt(token, context) };
     const saved = await updateBay(deps.table, bay, (b) => (isInProgress(b.status) && b.bootstrap?.hash === held?.hash ? { bootstrap: fresh } : undefined), deps.now());

@@ -7,11 +7,14 @@ import type { WorkerDeps } from "../deps.ts";
 import { pollDelay } from "../deps.ts";
 import { updateBay } from "../bay-store.ts";
 import { notifyCompletion } from "./notify.ts";
+import { ensureCredentials } from "./make-credentials.ts";
 import { VersionConflict } from "../../../shared/ports/bay-table.ts";
 
 export async function deleteBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   let bay = await deps.table.getBay(msg.bayId);
   if (!bay || bay.status !== "DELETE_IN_PROGRESS") return;
+  bay = await ensureCredentials(msg, deps, bay); // a bay whose create failed has no trust left
+  if (!bay) return;
   const stack = bay.stack_id ? await deps.heatFor(bay).getStack(bay.stack_name, bay.stack_id) : await deps.heatFor(bay).findStack(bay.stack_name);
   if (!stack || stack.stack_status === "DELETE_COMPLETE") {
     await finishDelete(deps, bay, msg.requestId);

@@ -1,11 +1,12 @@
 // Scale-down that drains: before Heat removes minions, their Kubernetes nodes are cordoned
 // and their pods evicted through the bay's own API, as `kubectl drain` does (DaemonSet and
 // mirror pods stay; a PodDisruptionBudget that refuses an eviction is asked again), with the
-// client certificate Bayforge holds for the bay. Best effort: an API that cannot be reached,
+// client certificate Bayforge holds for the bay, through the Kubernetes port (its adapter caps
+// what a tenant's API may send). Best effort: an API that cannot be reached,
 // or pods that are still there when the time is up, are logged and recorded on the bay, and
 // the scale goes on (Magnum's scale manager did not drain at all).
-import { HttpTransport, type HttpResponse } from "../../../shared/adapters/openstack/http.ts";
 import type { Bay } from "../../../shared/domain/model.ts";
+import type { KubeEndpoint, KubernetesApi } from "../../../shared/ports/kubernetes.ts";
 import type { Stack } from "../../../shared/ports/orchestrator.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { stackOutput } from "../../../shared/templates/kubernetes-definition.ts";
@@ -43,15 +44,6 @@ export interface DrainOptions {
 
 const DEFAULTS: Required<DrainOptions> = { connectTimeoutMs: 3_000, budgetMs: 60_000, retryMs: 2_000 };
 
-interface KubeNode {
-  metadata: { name: string };
-  status?: { addresses?: Array<{ type: string; address: string }> };
-}
-
-interface KubePod {
-  metadata: { name: string; namespace: string; annotations?: Record<string, string>; ownerReferences?: Array<{ kind: string }> };
-}
-
 /** What drain-nodes found and did, per minion: the event's detail. */
 interface Outcome {
   minion: LeavingMinion;
@@ -75,14 +67,18 @@ export async function drainLeavingMinions(bay: Bay, stack: Stack, target: number
     await record("drain_skipped", `minions ${list} are removed without draining: the bay has no Kubernetes API address`);
     return;
   }
+  if (!deps.kubernetes) {
+    await record("drain_skipped", `minions ${list} are removed without draining: the worker has no Kubernetes client`);
+    return;
+  }
   const deadline = Date.now() + o.budgetMs;
-  let kube: KubeClient | undefined;
+  let kube: KubernetesApi | undefined;
   try {
-    kube = await KubeClient.forBay(bay, deps, o);
-    const nodes = (await kube.get<{ items: KubeNode[] }>("/api/v1/nodes")).items;
+    kube = deps.kubernetes.connect(await endpointOf(bay, deps), { connectTimeoutMs: o.connectTimeoutMs });
+    const nodes = await kube.listNodes();
     const outcomes: Outcome[] = [];
     for (const minion of leaving) {
-      const node = nodes.find((n) => n.status?.addresses?.some((a) => a.type === "InternalIP" && a.address === minion.address))?.metadata.name;
+      const node = nodes.find((n) => n.internalIPs.includes(minion.address))?.name;
       outcomes.push(node ? await drainNode(kube, minion, node, deadline, o) : { minion, evicted: 0, left: [] });
     }
     const incomplete = outcomes.some((x) => x.left.length);
@@ -104,73 +100,31 @@ export async function drainLeavingMinions(bay: Bay, stack: Stack, target: number
   }
 }
 
-async function drainNode(kube: KubeClient, minion: LeavingMinion, node: string, deadline: number, o: Required<DrainOptions>): Promise<Outcome> {
-  await kube.send("PATCH", `/api/v1/nodes/${encodeURIComponent(node)}`, { spec: { unschedulable: true } }, "application/merge-patch+json");
-  const selector = encodeURIComponent(`spec.nodeName=${node}`);
+async function drainNode(kube: KubernetesApi, minion: LeavingMinion, node: string, deadline: number, o: Required<DrainOptions>): Promise<Outcome> {
+  await kube.cordon(node);
   const accepted = new Set<string>();
   for (;;) {
-    const pods = (await kube.get<{ items: KubePod[] }>(`/api/v1/pods?fieldSelector=${selector}`)).items.filter(
-      (p) => !p.metadata.ownerReferences?.some((r) => r.kind === "DaemonSet") && !p.metadata.annotations?.["kubernetes.io/config.mirror"],
-    );
-    const left = pods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`);
+    // DaemonSet pods would come back at once, and a mirror pod is the kubelet's: both stay
+    const pods = (await kube.podsOn(node)).filter((p) => !p.ownerKinds.includes("DaemonSet") && !p.mirror);
+    const left = pods.map((p) => `${p.namespace}/${p.name}`);
     if (!pods.length || Date.now() >= deadline) return { minion, node, evicted: accepted.size, left };
     for (const p of pods) {
-      const id = `${p.metadata.namespace}/${p.metadata.name}`;
+      const id = `${p.namespace}/${p.name}`;
       if (accepted.has(id)) continue; // evicted, still terminating
-      const status = await kube.send("POST", `/api/v1/namespaces/${encodeURIComponent(p.metadata.namespace)}/pods/${encodeURIComponent(p.metadata.name)}/eviction`, {
-        apiVersion: "policy/v1",
-        kind: "Eviction",
-        metadata: { name: p.metadata.name, namespace: p.metadata.namespace },
-      });
-      // 429: a PodDisruptionBudget says not now, so ask again next round; 404: already gone
-      if (status === 200 || status === 201) accepted.add(id);
+      // refused (a PodDisruptionBudget's 429): asked again next round
+      if (await kube.evict(p)) accepted.add(id);
     }
     await new Promise((r) => setTimeout(r, Math.max(Math.min(o.retryMs, deadline - Date.now()), 0)));
   }
 }
 
-/** The bay's Kubernetes API as Bayforge's client certificate (CN=admin, O=system:masters). */
-class KubeClient {
-  private constructor(
-    private readonly base: string,
-    private readonly transport: HttpTransport,
-  ) {}
-
-  static async forBay(bay: Bay, deps: WorkerDeps, o: Required<DrainOptions>): Promise<KubeClient> {
-    const base = bay.api_address!.replace(/\/+$/, "");
-    // one attempt per call: the drain has its own deadline and is best effort
-    const opts = { connectTimeoutMs: o.connectTimeoutMs, timeoutMs: o.connectTimeoutMs * 3, retry: { attempts: 1 } };
-    // tls_disabled bays serve the API over plain HTTP without authentication (Magnum's)
-    if (base.startsWith("http://")) return new KubeClient(base, new HttpTransport(opts));
-    const certs = await deps.table.getCerts(bay.uuid);
-    if (!certs) throw new Error("cannot be called: the bay has no certificates");
-    const key = await deps.vault.decrypt(certs.client_key_encrypted, `bay:${bay.uuid}:client`);
-    return new KubeClient(base, new HttpTransport({ ...opts, tls: { ca: certs.ca_cert_pem, cert: certs.client_cert_pem, key } }));
-  }
-
-  async get<T>(path: string): Promise<T> {
-    const res = await this.call("GET", path);
-    if (res.status !== 200) throw new Error(`answered ${res.status} to GET ${path.split("?")[0]}`);
-    return res.body as T;
-  }
-
-  /** Sends JSON; returns the status (the body is dropped). */
-  async send(method: "PATCH" | "POST", path: string, body: unknown, contentType = "application/json"): Promise<number> {
-    const res = await this.call(method, path, body, contentType);
-    if (res.status >= 500 || res.status === 401 || res.status === 403) throw new Error(`answered ${res.status} to ${method} ${path}`);
-    return res.status;
-  }
-
-  close(): Promise<void> {
-    return this.transport.close();
-  }
-
-  private async call(method: "GET" | "PATCH" | "POST", path: string, json?: unknown, contentType?: string): Promise<HttpResponse> {
-    try {
-      return await this.transport.send({ method, url: `${this.base}${path}`, json, headers: contentType ? { "content-type": contentType } : {} });
-    } catch (e) {
-      const err = e as Error & { code?: string };
-      throw new Error(`could not be reached (${err.code ?? err.message})`);
-    }
-  }
+/** The bay's API as Bayforge's client certificate for the bay (CN=admin, O=system:masters). */
+async function endpointOf(bay: Bay, deps: WorkerDeps): Promise<KubeEndpoint> {
+  const apiAddress = bay.api_address!;
+  // tls_disabled bays serve the API over plain HTTP without authentication (Magnum's)
+  if (apiAddress.startsWith("http://")) return { apiAddress };
+  const certs = await deps.table.getCerts(bay.uuid);
+  if (!certs) throw new Error("cannot be called: the bay has no certificates");
+  const key = await deps.vault.decrypt(certs.client_key_encrypted, `bay:${bay.uuid}:client`);
+  return { apiAddress, tls: { ca: certs.ca_cert_pem, cert: certs.client_cert_pem, key } };
 }

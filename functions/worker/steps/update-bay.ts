@@ -8,6 +8,7 @@ import type { Bay } from "../../../shared/domain/model.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { pollDelay } from "../deps.ts";
 import { failBay } from "./fail-bay.ts";
+import { ensureCredentials } from "./make-credentials.ts";
 import { updateBay } from "../bay-store.ts";
 import { bootstrapMinutes } from "./create-bay.ts";
 import { isInProgress } from "../../../shared/domain/status.ts";
@@ -16,6 +17,8 @@ import { drainLeavingMinions } from "./drain-nodes.ts";
 export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   let bay = await deps.table.getBay(msg.bayId);
   if (!bay || bay.status !== "UPDATE_IN_PROGRESS" || !bay.update) return;
+  bay = await ensureCredentials(msg, deps, bay); // a bay whose create failed has no trust left
+  if (!bay?.update) return;
   const u = bay.update;
   if (!u.stack_update_sent_at) {
     if (!bay.stack_id) {

@@ -1,6 +1,6 @@
 // Bayforge's own OpenStack credentials (its service user) from AWS Secrets Manager, read
 // once per container and turned into the CloudConfig the OpenStack adapter uses, by the
-// same loader as locally (shared/adapters/openstack/config.ts), so a secret means exactly
+// same loader as locally (shared/adapters/openstack/config/), so a secret means exactly
 // what the same text means in clouds.yaml or in the environment. The secret's SecretString
 // is either:
 //
@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { FAILSAFE_SCHEMA, load } from "js-yaml";
-import { CloudConfigError, loadCloudConfig, type CloudConfig } from "../openstack/config.ts";
+import { CloudConfigError, loadCloudConfig, type CloudConfig } from "../openstack/config/index.ts";
 
 export interface OpenStackSecretOptions {
   client: SecretsManagerClient;

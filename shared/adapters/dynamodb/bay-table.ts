@@ -1,3 +1,4 @@
+// (Just over 300 lines on purpose: every BayTable method on DynamoDB, each one conditional write, side by side.)
 // BayTable on DynamoDB (single table, see table-definition.ts for the keys). Each item holds
 // the domain object's own attributes plus its keys; every conditional write is one PutItem or
 // DeleteItem with a ConditionExpression, so no transaction is ever needed (dynalite, which

@@ -23,14 +23,7 @@
 // ReturnValuesOnConditionCheckFailure), so the outcome is read back afterwards: members are
 // never removed and the index only grows, so what the read shows is still why it failed.
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import {
-  DiscoveryDirectoryExists,
-  type AddMemberResult,
-  type DiscoveryDirectory,
-  type DiscoveryMember,
-  type DiscoverySnapshot,
-  type DiscoveryStore,
-} from "../../ports/discovery-store.ts";
+import { DiscoveryDirectoryExists, type AddMemberResult, type DiscoveryDirectory, type DiscoveryMember, type DiscoverySnapshot, type DiscoveryStore } from "../../ports/discovery-store.ts";
 import { isConditionFailed, type DynamoContext, type Item } from "./items.ts";
 import { ENTITY_ATTRIBUTE, PARTITION_KEY, keys } from "./table-definition.ts";
 

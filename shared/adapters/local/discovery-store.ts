@@ -1,14 +1,7 @@
 // DiscoveryStore on the embedded SQLite file: a row per directory holding its current index,
 // a row per member. A registration is one IMMEDIATE transaction (check, count, bump the
 // index, insert), so two processes sharing the file never hand out the same index.
-import {
-  DiscoveryDirectoryExists,
-  type AddMemberResult,
-  type DiscoveryDirectory,
-  type DiscoveryMember,
-  type DiscoverySnapshot,
-  type DiscoveryStore,
-} from "../../ports/discovery-store.ts";
+import { DiscoveryDirectoryExists, type AddMemberResult, type DiscoveryDirectory, type DiscoveryMember, type DiscoverySnapshot, type DiscoveryStore } from "../../ports/discovery-store.ts";
 import { durable, type SqliteDatabase } from "./sqlite.ts";
 
 interface DirRow {

@@ -1,6 +1,6 @@
 // The OpenStack adapter in one call: the cloud from the environment (OS_CLOUD + clouds.yaml,
 // or OS_* variables), a Keystone session for it, and a Heat client implementing Orchestrator.
-import { loadCloudConfig, type CloudConfig, type LoadOptions } from "./config.ts";
+import { loadCloudConfig, type CloudConfig, type LoadOptions } from "./config/index.ts";
 import { Session, type SessionOptions } from "./identity/session.ts";
 import { HeatClient, type HeatClientOptions } from "./orchestration/stacks.ts";
 
@@ -39,8 +39,8 @@ export function openstackFor(cloud: CloudConfig, opts: SessionOptions = {}, heat
   return { cloud, session, heat: new HeatClient(session, heatOpts), close: () => session.close() };
 }
 
-export { CloudConfigError, loadCloudConfig, redactCloudConfig, type CloudConfig } from "./config.ts";
-export { HttpTransport, TransportError, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, type RetryPolicy } from "./http.ts";
+export { CloudConfigError, loadCloudConfig, redactCloudConfig, type CloudConfig } from "./config/index.ts";
+export { HttpTransport, TransportError, DEFAULT_RETRY, DEFAULT_TIMEOUT_MS, type RetryPolicy } from "../http/index.ts";
 export { IdentityError, type TokenInfo } from "./identity/results.ts";
 export { Session, type SessionOptions } from "./identity/session.ts";
 export { HeatClient, type HeatClientOptions } from "./orchestration/stacks.ts";

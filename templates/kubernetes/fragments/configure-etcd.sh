@@ -32,6 +32,9 @@ peer-transport-security:
   key-file: $BF_PKI/etcd/peer.key
   trusted-ca-file: $BF_PKI/etcd/ca.crt
   client-cert-auth: true
+# the JSON gateway (off by default in a config file): the first master writes kubeadm's
+# cluster-admins binding through it (configure-kubernetes-master.sh)
+enable-grpc-gateway: true
 YAML
 
 # etcd reaches the discovery URL itself: it gets the bay's proxies.

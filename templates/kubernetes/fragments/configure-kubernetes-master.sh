@@ -109,7 +109,38 @@ tlsPrivateKeyFile: /var/lib/kubelet/pki/kubelet.key
 YAML
 ) >"$config"
 
+# kubeadm binds admin.conf's group, kubeadm:cluster-admins, to cluster-admin with
+# super-admin.conf (system:masters), a certificate no node gets from Bayforge. So the first
+# master writes that ClusterRoleBinding into etcd itself before `kubeadm init` (through
+# etcd's JSON gateway, with the API server's etcd client certificate; kube-apiserver reads
+# JSON objects from etcd as well as protobuf), only where the key is still absent; kubeadm
+# then finds it and goes on with admin.conf.
+bind_cluster_admins() {
+  local key=/registry/clusterrolebindings/kubeadm:cluster-admins request=$BF_STATE/cluster-admins.json answer
+  python3 - "$key" >"$request" <<'PY'
+import base64, json, sys, uuid, datetime
+b64 = lambda s: base64.b64encode(s.encode()).decode()
+binding = {
+    "kind": "ClusterRoleBinding", "apiVersion": "rbac.authorization.k8s.io/v1",
+    "metadata": {"name": "kubeadm:cluster-admins", "uid": str(uuid.uuid4()),
+                 "creationTimestamp": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
+    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+    "subjects": [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "kubeadm:cluster-admins"}],
+}
+key = b64(sys.argv[1])
+print(json.dumps({
+    "compare": [{"key": key, "target": "CREATE", "result": "EQUAL", "create_revision": "0"}],
+    "success": [{"request_put": {"key": key, "value": b64(json.dumps(binding))}}],
+}))
+PY
+  answer=$(curl -sS --fail --max-time 30 --cacert "$BF_PKI/etcd/ca.crt" --cert "$BF_PKI/apiserver-etcd-client.crt" \
+    --key "$BF_PKI/apiserver-etcd-client.key" --data-binary "@$request" https://127.0.0.1:2379/v3/kv/txn) ||
+    bf_fail "could not write the kubeadm:cluster-admins ClusterRoleBinding into etcd"
+  echo "kubeadm:cluster-admins bound to cluster-admin in etcd: $answer"
+}
+
 if [ "$MASTER_INDEX" = 0 ]; then
+  bind_cluster_admins
   kubeadm init --config "$config" --upload-certs ||
     bf_fail "kubeadm init failed (see $BF_LOG and journalctl -u kubelet)"
 else

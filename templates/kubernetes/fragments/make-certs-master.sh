@@ -25,7 +25,8 @@ for ip in "$KUBE_API_PRIVATE_ADDRESS" "$KUBE_API_PUBLIC_ADDRESS"; do
   if [ -n "$ip" ]; then apiserver_sans+=",IP:$ip"; fi
 done
 bf_sign_cert "$BF_PKI/apiserver" "/CN=kube-apiserver" serverAuth "$apiserver_sans"
-bf_sign_cert "$BF_PKI/apiserver-kubelet-client" "/O=system:masters/CN=kube-apiserver-kubelet-client" clientAuth
+# kubeadm >= 1.29's group for the API server's calls to kubelets, bound to cluster-admin
+bf_sign_cert "$BF_PKI/apiserver-kubelet-client" "/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client" clientAuth
 bf_sign_cert "$BF_PKI/front-proxy-client" "/CN=front-proxy-client" clientAuth
 bf_sign_cert "$BF_PKI/apiserver-etcd-client" "/CN=kube-apiserver-etcd-client" clientAuth
 etcd_sans="DNS:$name,DNS:localhost,IP:$KUBE_NODE_IP,IP:127.0.0.1"
@@ -41,8 +42,11 @@ endpoint="https://$api_host:6443"
 local_endpoint="https://$KUBE_NODE_IP:6443"
 bf_sign_cert "$kc/admin" "/O=kubeadm:cluster-admins/CN=kubernetes-admin" clientAuth
 bf_kubeconfig /etc/kubernetes/admin.conf "$endpoint" kubernetes-admin "$kc/admin.crt" "$kc/admin.key"
-bf_sign_cert "$kc/super-admin" "/O=system:masters/CN=kubernetes-super-admin" clientAuth
-bf_kubeconfig /etc/kubernetes/super-admin.conf "$endpoint" kubernetes-super-admin "$kc/super-admin.crt" "$kc/super-admin.key"
+# No node gets system:masters from Bayforge (only the bay's owner does, through
+# `openstack coe cluster config`). kubeadm's external-CA mode still wants super-admin.conf to
+# exist: it carries the admin's identity, and is never needed, since the first master binds
+# kubeadm:cluster-admins before `kubeadm init` (configure-kubernetes-master.sh).
+bf_kubeconfig /etc/kubernetes/super-admin.conf "$endpoint" kubernetes-admin "$kc/admin.crt" "$kc/admin.key"
 bf_sign_cert "$kc/controller-manager" "/CN=system:kube-controller-manager" clientAuth
 bf_kubeconfig /etc/kubernetes/controller-manager.conf "$local_endpoint" system:kube-controller-manager "$kc/controller-manager.crt" "$kc/controller-manager.key"
 bf_sign_cert "$kc/scheduler" "/CN=system:kube-scheduler" clientAuth

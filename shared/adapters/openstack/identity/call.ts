@@ -2,7 +2,8 @@
 // a token given by the caller (a user's own, to create a trust as that user). A request that
 // gets no answer, and an answer that is a refusal, become IdentityErrors whose messages carry
 // Keystone's text but never a token (Keystone's 404 for a token may quote the token itself).
-import { isRetryableStatus, safeUrl, TransportError, type HttpRequest, type HttpResponse } from "../http.ts";
+import { safeUrl, TransportError, type HttpRequest, type HttpResponse } from "../../http/index.ts";
+import { isRetryableStatus } from "../../../domain/retryable.ts";
 import type { Session } from "./session.ts";
 import { IdentityError, keystoneMessage } from "./results.ts";
 
@@ -39,13 +40,13 @@ async function noAnswerToIdentityError(req: HttpRequest, send: () => Promise<Htt
   try {
     return await send();
   } catch (e) {
-    if (e instanceof TransportError) {
-      throw new IdentityError(
-        `Keystone did not answer ${req.method} ${safeUrl(req.url)} (${e.kind}: ${e.code ?? e.message}, ${e.attempts} attempt(s))`,
-        undefined,
-        e.retryable,
-      );
-    }
+    if (e instanceof TransportError) throw transportToIdentityError(e, `${req.method} ${safeUrl(req.url)}`);
     throw e;
   }
+}
+
+/** An IdentityError for a request that got no usable answer (`what`: method and safe URL). */
+export function transportToIdentityError(e: TransportError, what: string): IdentityError {
+  if (e.kind === "too_large") return new IdentityError(`Keystone: ${e.message}`, undefined, false);
+  return new IdentityError(`Keystone did not answer ${what} (${e.kind}: ${e.code ?? e.message}, ${e.attempts} attempt(s))`, undefined, e.retryable);
 }

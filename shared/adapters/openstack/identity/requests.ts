@@ -1,6 +1,6 @@
 // What the session asks Keystone: the body of POST /v3/auth/tokens for each supported
 // credential kind (password, application credential, token), with the project or trust scope.
-import type { AuthConfig, ProjectScope, TrustScope } from "../config.ts";
+import type { AuthConfig, ProjectScope, TrustScope } from "../config/types.ts";
 
 type Json = Record<string, unknown>;
 

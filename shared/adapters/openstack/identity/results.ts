@@ -1,22 +1,12 @@
 // What Keystone answers: the token (value from X-Subject-Token, the rest from the body) and
 // its service catalog, with the lookup of one service's endpoint in it.
-import type { EndpointInterface } from "../config.ts";
-import type { HttpResponse } from "../http.ts";
+import type { EndpointInterface } from "../config/types.ts";
+import type { HttpResponse } from "../../http/index.ts";
+import { IdentityError, type CatalogEndpoint, type CatalogEntry } from "../../../ports/identity.ts";
 
-export interface CatalogEndpoint {
-  id?: string;
-  interface: string;
-  region_id?: string | null;
-  region?: string | null;
-  url: string;
-}
+// the error and catalog types are the port's: callers of Identity use them without importing this adapter
+export { IdentityError, type CatalogEndpoint, type CatalogEntry };
 
-export interface CatalogEntry {
-  id?: string;
-  type: string;
-  name?: string;
-  endpoints: CatalogEndpoint[];
-}
 
 /** A token's facts, without its value (which only the session holds). */
 export interface TokenInfo {
@@ -28,18 +18,6 @@ export interface TokenInfo {
   projectName?: string;
   roles: string[];
   catalog: CatalogEntry[];
-}
-
-/** Keystone refused, or could not be reached. `status` is undefined when no answer came. */
-export class IdentityError extends Error {
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-    readonly retryable: boolean,
-  ) {
-    super(message);
-    this.name = "IdentityError";
-  }
 }
 
 /** Takes the token out of a 201 from POST /v3/auth/tokens. */

@@ -1,8 +1,10 @@
 // A Keystone v3 session: authenticates once, reuses the token until shortly before it
 // expires, lets concurrent callers share one authentication in flight, finds service
 // endpoints in the catalog, and re-authenticates once when a service answers 401.
-import type { CloudConfig } from "../config.ts";
-import { HttpTransport, safeUrl, TransportError, type HttpRequest, type HttpResponse, type TransportOptions } from "../http.ts";
+import type { CloudConfig } from "../config/types.ts";
+import { HttpTransport, safeUrl, TransportError, type HttpRequest, type HttpResponse, type TransportOptions } from "../../http/index.ts";
+import { isRetryableStatus } from "../../../domain/retryable.ts";
+import { transportToIdentityError } from "./call.ts";
 import { authRequestBody, describeCredential } from "./requests.ts";
 import { extractToken, findEndpoint, IdentityError, keystoneMessage, type EndpointQuery, type TokenInfo } from "./results.ts";
 import { tokensURL } from "./urls.ts";
@@ -158,17 +160,11 @@ export class Session {
         closeConnection: true,
       });
     } catch (e) {
-      if (e instanceof TransportError) {
-        throw new IdentityError(
-          `Keystone at ${safeUrl(url)} did not answer (${e.kind}: ${e.code ?? e.message}, ${e.attempts} attempt(s))`,
-          undefined,
-          e.retryable,
-        );
-      }
+      if (e instanceof TransportError) throw transportToIdentityError(e, `POST ${safeUrl(url)}`);
       throw e;
     }
     if (res.status !== 201 && res.status !== 200) {
-      const retryable = res.status === 429 || res.status >= 500;
+      const retryable = isRetryableStatus(res.status);
       throw new IdentityError(
         `Keystone refused to authenticate ${who} (HTTP ${res.status}): ${keystoneMessage(res.body, res.status)}`,
         res.status,

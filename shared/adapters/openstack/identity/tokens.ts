@@ -7,27 +7,10 @@ import { createHash } from "node:crypto";
 import type { Session } from "./session.ts";
 import { asService, refused } from "./call.ts";
 import { IdentityError, type CatalogEntry } from "./results.ts";
+import type { TokenValidation, ValidatedToken } from "../../../ports/identity.ts";
+
+export type { TokenValidation, ValidatedToken };
 import { validateURL } from "./urls.ts";
-
-/** Who a valid, project-scoped token speaks for. */
-export interface ValidatedToken {
-  userId: string;
-  userName: string;
-  userDomainId: string;
-  projectId: string;
-  projectName: string;
-  projectDomainId: string;
-  /** role names, implied roles included (member → reader) */
-  roles: string[];
-  expiresAt: Date;
-  /** set when the token was obtained through a trust */
-  trustId?: string;
-  /** only when the validator was asked for catalogs */
-  catalog?: CatalogEntry[];
-}
-
-/** `valid: false` is the user's problem (401), not Keystone's: `reason` is safe to show. */
-export type TokenValidation = { valid: true; token: ValidatedToken } | { valid: false; reason: string };
 
 export interface TokenValidatorOptions {
   /** how long a validation is reused at most (default 60 s; 0: ask Keystone every time) */

@@ -2,7 +2,7 @@
 // the request: the user delegates roles on a project to a trustee (Bayforge's service user,
 // or a bay's own trustee user); the trustee later authenticates with its own password scoped
 // to the trust and, the trust impersonating, acts as the user in the user's project.
-import type { CloudConfig } from "../config.ts";
+import type { CloudConfig } from "../config/types.ts";
 import { asService, asToken, refused } from "./call.ts";
 import { IdentityError } from "./results.ts";
 import { Session, type SessionOptions } from "./session.ts";
@@ -71,6 +71,15 @@ export class TrustClient {
       throw refused(res, `Keystone refused to create a trust from user ${req.trustorUserId} on project ${req.projectId}`, [userToken]);
     }
     return parseTrust(res.body);
+  }
+
+  /** The trusts `trustorUserId` made, read with that user's own token (list_trusts_for_trustor). */
+  async listForTrustor(userToken: string, trustorUserId: string): Promise<Trust[]> {
+    const url = `${trustsURL(this.authUrl)}?trustor_user_id=${encodeURIComponent(trustorUserId)}`;
+    const res = await asToken(this.session, userToken, { method: "GET", url });
+    if (res.status !== 200) throw refused(res, `Keystone would not list the trusts of user ${trustorUserId}`, [userToken]);
+    const trusts = (res.body as { trusts?: unknown[] } | undefined)?.trusts ?? [];
+    return trusts.map((trust) => parseTrust({ trust }));
   }
 
   /** The trust, or undefined when it does not exist (deleted, expired, never made). */

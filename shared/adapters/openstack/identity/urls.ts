@@ -1,5 +1,5 @@
 // Every Keystone v3 URL the identity clients use, in one place.
-import { identityV3Url } from "../config.ts";
+import { identityV3Url } from "../config/index.ts";
 
 /** POST here to authenticate; the token comes back in X-Subject-Token. */
 export const tokensURL = (authUrl: string): string => `${identityV3Url(authUrl)}/auth/tokens`;

@@ -2,8 +2,9 @@
 // list their resources. Retries (5xx, 429, timeouts, dropped connections) happen in the
 // transport; a 401 re-authenticates once in the session; what is left becomes an
 // OrchestratorError carrying Heat's own message, status and error type.
-import type { EndpointInterface } from "../config.ts";
-import { isRetryableStatus, safeUrl, TransportError, type HttpResponse, type Method } from "../http.ts";
+import type { EndpointInterface } from "../config/types.ts";
+import { safeUrl, TransportError, type HttpResponse, type Method } from "../../http/index.ts";
+import { isRetryableStatus } from "../../../domain/retryable.ts";
 import type { Session } from "../identity/session.ts";
 import { IdentityError } from "../identity/results.ts";
 import {
@@ -141,6 +142,7 @@ export class HeatClient implements Orchestrator {
       return await this.session.request({ method, url, json, timeoutMs: this.opts.timeoutMs });
     } catch (e) {
       if (e instanceof TransportError) {
+        if (e.kind === "too_large") throw new OrchestratorError(`Heat: ${e.message}`, undefined, false);
         const what = e.kind === "timeout" ? e.message : `connection failed (${e.code ?? e.message})`;
         throw new OrchestratorError(
           `Heat did not answer ${method} ${safeUrl(url)}: ${what}, after ${e.attempts} attempt(s)`,

@@ -1,11 +1,11 @@
 // The cloud as each bay's user: in keystone mode every bay operation carries a trust from the
 // user to Bayforge, and the worker talks to Heat through a session scoped to it (so stacks
 // land in the user's project, as the user). Sessions are kept per trust, a bounded few.
-import type { Bay } from "../../shared/domain/model.ts";
-import type { Orchestrator } from "../../shared/ports/orchestrator.ts";
-import { Session } from "../../shared/adapters/openstack/identity/session.ts";
-import { trustSession } from "../../shared/adapters/openstack/identity/trusts.ts";
-import { HeatClient } from "../../shared/adapters/openstack/orchestration/stacks.ts";
+import type { Bay } from "../../domain/model.ts";
+import type { Orchestrator } from "../../ports/orchestrator.ts";
+import { Session } from "./identity/session.ts";
+import { trustSession } from "./identity/trusts.ts";
+import { HeatClient } from "./orchestration/stacks.ts";
 
 export interface BayCloud {
   session: Session;

@@ -1,27 +1,22 @@
-// One HTTP exchange with an OpenStack API as every client here needs it: JSON in and out, a
-// per-attempt timeout, and retries with exponential backoff + jitter on 5xx, 429, timeouts and
-// dropped connections, within a bounded total time. It never reports headers or bodies it
-// sent, so tokens and passwords cannot leak through its errors or retry notices.
+// One HTTP exchange as every client here needs it (OpenStack's APIs, a bay's Kubernetes API):
+// JSON in and out, a per-attempt timeout, retries with backoff on what shared/domain/retryable.ts
+// calls retryable, within a bounded total time, and a cap on the size of every answer (a bay's
+// API is the tenant's; a server must not make Bayforge buffer without end). It never reports
+// headers or bodies, so tokens and passwords cannot leak through its errors or retry notices.
 // node:http/https rather than undici: the exchange is simple (JSON, no streaming, no
 // redirects) and undici was ~525 KB of every Lambda bundle.
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
+import { isRetryableStatus } from "../../domain/retryable.ts";
+import { toTransportError, tooLarge, TransportError } from "./errors.ts";
+import { backoffMs, retryPolicy, type RetryNotice, type RetryPolicy } from "./retry.ts";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD";
 
-export interface RetryPolicy {
-  /** attempts in all, the first included */
-  attempts: number;
-  /** backoff before retry n is about baseDelayMs * 2^(n-1), jittered, at most maxDelayMs */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** no retry starts once this much time has passed since the first attempt */
-  budgetMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 500, maxDelayMs: 8_000, budgetMs: 90_000 };
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** The default cap on one answer: OpenStack's APIs (Heat's resource lists are the largest). */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export interface HttpRequest {
   method: Method;
@@ -48,36 +43,14 @@ export interface HttpResponse {
   attempts: number;
 }
 
-export interface RetryNotice {
-  method: Method;
-  /** origin + path, no query */
-  url: string;
-  attempt: number;
-  delayMs: number;
-  reason: string;
-}
-
-/** The request got no HTTP answer: it timed out or the connection failed. */
-export class TransportError extends Error {
-  constructor(
-    message: string,
-    readonly kind: "timeout" | "connection",
-    /** false for failures a retry cannot fix (bad TLS certificate, invalid URL) */
-    readonly retryable: boolean,
-    readonly attempts: number,
-    readonly code?: string,
-  ) {
-    super(message);
-    this.name = "TransportError";
-  }
-}
-
 export interface TransportOptions {
   /** per-attempt timeout covering connect, headers and body (default 30 s) */
   timeoutMs?: number;
   /** a shorter limit on connecting alone (an unreachable host is told quickly); default none */
   connectTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** the largest answer body accepted, in bytes (default 16 MiB); a larger one is aborted */
+  maxResponseBytes?: number;
   /** skip TLS verification */
   insecure?: boolean;
   /** path of a PEM CA bundle */
@@ -89,28 +62,13 @@ export interface TransportOptions {
   userAgent?: string;
 }
 
-const RETRYABLE_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN",
-]);
-const TIMEOUT_CODES = new Set(["ETIMEDOUT"]);
 /** Idle pooled connections are closed after this long (servers drop theirs after ~5 s). */
 const IDLE_MS = 4_000;
-
-/** 408, 429 and 5xx other than 501 Not Implemented / 505 are worth another try. */
-export function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);
-}
 
 export class HttpTransport {
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
+  readonly maxResponseBytes: number;
   private readonly connectTimeoutMs?: number;
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
@@ -120,8 +78,8 @@ export class HttpTransport {
   constructor(opts: TransportOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.connectTimeoutMs = opts.connectTimeoutMs;
-    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
-    this.retry.attempts = Math.max(1, Math.floor(this.retry.attempts));
+    this.retry = retryPolicy(opts.retry);
+    this.maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.onRetry = opts.onRetry;
     this.userAgent = opts.userAgent ?? "bayforge";
     const pool = { keepAlive: true, timeout: IDLE_MS };
@@ -137,7 +95,8 @@ export class HttpTransport {
 
   /**
    * Sends the request, retrying what is retryable. Resolves with the last HTTP answer (any
-   * status: callers decide what a 4xx means), or rejects with TransportError when no answer came.
+   * status: callers decide what a 4xx means), or rejects with TransportError when no usable
+   * answer came (none at all, or one over maxResponseBytes).
    */
   async send(req: HttpRequest): Promise<HttpResponse> {
     const started = Date.now();
@@ -151,12 +110,8 @@ export class HttpTransport {
         failure = toTransportError(e, attempt, req.timeoutMs ?? this.timeoutMs);
       }
       const retryable = res ? isRetryableStatus(res.status) : failure!.retryable;
-      if (!retryable || attempt >= attempts) {
-        if (res) return res;
-        throw failure!;
-      }
-      const delay = this.backoff(attempt, res?.headers["retry-after"]);
-      if (Date.now() - started + delay > budgetMs) {
+      const delay = retryable && attempt < attempts ? backoffMs(this.retry, attempt, res?.headers["retry-after"]) : -1;
+      if (delay < 0 || Date.now() - started + delay > budgetMs) {
         if (res) return res;
         throw failure!;
       }
@@ -191,6 +146,8 @@ export class HttpTransport {
     }
     if (req.closeConnection) headers.connection = "close";
     const secure = url.protocol === "https:";
+    const limit = this.maxResponseBytes;
+    const what = `${req.method} ${safeUrl(req.url)}`;
     return new Promise<HttpResponse>((resolve, reject) => {
       let timedOut = false;
       let settled = false;
@@ -201,10 +158,24 @@ export class HttpTransport {
         if (res) resolve(res);
         else reject(timedOut ? new TransportError(`no answer within ${timeoutMs} ms`, "timeout", true, attempt, "TIMEOUT") : e);
       };
+      // an answer over the limit: fail first, then drop the connection so the rest is never read
+      const abort = (announced?: number) => {
+        finish(tooLarge(what, limit, attempt, announced));
+        r.destroy();
+      };
       // one deadline for connect, headers and body; node never follows redirects, so Heat's 302s come back as they are
+      let answer: http.IncomingMessage | undefined;
       const r = (secure ? https : http).request(url, { method: req.method, headers, agent: secure ? this.httpsAgent : this.httpAgent }, (res) => {
+        answer = res;
+        const announced = Number(res.headers["content-length"]);
+        if (req.method !== "HEAD" && announced > limit) return abort(announced);
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
+        let size = 0;
+        res.on("data", (c: Buffer) => {
+          size += c.length;
+          if (size > limit) return abort();
+          chunks.push(c);
+        });
         res.on("error", (e) => finish(e));
         res.on("end", () => {
           if (!res.complete) return finish(Object.assign(new Error("the connection closed before the whole answer came"), { code: "ECONNRESET" }));
@@ -219,7 +190,9 @@ export class HttpTransport {
         r.destroy();
         finish(undefined);
       }, timeoutMs);
-      r.on("error", (e) => finish(e));
+      // bytes after a complete answer (more than its Content-Length said) fail the connection,
+      // not the answer: it ends as announced, and the connection is not reused
+      r.on("error", (e) => answer?.complete || finish(e));
       const connectMs = this.connectTimeoutMs;
       if (connectMs !== undefined && connectMs < timeoutMs)
         r.on("socket", (socket) => {
@@ -231,30 +204,6 @@ export class HttpTransport {
       r.end(body);
     });
   }
-
-  private backoff(attempt: number, retryAfter: string | undefined): number {
-    const { baseDelayMs, maxDelayMs } = this.retry;
-    const asked = parseRetryAfter(retryAfter);
-    if (asked !== undefined) return Math.min(asked, maxDelayMs);
-    const exp = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-    // "equal jitter": at least half the step, so retries never bunch up at zero delay
-    return Math.round(exp / 2 + Math.random() * (exp / 2));
-  }
-}
-
-function toTransportError(e: unknown, attempt: number, timeoutMs: number): TransportError {
-  if (e instanceof TransportError) return new TransportError(e.message, e.kind, e.retryable, attempt, e.code);
-  const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = err?.code ?? err?.cause?.code;
-  const causeCode = err?.cause?.code;
-  const effective = code && RETRYABLE_CODES.has(code) ? code : causeCode && RETRYABLE_CODES.has(causeCode) ? causeCode : code;
-  const message = err?.cause?.message && err.cause.message !== err.message ? `${err.message}: ${err.cause.message}` : String(err?.message ?? e);
-  if (effective && TIMEOUT_CODES.has(effective)) {
-    // connecting that timed out says so itself ("no connection within", "connect ETIMEDOUT")
-    const what = effective === "ETIMEDOUT" && err?.message ? err.message : `no answer within ${timeoutMs} ms`;
-    return new TransportError(`${what} (${effective})`, "timeout", true, attempt, effective);
-  }
-  return new TransportError(message, "connection", !!effective && RETRYABLE_CODES.has(effective), attempt, effective);
 }
 
 function parseBody(text: string, contentType: string | undefined): unknown {
@@ -267,13 +216,6 @@ function parseBody(text: string, contentType: string | undefined): unknown {
     }
   }
   return text;
-}
-
-function parseRetryAfter(v: string | undefined): number | undefined {
-  if (!v) return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 function lowerKeys(h: Record<string, string>): Record<string, string> {

@@ -1,13 +1,14 @@
 // Finding a bay or baymodel by uuid or by name within what the caller may see, as Magnum
 // does: none → 404, several with the name → 409 asking for the uuid.
-import type { BayTable } from "../../shared/ports/bay-table.ts";
-import type { Bay, BayModel } from "../../shared/domain/model.ts";
-import { conflict, notFound } from "../../shared/domain/errors.ts";
-import { looksLikeUuid } from "../../shared/domain/bay.ts";
-import { isVisible } from "../../shared/domain/baymodel.ts";
-import type { Caller } from "./env.ts";
+import type { BayTable } from "../ports/bay-table.ts";
+import type { Bay, BayModel } from "../domain/model.ts";
+import { conflict, notFound } from "../domain/errors.ts";
+import { looksLikeUuid } from "../domain/bay.ts";
+import { isVisible } from "../domain/baymodel.ts";
+import type { Caller } from "./deps.ts";
 
-const scope = (caller: Caller) => (caller.isAdmin ? undefined : caller.projectId);
+/** The project a caller's reads are limited to; undefined for admins (every project). */
+export const scope = (caller: Caller): string | undefined => (caller.isAdmin ? undefined : caller.projectId);
 
 export async function findBayModel(table: BayTable, caller: Caller, ident: string, noun = "baymodel"): Promise<BayModel | undefined> {
   const projectId = scope(caller);
@@ -38,5 +39,3 @@ export async function getBay(table: BayTable, caller: Caller, ident: string, nou
   if (!named[0]) throw notFound(`${noun} ${ident} could not be found.`);
   return named[0];
 }
-
-export { scope };

@@ -1,0 +1,74 @@
+// Starting an operation on an existing bay (scale, delete): the bay moves to *_IN_PROGRESS with
+// a conditional write, then its message is durably enqueued; if the enqueue fails the write is
+// taken back, so a user is never told "accepted" about work nobody will do. The same for the
+// mitaka bay API, the cluster API, chat-ops and batch manifests.
+import type { Bay, BayUpdate } from "../domain/model.ts";
+import { checkDeletable, planScale, type ScaleRequest } from "../domain/bay-update.ts";
+import { ApiError, conflict } from "../domain/errors.ts";
+import { VersionConflict } from "../ports/bay-table.ts";
+import type { WorkMessage } from "../ports/work-queue.ts";
+import { delegationFor } from "./delegation.ts";
+import type { BayOpsDeps, Caller } from "./deps.ts";
+
+/** An update gets the bay's create timeout (or the default) plus the grace, like a create. */
+export function deadlineMinutes(deps: Pick<BayOpsDeps, "deadlineGraceMinutes">, bay: { bay_create_timeout: number }): number {
+  return bay.bay_create_timeout > 0 ? bay.bay_create_timeout + deps.deadlineGraceMinutes : 0;
+}
+
+/** Scale (PATCH node_count, cluster resize): planned against the bay as read, then started. */
+export async function scaleBay(deps: BayOpsDeps, caller: Caller, bay: Bay, want: ScaleRequest, requestId: string): Promise<{ bay: Bay; update: BayUpdate }> {
+  const now = deps.now?.() ?? new Date();
+  const update = planScale(bay, want, { now, requestId });
+  const minutes = deadlineMinutes(deps, bay);
+  const patch: Partial<Bay> = {
+    status: "UPDATE_IN_PROGRESS",
+    status_reason: null,
+    node_count: update.node_count,
+    update,
+    faults: [],
+    deadline_at: minutes > 0 ? new Date(now.getTime() + minutes * 60_000).toISOString() : null,
+  };
+  return { bay: await start(deps, caller, bay, patch, "bay.update", requestId, "updated"), update };
+}
+
+/** Delete: refused (409) while another operation runs, as Magnum does. */
+export function deleteBay(deps: BayOpsDeps, caller: Caller, bay: Bay, requestId: string): Promise<Bay> {
+  checkDeletable(bay);
+  return start(deps, caller, bay, { status: "DELETE_IN_PROGRESS", status_reason: null, deadline_at: null }, "bay.delete", requestId, "deleted");
+}
+
+async function start(deps: BayOpsDeps, caller: Caller, bay: Bay, patch: Partial<Bay>, kind: WorkMessage["kind"], requestId: string, what: string): Promise<Bay> {
+  const now = deps.now?.() ?? new Date();
+  // A living stack keeps its trust (Heat acts through one derived from it); a bay whose create
+  // failed lost it, and this operation's first step makes a new one with the caller's token.
+  const delegation = bay.trust_id ? undefined : await delegationFor(deps, caller, bay.uuid);
+  if (delegation) patch = { ...patch, delegation };
+  // A new operation starts a new poll chain: messages of the old one carry a stale seq.
+  const next: Bay = { ...bay, ...patch, poll_seq: bay.poll_seq + 1, version: bay.version + 1, updated_at: now.toISOString() };
+  let saved: Bay;
+  try {
+    saved = await deps.table.updateBay(next, bay.version);
+  } catch (e) {
+    if (e instanceof VersionConflict) throw conflict(`Bay ${bay.uuid} changed while it was being ${what}; read it again and retry.`);
+    throw e;
+  }
+  try {
+    await deps.queue.send({ v: 1, kind, bayId: bay.uuid, projectId: bay.project_id, requestId, attempt: 0 });
+  } catch (err) {
+    deps.log.error("enqueue failed; operation withdrawn", { requestId, bay: bay.uuid, kind, err });
+    await deps.table.updateBay({ ...bay, version: saved.version + 1, updated_at: now.toISOString() }, saved.version).catch(() => {});
+    throw new ApiError(503, "Service Unavailable", `The bay could not be queued to be ${what}; nothing was changed. Try again.`);
+  }
+  await deps.table
+    .appendEvent({ bay_uuid: bay.uuid, at: now.toISOString(), kind: `${kind.split(".")[1]}_accepted`, detail: describe(kind, bay, patch), request_id: requestId })
+    .catch((err) => deps.log.warn("event not recorded", { requestId, err }));
+  deps.log.info(`bay ${what}`, { requestId, bay: bay.uuid, kind });
+  return saved;
+}
+
+function describe(kind: WorkMessage["kind"], bay: Bay, patch: Partial<Bay>): string {
+  if (kind === "bay.delete") return `delete of bay ${bay.name} accepted (was ${bay.status})`;
+  const u = patch.update!;
+  const removing = u.nodes_to_remove.length ? `, removing ${u.nodes_to_remove.join(", ")}` : "";
+  return `scale of bay ${bay.name} from ${u.previous_node_count} to ${u.node_count} nodes accepted${removing}`;
+}
