@@ -34,12 +34,18 @@ export interface MakeOptions {
   marker: Date;
   /** an earlier step may have made the trust: look for it before making one */
   lookFirst: boolean;
+  /** told the trust to Bayforge as soon as it exists (to get its token while the trustee is made) */
+  onTrust?: (trustId: string) => void;
 }
 
 /** Makes the credentials with the user's token; on a partial failure removes what was made. */
 export async function makeCredentials(identity: Identity, vault: KeyVault, token: string, who: Delegator, bayUuid: string, o: MakeOptions): Promise<BayCredentials> {
   // the trust to Bayforge, and (for a new bay) the trustee user with its trust, side by side
-  const trust = (async () => (o.lookFirst && (await identity.findDelegation(token, who, o.marker))) || identity.delegate(token, who, o.marker))();
+  const trust = (async () => {
+    const id = (o.lookFirst && (await identity.findDelegation(token, who, o.marker))) || (await identity.delegate(token, who, o.marker));
+    o.onTrust?.(id);
+    return id;
+  })();
   const trustee = o.trustee ? identity.createTrustee(token, who, bayUuid) : Promise.resolve(undefined);
   const [made, madeTrustee] = await Promise.allSettled([trust, trustee]);
   const trust_id = made.status === "fulfilled" ? made.value : null;

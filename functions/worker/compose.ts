@@ -47,6 +47,9 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
             makeCredentials(p.identity!, p.vault, token, { userId: bay.delegation!.user_id, projectId: bay.project_id, roles: bay.delegation!.roles }, bay.uuid, {
               ...o,
               marker: delegationMarker(bay.uuid, bay.poll_seq),
+              // the trust's token (a password check in Keystone) while the trustee is still made:
+              // the stack create then finds it ready in the per-trust session
+              onTrust: (trust_id) => void cloudFor({ trust_id }).session.tokenInfo().catch(() => {}),
             }),
         }
       : {}),

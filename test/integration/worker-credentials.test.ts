@@ -173,6 +173,7 @@ describe("the worker makes a bay's Keystone credentials with the token the reque
     assert.equal(failed.status, "CREATE_FAILED");
     assert.match(failed.status_reason ?? "", /Keystone token expired .* before Bayforge could act on the request/);
     assert.ok(!failed.trust_id && !failed.trustee);
+    assert.equal(failed.delegation, null, "the caller's token leaves the failed bay");
     const users = new TrusteeUsers(service);
     assert.equal(await users.find(await users.domainId(), trusteeName(bay.uuid)), undefined, "no trustee user made");
   });

@@ -30,9 +30,10 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
     const [, credited] = await Promise.all([ensureCertificates(bay, deps), ensureCredentials(msg, deps, bay)]);
     if (!credited) return; // failed, or another delivery is making them
     bay = credited;
-    // A retry asks Heat whether an earlier attempt made the stack; a first delivery does not
-    // (a duplicate one meets Heat's 409 for the stack's name, and then looks it up).
-    const existing = msg.attempt > 0 ? await deps.heatFor(bay).findStack(bay.stack_name) : undefined;
+    // Heat says whether an earlier delivery made the stack. Asked by every delivery: relying on
+    // Heat's 409 alone sent concurrent duplicate creates for one name, and Heat's engine then
+    // once failed the stack it kept ("Member '0' not found in group resource 'kube_masters'").
+    const existing = await deps.heatFor(bay).findStack(bay.stack_name);
     const stackId = await ensureStack(bay, baymodel, deps, existing);
     if (!stackId) return; // failed permanently; the bay says why
     const at = deps.now();

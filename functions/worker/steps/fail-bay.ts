@@ -21,8 +21,9 @@ export async function failBay(deps: WorkerDeps, bay: Bay, reason: string): Promi
   const saved = await updateBay(
     deps.table,
     bay,
-    // the chat-ops response_url is used once: a later operation must not post to it
-    (b) => ((moved = !!FAILED[b.status]) ? ((notify = b.notify), { status: FAILED[b.status], status_reason: reason, notify: null }) : undefined),
+    // the chat-ops response_url is used once: a later operation must not post to it; the
+    // caller's token the operation carried (keystone mode) is no longer needed either
+    (b) => ((moved = !!FAILED[b.status]) ? ((notify = b.notify), { status: FAILED[b.status], status_reason: reason, notify: null, delegation: null }) : undefined),
     at,
   );
   if (moved && saved && saved.status.endsWith("_FAILED")) {
