@@ -12,7 +12,7 @@ import type { Session } from "../../shared/adapters/openstack/identity/session.t
 import { identityV3Url } from "../../shared/adapters/openstack/config/index.ts";
 import { KubernetesClients } from "../../shared/adapters/kubernetes/index.ts";
 import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
-import type { WorkerDeps } from "./deps.ts";
+import { CLAIM_MS, type WorkerDeps } from "./deps.ts";
 import type { Identity } from "../../shared/ports/identity.ts";
 import { delegationMarker, makeCredentials, releaseCredentials } from "../../shared/bay-credentials.ts";
 import { bayClouds } from "../../shared/adapters/openstack/bay-clouds.ts";
@@ -78,6 +78,9 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
     pollDelays: settings.pollDelays,
     pollSchedule: new PollSchedule(settings.pollDelays),
     retryDelays: settings.retryDelays,
+    // A dead step's message comes back after the visibility timeout, counted from its last
+    // heartbeat (every 0.4 of it): its claims, renewed every third of claimMs, are stale by then.
+    claimMs: Math.min(CLAIM_MS, settings.visibilitySeconds * 500),
     now: () => new Date(),
     async definitionContext(bay, bootstrapToken) {
       // as the bay's user (through its trust), like Magnum's request context

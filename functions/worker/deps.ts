@@ -32,6 +32,12 @@ export interface WorkerDeps {
   pollSchedule?: PollSchedule;
   /** retryable cloud failures are retried this many times, with these delays (seconds) */
   retryDelays: readonly number[];
+  /**
+   * How long a step's claim on a bay (making its credentials, creating its stack) holds
+   * before another delivery takes it over (default CLAIM_MS). Under the queue's visibility
+   * timeout: the message of a step that died comes back after that and finds the claim stale.
+   */
+  claimMs?: number;
   now(): Date;
   /**
    * Removes the bay's trust to Bayforge (its operation is over) and, with `trustee`, the
@@ -49,6 +55,16 @@ export interface WorkerDeps {
   /** what the bay operations need, with which batch.apply creates and scales bays (shared/bays) */
   batchOps?: BayOpsDeps;
 }
+
+/**
+ * How long a claim holds by default (Keystone and Heat retries included); the embedded worker
+ * makes it shorter when its visibility timeout is (see WorkerDeps.claimMs).
+ */
+export const CLAIM_MS = 120_000;
+
+/** Whether a claim taken at `at` (ISO) still holds. */
+export const claimHolds = (deps: WorkerDeps, at: string | null | undefined): boolean =>
+  !!at && deps.now().getTime() - Date.parse(at) < (deps.claimMs ?? CLAIM_MS);
 
 /** Seconds before poll `seq`: for a create, when the learned schedule says; else the ladder. */
 export function pollDelay(deps: WorkerDeps, seq: number, bay?: Bay): number {

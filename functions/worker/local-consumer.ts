@@ -9,12 +9,14 @@ import { sweep } from "./sweeper.ts";
 
 /** The most messages one receive may claim (SQS's limit, which the embedded queue enforces too). */
 const RECEIVE_MAX = 10;
+/** Delayed messages of this process whose due time the worker waits for by timer. */
+const MAX_DUE_TIMERS = 10_000;
 
 export interface LocalWorkerOptions {
   concurrency: number;
   /** how long a claimed message stays hidden: longer than any one step takes */
   visibilitySeconds: number;
-  /** pause between empty receives */
+  /** pause between empty receives (a message this process sends wakes the worker when it is due) */
   idleMs: number;
   sweepEveryMs: number;
 }
@@ -26,14 +28,40 @@ export interface RunningWorker {
 export function startLocalWorker(queue: PollingQueue, deps: WorkerDeps, o: LocalWorkerOptions): RunningWorker {
   let running = true;
   let wake: (() => void) | undefined;
+  // a wake-up that came while the loop was busy: the next sleep returns at once
+  let woken = false;
   const sleep = (ms: number) =>
     new Promise<void>((r) => {
-      const t = setTimeout(r, ms);
-      wake = () => {
+      if (woken) {
+        woken = false;
+        return r();
+      }
+      const t = setTimeout(done, ms);
+      function done() {
         clearTimeout(t);
+        wake = undefined;
         r();
-      };
+      }
+      wake = done;
     });
+  const poke = () => {
+    if (wake) wake();
+    else woken = true;
+  };
+  // Messages this process sends (the API's, a step's next poll) are received when they are
+  // due, not up to idleMs later: a timer per delayed message (a bounded number; past that,
+  // the idle poll finds them).
+  const dueTimers = new Set<NodeJS.Timeout>();
+  const unsubscribe = queue.onSent?.((visibleAt) => {
+    const inMs = visibleAt - Date.now();
+    if (inMs <= 0) return poke();
+    if (dueTimers.size >= MAX_DUE_TIMERS) return;
+    const t = setTimeout(() => {
+      dueTimers.delete(t);
+      poke();
+    }, inMs);
+    dueTimers.add(t);
+  });
 
   const inFlight = new Set<Promise<void>>();
   let lastSweep = 0;
@@ -80,6 +108,8 @@ export function startLocalWorker(queue: PollingQueue, deps: WorkerDeps, o: Local
   return {
     async stop() {
       running = false;
+      unsubscribe?.();
+      for (const t of dueTimers) clearTimeout(t);
       wake?.();
       await done;
       await Promise.allSettled([...inFlight]);

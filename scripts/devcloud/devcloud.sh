@@ -13,7 +13,9 @@
 #
 # Debian bookworm packages: keystone 2:22 (Zed), heat 1:19 (Zed). Everything lives in
 # $DEVCLOUD_DIR (default <repo>/.bayforge/devcloud): configs, SQLite DBs, fernet keys, logs,
-# pids. Keystone runs under uwsgi on 127.0.0.1:$DEVCLOUD_KEYSTONE_PORT (5000); Heat runs as
+# pids. Keystone runs under uwsgi on 127.0.0.1:$DEVCLOUD_KEYSTONE_PORT (5000), caching in
+# memcached on 127.0.0.1:$DEVCLOUD_MEMCACHED_PORT (11311) as production Keystones do (devstack,
+# kolla-ansible and OpenStack-Ansible all configure it); Heat runs as
 # ONE `heat-all` process (engine + REST API) on 127.0.0.1:$DEVCLOUD_HEAT_PORT (8004) with
 # oslo.messaging's in-process `fake://` transport: no rabbitmq, apache or mysql.
 #
@@ -29,6 +31,9 @@ REPO_ROOT=$(cd "$HERE/../.." && pwd)
 DIR=${DEVCLOUD_DIR:-$REPO_ROOT/.bayforge/devcloud}
 KS_PORT=${DEVCLOUD_KEYSTONE_PORT:-5000}
 HEAT_PORT=${DEVCLOUD_HEAT_PORT:-8004}
+MEMCACHED_PORT=${DEVCLOUD_MEMCACHED_PORT:-11311}
+# bcrypt cost of the passwords Keystone stores (see keystone.conf below); Keystone's default is 12
+HASH_ROUNDS=${DEVCLOUD_PASSWORD_HASH_ROUNDS:-4}
 REGION=${DEVCLOUD_REGION:-RegionOne}
 ADMIN_PASSWORD=${DEVCLOUD_ADMIN_PASSWORD:-devcloud-admin}
 DEMO_PASSWORD=${DEVCLOUD_DEMO_PASSWORD:-devcloud-demo}
@@ -46,7 +51,7 @@ HEAT_URL="http://127.0.0.1:${HEAT_PORT}/v1/%(tenant_id)s"
 PY=/usr/bin/python3   # never a pyenv/venv/nvm python: the OpenStack libs are Debian's
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:${PATH:-}"
 PACKAGES=(keystone heat-api heat-engine heat-common python3-heatclient python3-openstackclient
-  sqlite3 uwsgi uwsgi-plugin-python3 curl
+  sqlite3 uwsgi uwsgi-plugin-python3 curl memcached python3-pymemcache
   # not the cloud's, but the tests' that run beside it: shellcheck for the boot fragments, and
   # the real etcd the sandboxed node boot (test/e2e/boot-fragments.test.ts) registers with
   shellcheck etcd-server)
@@ -148,12 +153,17 @@ key_repository = $DIR/fernet-keys
 [credential]
 key_repository = $DIR/credential-keys
 [cache]
-enabled = false
+# token validations, role assignments and the catalog, shared by the uwsgi processes (and
+# invalidated across them: a revoked token or deleted trust is refused at once)
+enabled = true
+backend = dogpile.cache.pymemcache
+memcache_servers = 127.0.0.1:$MEMCACHED_PORT
 [identity]
 # bcrypt's default 12 rounds cost ~0.3 s of CPU per password check here, paid by every
-# trustee user made and every password login (Heat's, Bayforge's trust-scoped ones); the
-# minimum keeps a 200-bay batch from queueing behind password hashing on 2 cores
-password_hash_rounds = 4
+# trustee user made and every password login (Heat's, the tests'); the minimum (4) keeps a
+# 200-bay batch from queueing behind password hashing on 2 cores. The benchmarks also run
+# with 12 (DEVCLOUD_PASSWORD_HASH_ROUNDS=12).
+password_hash_rounds = $HASH_ROUNDS
 EOF
   put "$DIR/heat.conf" <<EOF
 [DEFAULT]
@@ -399,7 +409,7 @@ alive() {
   local pid; pid=$(pid_of "$1")
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
   local pat
-  case "$1" in keystone) pat=uwsgi ;; heat) pat=heat-all ;; *) pat=$(full_pattern "$1") || return 1 ;; esac
+  case "$1" in keystone) pat=uwsgi ;; heat) pat=heat-all ;; memcached) pat="memcached -l 127.0.0.1" ;; *) pat=$(full_pattern "$1") || return 1 ;; esac
   tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$pat"
 }
 
@@ -420,6 +430,18 @@ wait_http() { # url seconds name
     sleep 0.2
   done
   log "timed out waiting for $1"; return 1
+}
+
+start_memcached() {
+  alive memcached && return 0
+  rm -f "$DIR/run/memcached.pid"
+  port_busy "$MEMCACHED_PORT" && die "127.0.0.1:$MEMCACHED_PORT is taken by a process this script did not start (set DEVCLOUD_MEMCACHED_PORT)"
+  log "starting memcached on 127.0.0.1:$MEMCACHED_PORT"
+  # no UDP; -u: memcached refuses to run as root without naming the user it runs as
+  setsid bash -c 'echo $$ > "$1"; shift; exec "$@"' devcloud-memcached "$DIR/run/memcached.pid" \
+    memcached -l 127.0.0.1 -p "$MEMCACHED_PORT" -U 0 -m 64 -u "$(id -un)" >>"$DIR/logs/memcached.log" 2>&1 < /dev/null 9>&- &
+  for _ in $(seq 50); do [ -s "$DIR/run/memcached.pid" ] && port_busy "$MEMCACHED_PORT" && return 0; sleep 0.1; done
+  die "memcached did not start; see $DIR/logs/memcached.log"
 }
 
 start_keystone() {
@@ -497,7 +519,7 @@ stop_one() {
 
 # Everything runs and answers, with the configuration it was started with.
 is_up() {
-  alive keystone && alive heat && answers "$KS_URL" && answers "$HEAT_ROOT" || return 1
+  alive memcached && alive keystone && alive heat && answers "$KS_URL" && answers "$HEAT_ROOT" || return 1
   [ "$(cat "$DIR/run/keystone.hash" 2>/dev/null)" = "$(conf_hash keystone)" ] || return 1
   [ "$(cat "$DIR/run/heat.hash" 2>/dev/null)" = "$(conf_hash heat)" ] || return 1
   [ "$(cat "$DIR/.profile" 2>/dev/null || echo light)" = "$PROFILE" ] || return 1
@@ -554,7 +576,7 @@ EOF
 }
 
 status() {
-  local rc=0 n names=(keystone heat)
+  local rc=0 n names=(memcached keystone heat)
   [ "$(cat "$DIR/.profile" 2>/dev/null)" = full ] && names+=("${FULL_SERVICES[@]}") && \
     [ -f "$NODE_SIMULATOR" ] && names+=(node-simulator)
   echo "profile: $(cat "$DIR/.profile" 2>/dev/null || echo light)"
@@ -606,6 +628,7 @@ up() {
   # a live process that does not answer (hung) is restarted too
   alive keystone && ! answers "$KS_URL" 5 && { log "keystone does not answer: restarting"; stop_one keystone; }
   alive heat && ! answers "$HEAT_ROOT" 5 && { log "heat does not answer: restarting"; stop_one heat; }
+  start_memcached   # before keystone-manage too: it reads and invalidates the cache
   bootstrap
   if [ "$PROFILE" = full ]; then
     # the bus boots (~10 s) while the databases are made
@@ -629,11 +652,11 @@ case "${1:-}" in
   up)
     case "${2:-}" in --full) PROFILE=full ;; "") ;; *) die "usage: $0 up [--full]" ;; esac
     up ;;
-  down) lock; stop_full; stop_one heat; stop_one keystone ;;
+  down) lock; stop_full; stop_one heat; stop_one keystone; stop_one memcached ;;
   status) status ;;
   env) print_env "${2:-admin}" ;;
   reset)
-    lock; stop_full; stop_one heat; stop_one keystone
+    lock; stop_full; stop_one heat; stop_one keystone; stop_one memcached
     rm -rf "${DIR:?}"/* "${DIR:?}"/.[!.]* 2>/dev/null || true
     rmdir "$DIR" 2>/dev/null || true
     ;;

@@ -97,6 +97,12 @@ export interface Bay {
    * the caller's token (encrypted), so no Keystone write is on the request's path.
    */
   delegation?: DelegationRecord | null;
+  /**
+   * The delivery creating the bay's stack holds this (`by` since `at`); released (`by` null)
+   * when a step fails. Its mere presence tells a later delivery that a create may have reached
+   * Heat, so that one looks for the stack first; the first delivery needs no lookup.
+   */
+  create_claim?: { by: string | null; at: string | null } | null;
   /** chat-ops: where the worker posts the operation's outcome (the slash command's response_url) */
   notify?: { response_url: string; platform: "slack" | "mattermost" } | null;
 }

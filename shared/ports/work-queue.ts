@@ -46,4 +46,6 @@ export interface PollingQueue extends WorkQueue {
   receive(max: number, visibilitySeconds: number): Promise<ReceivedMessage[]>;
   delete(receipt: string): Promise<void>;
   changeVisibility(receipt: string, seconds: number): Promise<void>;
+  /** Optional: tells the time (ms) a message sent by this process becomes visible; returns the unsubscribe. */
+  onSent?(listener: (visibleAt: number) => void): () => void;
 }

@@ -1,8 +1,8 @@
-// Two deliveries of one bay.create at once (SQS delivers at least once): one stack, and the
-// bootstrap token in that stack is the one whose hash the bay holds, so the nodes' CSRs are
-// signed. Stand-in Heat that holds the first create until the second delivery has asked for
-// its own (the interleaving is forced; on the real Heat it is a matter of luck); the embedded
-// stores and key vault are real.
+// Deliveries of one bay.create (SQS delivers at least once): two at once make one stack, by one
+// create call, and the bootstrap token in it is the one whose hash the bay holds, so the nodes'
+// CSRs are signed; a later delivery looks for the stack before making one. Stand-in Heat that
+// holds the first create while the duplicate arrives (the interleaving is forced; on the real
+// Heat it is a matter of luck); the embedded stores and key vault are real.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -16,6 +16,7 @@ import { createBay } from "../../functions/worker/steps/create-bay.ts";
 import { stepDeps, storedBay } from "../support/worker-deps.ts";
 import { OrchestratorError, type Stack } from "../../shared/ports/orchestrator.ts";
 import { StandinHeat, stackOf } from "../support/standin-heat.ts";
+import { CLAIM_MS } from "../../functions/worker/steps/make-credentials.ts";
 
 let dir: string;
 let stores: LocalStores;
@@ -31,57 +32,116 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Heat with one stack name: the first create waits for the second to be asked, which gets 409 once the first has landed. */
-function racingHeat() {
+/** Heat with one stack name, counting lookups; the first create is held until `release()`. */
+function heldHeat() {
   let stack: Stack | undefined;
-  let secondAsked!: () => void;
-  const second = new Promise<void>((r) => (secondAsked = r));
-  let firstLanded!: () => void;
-  const landed = new Promise<void>((r) => (firstLanded = r));
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const lookups: string[] = [];
   const heat = new StandinHeat({
-    findStack: async () => stack,
+    findStack: async (name) => {
+      lookups.push(name);
+      return stack;
+    },
     getStack: async () => stack,
     createStack: async (req, n) => {
-      if (n === 1) {
-        // (bounded: should the second delivery never ask, the test fails instead of hanging)
-        await Promise.race([second, new Promise((r) => setTimeout(r, 5_000).unref())]);
-        stack = stackOf(req.stack_name, "stack-1", "CREATE_IN_PROGRESS");
-        firstLanded();
-        return { id: stack.id };
-      }
-      secondAsked();
-      await landed;
-      throw new OrchestratorError(`The Stack (${req.stack_name}) already exists.`, 409, false);
+      if (n === 1) await Promise.race([held, new Promise((r) => setTimeout(r, 5_000).unref())]);
+      if (stack) throw new OrchestratorError(`The Stack (${req.stack_name}) already exists.`, 409, false);
+      stack = stackOf(req.stack_name, `stack-${n}`, "CREATE_IN_PROGRESS");
+      return { id: stack.id };
     },
   });
-  return { heat, tokens: () => heat.created.map((r) => String(r.parameters.user_token)), minionTokens: () => heat.created.map((r) => String(r.parameters.minion_token)) };
+  return { heat, lookups, release, tokens: () => heat.created.map((r) => String(r.parameters.user_token)), minionTokens: () => heat.created.map((r) => String(r.parameters.minion_token)) };
 }
 
-describe("concurrent duplicate deliveries of bay.create", () => {
-  it("make one stack, whose bootstrap token is the one the bay accepts", async () => {
-    const bay = await storedBay(stores.table, "dup");
-    const { heat, tokens: asked, minionTokens } = racingHeat();
-    const deps = stepDeps({
-      table: stores.table,
-      queue: stores.queue,
-      heatFor: () => heat,
-      vault,
-      definitionContext: async (b, token) => ({ authUrl: "http://keystone/v3", username: "demo", tenantName: "demo", userToken: token, magnumUrl: "http://bayforge/v1", discoveryUrl: b.discovery_url ?? "" }),
-    });
-    const msg = { v: 1 as const, kind: "bay.create" as const, bayId: bay.uuid, projectId: "p", requestId: "r", attempt: 0 };
-    await Promise.all([createBay(msg, deps), createBay(msg, deps)]);
-    const tokens = asked();
+const definitionContext = async (b: { discovery_url?: string | null }, token: string) => ({ authUrl: "http://keystone/v3", username: "demo", tenantName: "demo", userToken: token, magnumUrl: "http://bayforge/v1", discoveryUrl: b.discovery_url ?? "" });
+const createMsg = (bayId: string) => ({ v: 1 as const, kind: "bay.create" as const, bayId, projectId: "p", requestId: "r", attempt: 0 });
 
-    assert.equal(tokens.length, 2, "both deliveries asked Heat");
+describe("deliveries of bay.create (SQS delivers at least once)", () => {
+  it("two at once make one stack, by one create call, whose bootstrap token is the one the bay accepts", async () => {
+    const bay = await storedBay(stores.table, "dup");
+    const { heat, lookups, release, tokens, minionTokens } = heldHeat();
+    const deps = stepDeps({ table: stores.table, queue: stores.queue, heatFor: () => heat, vault, definitionContext });
+    const first = createBay(createMsg(bay.uuid), deps);
+    // the duplicate arrives while the first one's create is in flight at Heat
+    while (heat.created.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await createBay(createMsg(bay.uuid), deps);
+    release();
+    await first;
+
+    assert.equal(heat.created.length, 1, "only the claimant asked Heat for the stack");
+    assert.deepEqual(lookups, [], "the first delivery did not ask whether the stack exists: nobody could have made it");
     const saved = (await stores.table.getBay(bay.uuid))!;
     assert.equal(saved.stack_id, "stack-1");
-    assert.ok(verifyBootstrapToken(saved.bootstrap, tokens[0], new Date()), "the stack's token is the bay's: the nodes' CSRs will be signed");
-    assert.equal(tokens[1], tokens[0], "the duplicate offered Heat the same token");
-    const minions = minionTokens();
-    assert.equal(minions[1], minions[0], "and the same minions' token");
-    assert.equal(verifyBootstrapToken(saved.bootstrap, tokens[0], new Date()), "master");
-    assert.equal(verifyBootstrapToken(saved.bootstrap, minions[0], new Date()), "minion", "the minions' token is accepted, as a minion's");
-    assert.ok(!JSON.stringify(saved).includes(tokens[0]), "the token is not stored in clear");
-    assert.equal(createHash("sha256").update(tokens[0]).digest("hex"), saved.bootstrap?.hash);
+    assert.equal(saved.create_claim, null, "the claim is cleared once the stack is recorded");
+    const [token] = tokens();
+    assert.equal(verifyBootstrapToken(saved.bootstrap, token, new Date()), "master", "the stack's token is the bay's: the nodes' CSRs will be signed");
+    assert.equal(verifyBootstrapToken(saved.bootstrap, minionTokens()[0], new Date()), "minion", "the minions' token is accepted, as a minion's");
+    assert.ok(!JSON.stringify(saved).includes(token), "the token is not stored in clear");
+    assert.equal(createHash("sha256").update(token).digest("hex"), saved.bootstrap?.hash);
+  });
+
+  it("a live claimant slower than the claim's lifetime keeps it (renewed as it works): a duplicate then still stops", async () => {
+    const bay = await storedBay(stores.table, "slow");
+    const { heat, lookups, release } = heldHeat();
+    const deps = stepDeps({ table: stores.table, queue: stores.queue, heatFor: () => heat, vault, definitionContext, claimMs: 300 });
+    const first = createBay(createMsg(bay.uuid), deps);
+    while (heat.created.length === 0) await new Promise((r) => setTimeout(r, 5));
+    // Heat holds the create for 5 claim lifetimes; the duplicate comes in the middle
+    await new Promise((r) => setTimeout(r, 750));
+    await createBay(createMsg(bay.uuid), deps);
+    await new Promise((r) => setTimeout(r, 750));
+    release();
+    await first;
+    assert.equal(heat.created.length, 1, "no second create: the claim was still held");
+    assert.deepEqual(lookups, []);
+    assert.equal((await stores.table.getBay(bay.uuid))!.stack_id, "stack-1");
+  });
+
+  it("a delivery taking over a dead step's stale claim finds the stack that step made, and makes none", async () => {
+    const bay = await storedBay(stores.table, "dead");
+    const { heat, lookups, release } = heldHeat();
+    release();
+    const deps = stepDeps({ table: stores.table, queue: stores.queue, heatFor: () => heat, vault, definitionContext });
+    // a step made the stack and died before recording it: its claim is older than CLAIM_MS
+    const { id } = await heat.createStack({ stack_name: bay.stack_name, template: {}, files: {}, parameters: {} });
+    const claimedAt = new Date(Date.now() - CLAIM_MS - 1_000).toISOString();
+    await stores.table.updateBay({ ...bay, create_claim: { by: "dead-step", at: claimedAt }, version: bay.version + 1 }, bay.version);
+
+    await createBay(createMsg(bay.uuid), deps);
+    assert.deepEqual(lookups, [bay.stack_name], "it looked for the stack first");
+    assert.equal(heat.created.length, 1, "and made no second one");
+    assert.equal((await stores.table.getBay(bay.uuid))!.stack_id, id);
+  });
+
+  it("a duplicate that finds a live claim stops, asking Heat nothing and queueing nothing", async () => {
+    const bay = await storedBay(stores.table, "live");
+    const { heat, lookups } = heldHeat();
+    const deps = stepDeps({ table: stores.table, queue: stores.queue, heatFor: () => heat, vault, definitionContext });
+    await stores.table.updateBay({ ...bay, create_claim: { by: "other-step", at: new Date().toISOString() }, version: bay.version + 1 }, bay.version);
+    const sent: unknown[] = [];
+    await createBay(createMsg(bay.uuid), { ...deps, queue: { ...deps.queue, send: async (m: unknown) => void sent.push(m) } as typeof deps.queue });
+    assert.equal(heat.created.length, 0);
+    assert.deepEqual(lookups, []);
+    assert.deepEqual(sent, [], "the claimant's message carries the create on");
+  });
+
+  it("a create that failed with an error to retry releases the claim, and the retry looks first", async () => {
+    const bay = await storedBay(stores.table, "retry");
+    let calls = 0;
+    const lookups: string[] = [];
+    const heat = new StandinHeat({
+      findStack: async (name) => void lookups.push(name),
+      createStack: async () => {
+        if (++calls === 1) throw new OrchestratorError("Heat timed out", 504, true);
+        return { id: "stack-2" };
+      },
+    });
+    const deps = stepDeps({ table: stores.table, queue: stores.queue, heatFor: () => heat, vault, definitionContext });
+    await assert.rejects(createBay(createMsg(bay.uuid), deps), /timed out/);
+    assert.equal((await stores.table.getBay(bay.uuid))!.create_claim?.by, null, "released at once, not left to go stale");
+    await createBay(createMsg(bay.uuid), deps);
+    assert.deepEqual(lookups, [bay.stack_name], "the retry asked Heat first: the timed-out create may have landed");
+    assert.equal((await stores.table.getBay(bay.uuid))!.stack_id, "stack-2");
   });
 });

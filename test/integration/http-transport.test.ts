@@ -49,6 +49,27 @@ async function httpServer(answer: (res: ServerResponse, seen: Seen, req: Incomin
   return { url, seen: () => seen };
 }
 
+/**
+ * A raw TCP server that answers any request with the response head `head` (written as is, so
+ * it can lie or leave the length out) and then 256 MiB of body; `seen` is about the last one.
+ */
+async function rawServer(head: string): Promise<{ url: string; seen: () => Seen }> {
+  let seen: Seen = { requests: 0, written: 0, finished: false, closed: Promise.resolve() };
+  const url = await listen(
+    createTcpServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", () => {
+        let onClose!: () => void;
+        seen = { requests: seen.requests + 1, written: 0, finished: false, closed: new Promise((r) => (onClose = r)) };
+        socket.on("close", onClose);
+        socket.write(head);
+        stream(socket, seen, 256 * MiB);
+      });
+    }),
+  );
+  return { url, seen: () => seen };
+}
+
 /** Writes `total` bytes of MARKER-filled body as fast as the peer takes them, then ends. */
 function stream(out: ServerResponse | Socket, seen: Seen, total: number): void {
   const chunk = Buffer.from(MARKER.repeat(Math.ceil(65536 / MARKER.length)).slice(0, 65536));
@@ -115,22 +136,11 @@ describe("HttpTransport: every answer is capped (real local servers)", () => {
   });
 
   it("aborts an answer with no length at all, read to the connection's end", async () => {
-    let seen: Seen = { requests: 0, written: 0, finished: false, closed: Promise.resolve() };
-    const url = await listen(
-      createTcpServer((socket) => {
-        socket.on("error", () => {});
-        socket.once("data", () => {
-          let onClose!: () => void;
-          seen = { requests: 1, written: 0, finished: false, closed: new Promise((r) => (onClose = r)) };
-          socket.on("close", onClose);
-          socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n");
-          stream(socket, seen, 256 * MiB);
-        });
-      }),
-    );
+    const { url, seen: last } = await rawServer("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n");
     const t = new HttpTransport({ maxResponseBytes: 512 * 1024, retry: FAST_RETRY });
     try {
       await assert.rejects(t.send({ method: "GET", url: `${url}/eof` }), (e) => assertTooLarge(e, "512 KiB"));
+      const seen = last();
       await seen.closed;
       assert.equal(seen.finished, false);
       assert.ok(seen.written < 32 * MiB, `${seen.written} bytes written`);
@@ -140,24 +150,13 @@ describe("HttpTransport: every answer is capped (real local servers)", () => {
   });
 
   it("reads no more than a Content-Length that lies short announces, and drops the connection the rest comes on", async () => {
-    let seen: Seen = { requests: 0, written: 0, finished: false, closed: Promise.resolve() };
-    const url = await listen(
-      createTcpServer((socket) => {
-        socket.on("error", () => {});
-        socket.once("data", () => {
-          let onClose!: () => void;
-          seen = { requests: 1, written: 0, finished: false, closed: new Promise((r) => (onClose = r)) };
-          socket.on("close", onClose);
-          socket.write("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 1024\r\n\r\n");
-          stream(socket, seen, 256 * MiB);
-        });
-      }),
-    );
+    const { url, seen: last } = await rawServer("HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 1024\r\n\r\n");
     const t = new HttpTransport({ maxResponseBytes: MiB, retry: FAST_RETRY });
     try {
       const res = await t.send({ method: "GET", url: `${url}/short` });
       assert.equal(res.status, 200);
       assert.equal((res.body as string).length, 1024, "the announced length, not what followed");
+      const seen = last();
       await seen.closed;
       assert.equal(seen.finished, false);
       assert.ok(seen.written < 32 * MiB, `${seen.written} bytes written`);

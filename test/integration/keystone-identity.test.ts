@@ -18,6 +18,7 @@ import {
   TrustClient,
   TrusteeUsers,
   trustSession,
+  trustScopedCloud,
   trusteeName,
   type Trust,
 } from "../../shared/adapters/openstack/index.ts";
@@ -299,6 +300,12 @@ describe("Keystone identity against the dev cloud (real Keystone + Heat)", () =>
       assert.equal(info.userId, demoUserId, "impersonation: the token is demo's");
       assert.equal(info.projectId, demoProjectId);
       assert.notEqual(await acting.token(), await service.token());
+      assert.ok(info.methods?.includes("token"), `the trust's token rescoped from the service's own (no password check per trust): ${info.methods}`);
+      // Keystone refusing the rescoping (here: a token it never issued) falls back to the password
+      const fallback = new Session(trustScopedCloud(service.cloud, trust.id), { transport: service.transport, rescopeFrom: { token: async () => "not-a-token-keystone-issued" } as unknown as Session });
+      const viaPassword = await fallback.tokenInfo();
+      assert.equal(viaPassword.userId, demoUserId);
+      assert.deepEqual(viaPassword.methods, ["password"]);
 
       const name = `${RUN}-trust`;
       const viaTrust = new HeatClient(acting);

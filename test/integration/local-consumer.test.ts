@@ -49,4 +49,32 @@ describe("local worker loop", () => {
     const stats = await stores.queue.stats();
     assert.deepEqual([stats.visible, stats.inFlight, stats.delayed, stats.deadLetters], [0, 0, 0, 0], "deleted once done, never dead-lettered");
   });
+
+  it("receives what its own process sends when it is due, not at its next idle poll (an hour away here)", async () => {
+    const handled: string[] = [];
+    let all!: () => void;
+    const bothHandled = new Promise<void>((r) => (all = r));
+    const table = new Proxy(stores.table, {
+      get: (t, k) =>
+        k === "getBay"
+          ? async (id: string) => {
+              handled.push(id);
+              if (handled.length === 2) all();
+              return undefined;
+            }
+          : Reflect.get(t, k),
+    }) as BayTable;
+    const worker = startLocalWorker(stores.queue, stepDeps({ table, queue: stores.queue }), { concurrency: 4, visibilitySeconds: 30, idleMs: 3_600_000, sweepEveryMs: 3_600_000 });
+    try {
+      await new Promise((r) => setImmediate(r)); // the loop's first (empty) receive; it sleeps now
+      await stores.queue.send({ v: 1, kind: "bay.create", bayId: "now-bay", projectId: "p", requestId: "r", attempt: 0 });
+      await stores.queue.send({ v: 1, kind: "bay.create", bayId: "later-bay", projectId: "p", requestId: "r", attempt: 0 }, { delaySeconds: 1 });
+      // bounded: without the wake-ups this waits for the hour-long idle poll, and the test fails
+      const outcome = await Promise.race([bothHandled.then(() => "handled"), new Promise((r) => setTimeout(r, 60_000).unref()).then(() => "waited a minute")]);
+      assert.equal(outcome, "handled");
+      assert.deepEqual(handled, ["now-bay", "later-bay"], "each when due, the delayed one after the other");
+    } finally {
+      await worker.stop();
+    }
+  });
 });

@@ -93,3 +93,24 @@ export function ensureDevcloudUp(options: { full?: boolean } = {}): Promise<void
 export async function devcloudDown(): Promise<void> {
   await run("down", 2 * 60_000);
 }
+
+/** The bcrypt cost the dev cloud's Keystone hashes new passwords with (devcloud.sh: 4 unless told). */
+export const keystoneHashRounds = (): number => Number(process.env.DEVCLOUD_PASSWORD_HASH_ROUNDS) || 4;
+
+/**
+ * Runs `fn` with the dev cloud's Keystone hashing new passwords with `rounds` (Keystone's
+ * default is 12; the dev cloud's 4), restarting Keystone for it and again after. For the
+ * benchmarks: what a production Keystone costs the paths that make users or check passwords.
+ */
+export async function withKeystoneHashRounds<T>(rounds: number, fn: () => Promise<T>): Promise<T> {
+  const before = process.env.DEVCLOUD_PASSWORD_HASH_ROUNDS;
+  process.env.DEVCLOUD_PASSWORD_HASH_ROUNDS = String(rounds);
+  try {
+    await ensureDevcloudUp();
+    return await fn();
+  } finally {
+    if (before === undefined) delete process.env.DEVCLOUD_PASSWORD_HASH_ROUNDS;
+    else process.env.DEVCLOUD_PASSWORD_HASH_ROUNDS = before;
+    await ensureDevcloudUp();
+  }
+}

@@ -29,7 +29,8 @@ export type Rule = (method: string, path: string, body: string) => Verdict;
 
 export interface FaultProxy {
   url: string;
-  seen: Array<{ method: string; path: string; verdict: string }>;
+  /** every request, in arrival order: `at` is when it arrived, `ms` how long its answer took (once answered) */
+  seen: Array<{ method: string; path: string; verdict: string; at: number; ms?: number }>;
   /** decides what happens to each request; default forwards everything */
   rule: Rule;
   close(): Promise<void>;
@@ -104,7 +105,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       const path = req.url ?? "/";
       const body = Buffer.concat(chunks);
       const verdict = proxy.rule(method, path, body.toString("utf8"));
-      proxy.seen.push({ method, path, verdict: describe(verdict) });
+      const entry: FaultProxy["seen"][number] = { method, path, verdict: describe(verdict), at: performance.now() };
+      proxy.seen.push(entry);
+      res.on("finish", () => (entry.ms = performance.now() - entry.at));
       if (verdict === "hold") {
         held.push(res);
         return;

@@ -1,5 +1,6 @@
-// bay.create: certificates, then the Heat stack (found by its fixed name if an earlier
-// delivery already made it), then the first poll. Safe to run any number of times.
+// bay.create: certificates (while Keystone makes the credentials), then the Heat stack, then
+// the first poll. Safe to run any number of times: one delivery at a time holds the create's
+// claim, and only a delivery after the first asks Heat whether the stack exists already.
 import { OrchestratorError, type Stack } from "../../../shared/ports/orchestrator.ts";
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Bay, BayModel } from "../../../shared/domain/model.ts";
@@ -8,6 +9,8 @@ import type { WorkerDeps } from "../deps.ts";
 import { pollDelay } from "../deps.ts";
 import { ensureCertificates } from "./certificates.ts";
 import { ensureCredentials } from "./make-credentials.ts";
+import { claimCreate } from "./create-claim.ts";
+import { whileClaimed } from "../claims.ts";
 import { failBay } from "./fail-bay.ts";
 import { updateBay } from "../bay-store.ts";
 import { newBootstrapToken } from "../../../shared/domain/bootstrap-token.ts";
@@ -29,18 +32,29 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
     // the certificates (CPU) while Keystone makes the credentials (keystone mode)
     const [, credited] = await Promise.all([ensureCertificates(bay, deps), ensureCredentials(msg, deps, bay)]);
     if (!credited) return; // failed, or another delivery is making them
-    bay = credited;
-    // Heat says whether an earlier delivery made the stack. Asked by every delivery: relying on
-    // Heat's 409 alone sent concurrent duplicate creates for one name, and Heat's engine then
-    // once failed the stack it kept ("Member '0' not found in group resource 'kube_masters'").
-    const existing = await deps.heatFor(bay).findStack(bay.stack_name);
-    const stackId = await ensureStack(bay, baymodel, deps, existing);
+    // One create at a time: concurrent creates for one stack name (a queue's duplicates) once
+    // made Heat's engine fail the stack it kept ("Member '0' not found in group resource
+    // 'kube_masters'"), so Heat's 409 alone is not relied on.
+    const claim = await claimCreate(deps, credited);
+    if (!claim) return; // another delivery is creating it, or the bay moved on
+    bay = claim.bay;
+    let stackId: string | undefined;
+    try {
+      const claimed = bay;
+      stackId = await whileClaimed(deps, claim.renew, async () => {
+        const existing = claim.lookFirst ? await deps.heatFor(claimed).findStack(claimed.stack_name) : undefined;
+        return ensureStack(claimed, baymodel, deps, existing);
+      });
+    } catch (e) {
+      await claim.release();
+      throw e;
+    }
     if (!stackId) return; // failed permanently; the bay says why
     const at = deps.now();
     let recorded = false;
     const stackName = bay.stack_name;
     const heat = deps.heatFor(bay);
-    bay = await updateBay(deps.table, bay, (b) => ((recorded = !b.stack_id) ? { stack_id: stackId } : undefined), at);
+    bay = await updateBay(deps.table, bay, (b) => ((recorded = !b.stack_id) ? { stack_id: stackId, create_claim: null } : undefined), at);
     if (!bay) {
       // Deleted while we were creating its stack: nobody else knows this stack, so remove it.
       deps.log.warn("bay deleted during create; deleting the stack it got", { bay: msg.bayId, stack: stackName });

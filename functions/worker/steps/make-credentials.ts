@@ -4,7 +4,7 @@
 // makes them, holding a claim on the bay; a duplicate delivery stops there, since the
 // claimant's message carries the operation on (re-sending duplicates would multiply them on a
 // queue that delivers twice). If the claimant dies, the queue hands its message out again after
-// the visibility timeout (5 minutes here, more on AWS), by when its claim (CLAIM_MS) is stale:
+// the visibility timeout (5 minutes here, more on AWS), by when its claim is stale (claimMs):
 // it is taken over, and the trust the dead step may have made is looked for (by its marker)
 // before a new one is made.
 // The token goes from the bay as soon as the credentials are recorded.
@@ -13,15 +13,12 @@ import type { Bay } from "../../../shared/domain/model.ts";
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import { isInProgress } from "../../../shared/domain/status.ts";
 import { IdentityError } from "../../../shared/ports/identity.ts";
-import type { WorkerDeps } from "../deps.ts";
+import { claimHolds, type WorkerDeps } from "../deps.ts";
 import { updateBay } from "../bay-store.ts";
 import { failBay } from "./fail-bay.ts";
+import { whileClaimed } from "../claims.ts";
 
-/**
- * How long a step may hold the claim before another takes over (Keystone retries included);
- * shorter than the queue's visibility timeout, so a redelivered message finds it stale.
- */
-export const CLAIM_MS = 120_000;
+export { CLAIM_MS } from "../deps.ts";
 const context = (bayUuid: string) => `bay:${bayUuid}:delegation`;
 
 /**
@@ -41,7 +38,7 @@ export async function ensureCredentials(msg: WorkMessage, deps: WorkerDeps, bay:
     await failBay(deps, bay, `Your Keystone token expired (at ${d.token_expires_at}) before Bayforge could act on the request, which waited ${waited} minutes to be processed; nothing was made in Keystone. Try again with a fresh token.`);
     return undefined;
   }
-  if (d.claimed_at && now.getTime() - Date.parse(d.claimed_at) < CLAIM_MS) {
+  if (claimHolds(deps, d.claimed_at)) {
     deps.log.info("another delivery is making the bay's credentials; this one stops", { bay: bay.uuid, kind: msg.kind });
     return undefined;
   }
@@ -65,7 +62,9 @@ export async function ensureCredentials(msg: WorkMessage, deps: WorkerDeps, bay:
   const trustee = !claimed.trustee && claimed.status === "CREATE_IN_PROGRESS";
   let made;
   try {
-    made = await deps.makeCredentials(claimed, token, { trustee, lookFirst: !!d.attempted });
+    const renew = () =>
+      updateBay(deps.table, claimed, (b) => (b.delegation?.claimed_by === claim ? { delegation: { ...b.delegation, claimed_at: deps.now().toISOString() } } : undefined), deps.now());
+    made = await whileClaimed(deps, renew, () => deps.makeCredentials!(claimed, token, { trustee, lookFirst: !!d.attempted }));
   } catch (e) {
     if (e instanceof IdentityError && e.status !== undefined && e.status < 500 && e.status !== 429) {
       await failBay(deps, claimed, `Keystone would not let Bayforge act for you on project ${bay.project_id}: ${e.message.slice(0, 500)}`);

@@ -121,6 +121,7 @@ export class SqliteWorkQueue implements PollingQueue {
   private handler: DeadLetterHandler | undefined;
   private readonly sql: ReturnType<typeof prepareStatements>;
   private readonly receiveTx: (max: number, visibilityMs: number) => { delivered: ReceivedMessage[]; hooks: DeadLetter[] };
+  private readonly sentListeners = new Set<(visibleAt: number) => void>();
 
   /** `db` must come from openDatabase (schema migrated); the caller owns and closes it. */
   constructor(private readonly db: SqliteDatabase, options: SqliteWorkQueueOptions = {}) {
@@ -194,6 +195,17 @@ export class SqliteWorkQueue implements PollingQueue {
     const id = randomUUID();
     const now = this.now();
     await durable(this.db, () => this.sql.send.run(id, this.name, JSON.stringify(message), now + delay * 1000, now));
+    for (const l of this.sentListeners) l(now + delay * 1000);
+  }
+
+  /**
+   * Calls `listener` with the time (this queue's clock, ms) a message sent by this process
+   * becomes visible, so a worker in the same process receives it then instead of at its next
+   * idle poll. Messages of other processes are found by polling. Returns the unsubscribe.
+   */
+  onSent(listener: (visibleAt: number) => void): () => void {
+    this.sentListeners.add(listener);
+    return () => this.sentListeners.delete(listener);
   }
 
   async receive(max: number, visibilitySeconds: number): Promise<ReceivedMessage[]> {

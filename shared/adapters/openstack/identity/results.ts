@@ -18,6 +18,8 @@ export interface TokenInfo {
   projectName?: string;
   roles: string[];
   catalog: CatalogEntry[];
+  /** how it was obtained ("password", "token" when rescoped, ...), as Keystone lists them */
+  methods?: string[];
 }
 
 /** Takes the token out of a 201 from POST /v3/auth/tokens. */
@@ -47,6 +49,7 @@ export function extractToken(res: HttpResponse): { value: string; info: TokenInf
       projectName: project?.name,
       roles,
       catalog,
+      methods: Array.isArray(token.methods) ? token.methods.filter((m): m is string => typeof m === "string") : undefined,
     },
   };
 }

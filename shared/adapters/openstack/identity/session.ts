@@ -19,6 +19,13 @@ export interface SessionOptions extends TransportOptions {
   expiryMarginMs?: number;
   /** clock, for tests */
   now?: () => number;
+  /**
+   * A trust-scoped session of the trust's own trustee: get its tokens by rescoping this
+   * session's token to the trust (Keystone's `token` method) instead of checking the password
+   * again, a bcrypt hash on every trust (12 rounds by default). Keystone refusing (a token
+   * revoked, rescoping disabled) falls back to the password.
+   */
+  rescopeFrom?: Session;
 }
 
 interface Current {
@@ -39,11 +46,15 @@ export class Session {
   private current?: Current;
   private inflight?: Promise<Current>;
   private authCount = 0;
+  private readonly rescopeFrom?: Session;
+  private readonly trustId?: string;
 
   constructor(cloud: CloudConfig, opts: SessionOptions = {}) {
     this.cloud = cloud;
     this.marginMs = opts.expiryMarginMs ?? DEFAULT_MARGIN_MS;
     this.now = opts.now ?? Date.now;
+    this.trustId = cloud.auth.type === "application_credential" ? undefined : cloud.auth.trustId;
+    this.rescopeFrom = this.trustId ? opts.rescopeFrom : undefined;
     if (opts.transport) {
       this.transport = opts.transport;
       this.ownTransport = false;
@@ -150,19 +161,15 @@ export class Session {
   private async fetchToken(): Promise<Current> {
     const url = tokensURL(this.cloud.auth.authUrl);
     const who = describeCredential(this.cloud.auth);
-    this.authCount++;
-    let res: HttpResponse;
-    try {
-      res = await this.transport.send({
-        method: "POST",
-        url,
-        json: authRequestBody(this.cloud.auth),
-        closeConnection: true,
-      });
-    } catch (e) {
-      if (e instanceof TransportError) throw transportToIdentityError(e, `POST ${safeUrl(url)}`);
-      throw e;
+    let res: HttpResponse | undefined;
+    if (this.rescopeFrom) {
+      const mine = await this.rescopeFrom.token().catch(() => undefined);
+      if (mine) {
+        res = await this.askKeystone(url, authRequestBody({ type: "token", authUrl: this.cloud.auth.authUrl, token: mine, trustId: this.trustId }));
+        if (res.status !== 201 && res.status !== 200) res = undefined;
+      }
     }
+    res ??= await this.askKeystone(url, authRequestBody(this.cloud.auth));
     if (res.status !== 201 && res.status !== 200) {
       const retryable = isRetryableStatus(res.status);
       throw new IdentityError(
@@ -180,6 +187,16 @@ export class Session {
     const current = { value, info, refreshAt: received + lifetime - margin };
     this.current = current;
     return current;
+  }
+
+  private async askKeystone(url: string, json: Record<string, unknown>): Promise<HttpResponse> {
+    this.authCount++;
+    try {
+      return await this.transport.send({ method: "POST", url, json, closeConnection: true });
+    } catch (e) {
+      if (e instanceof TransportError) throw transportToIdentityError(e, `POST ${safeUrl(url)}`);
+      throw e;
+    }
   }
 }
 

@@ -132,7 +132,8 @@ export function trustSession(
   opts: Omit<SessionOptions, "transport"> & { as?: { userId: string; password: string } } = {},
 ): Session {
   const { as, ...sessionOpts } = opts;
-  return new Session(trustScopedCloud(service.cloud, trustId, as), { ...sessionOpts, transport: service.transport });
+  // the service user's own trusts: their tokens by rescoping the service's token (no password check)
+  return new Session(trustScopedCloud(service.cloud, trustId, as), { ...sessionOpts, transport: service.transport, ...(as ? {} : { rescopeFrom: service }) });
 }
 
 function parseTrust(body: unknown): Trust {
