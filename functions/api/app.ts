@@ -21,7 +21,9 @@ import { bootstrapAllows } from "./bootstrap-auth.ts";
 import { DISCOVERY_PATH, discoveryRoutes } from "./routes/discovery.ts";
 
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
-  const app = new Hono<ApiEnv>();
+  // not strict: python-magnumclient sends some paths with a trailing slash (`…/nodegroups/`,
+  // lists with --limit or --sort-key, `…/{id}/?rollback=True`), which Magnum's pecan serves
+  const app = new Hono<ApiEnv>({ strict: false });
 
   app.use(async (c, next) => {
     const requestId = `req-${randomUUID()}`;

@@ -17,6 +17,7 @@ import type { Identity } from "../../shared/ports/identity.ts";
 import { delegationMarker, makeCredentials, releaseCredentials } from "../../shared/bay-credentials.ts";
 import { bayClouds } from "../../shared/adapters/openstack/bay-clouds.ts";
 import { PollSchedule } from "./poll-schedule.ts";
+import { RsaKeyPool } from "../../shared/certs/bay-ca.ts";
 
 export interface WorkerParts {
   table: BayTable;
@@ -81,6 +82,7 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
     // A dead step's message comes back after the visibility timeout, counted from its last
     // heartbeat (every 0.4 of it): its claims, renewed every third of claimMs, are stale by then.
     claimMs: Math.min(CLAIM_MS, settings.visibilitySeconds * 500),
+    rsaKeys: new RsaKeyPool().take,
     now: () => new Date(),
     async definitionContext(bay, bootstrapToken) {
       // as the bay's user (through its trust), like Magnum's request context

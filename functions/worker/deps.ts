@@ -11,6 +11,7 @@ import type { LoadedTemplate } from "../../shared/templates/load-template.ts";
 import type { BatchStore } from "../../shared/ports/batch-store.ts";
 import type { BayOpsDeps } from "../../shared/bays/deps.ts";
 import type { BayCredentials } from "../../shared/bay-credentials.ts";
+import type { RsaKeys } from "../../shared/certs/bay-ca.ts";
 import { PollSchedule } from "./poll-schedule.ts";
 
 export interface WorkerDeps {
@@ -38,6 +39,8 @@ export interface WorkerDeps {
    * timeout: the message of a step that died comes back after that and finds the claim stale.
    */
   claimMs?: number;
+  /** RSA key pairs for a bay's certificates (an RsaKeyPool's, made ahead); absent → made on demand */
+  rsaKeys?: (bits: number) => Promise<RsaKeys>;
   now(): Date;
   /**
    * Removes the bay's trust to Bayforge (its operation is over) and, with `trustee`, the

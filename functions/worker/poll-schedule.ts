@@ -17,6 +17,8 @@ const STEPS_PER_ESTIMATE = 60;
 /** ...until this long past the estimate (or 20 % of it), then the ladder again. */
 const OVERRUN_SECONDS = 10;
 const OVERRUN_FRACTION = 0.2;
+/** In-process watching (watchStep) ends this far past the estimate. */
+const WATCH_PAST = 3;
 /** A stack done at the first look is taken to have ended this far into the wait. */
 const FIRST_LOOK_GUESS = 0.8;
 /** Weight of the newest duration in the estimate. */
@@ -46,6 +48,22 @@ export class PollSchedule {
     if (elapsedSeconds < firstLookAt) return Math.max(1, Math.ceil(firstLookAt - elapsedSeconds));
     if (elapsedSeconds < estimate + Math.max(OVERRUN_SECONDS, OVERRUN_FRACTION * estimate)) return Math.max(1, Math.floor(estimate / STEPS_PER_ESTIMATE));
     return rung;
+  }
+
+  /**
+   * Near the estimate of a short create (one whose fine step is a second), a poll's delivery
+   * keeps watching in-process, a look a second from the start of the last: queue delays are
+   * whole seconds counted from when the next poll is sent, which stretches each step by
+   * Heat's answer time. undefined outside [first look, estimate + WATCH_PAST] and for long
+   * creates: the queue's steps then. (Looks more often than a second slow Heat itself: a
+   * stack read is work for its engine.)
+   */
+  watchStep(key: string | undefined, elapsedSeconds: number): number | undefined {
+    const estimate = key === undefined ? undefined : this.estimates.get(key);
+    if (estimate === undefined || Math.floor(estimate / STEPS_PER_ESTIMATE) > 1) return undefined;
+    const firstLookAt = estimate - Math.max(EARLY_SECONDS, EARLY_FRACTION * estimate);
+    if (elapsedSeconds < firstLookAt - 0.5 || elapsedSeconds >= estimate + WATCH_PAST) return undefined;
+    return 1;
   }
 
   /**

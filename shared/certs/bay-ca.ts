@@ -45,6 +45,8 @@ export interface BayCertificateRequest {
   keyBits?: number;
   /** The clock, for tests; defaults to now. */
   now?: Date;
+  /** where the two key pairs come from (an RsaKeyPool's take); default: made now */
+  keyPair?: (bits: number) => Promise<RsaKeys>;
 }
 
 export interface BayCertificates {
@@ -76,7 +78,8 @@ export async function generateBayCertificates(req: BayCertificateRequest): Promi
   if (!issuerName) throw new RangeError("a bay uuid (or name) is needed to name the bay's CA");
 
   const { notBefore, notAfter } = validityWindow(validityDays, req.now ?? new Date());
-  const [caKeys, clientKeys] = await Promise.all([generateRsaKeyPair(keyBits), generateRsaKeyPair(keyBits)]);
+  const keyPair = req.keyPair ?? generateRsaKeyPair;
+  const [caKeys, clientKeys] = await Promise.all([keyPair(keyBits), keyPair(keyBits)]);
 
   // CA: operations._build_ca_extentions, then sign() adds the subject key identifier.
   const caName = distinguishedName([[OID.commonName, issuerName]]);
@@ -143,7 +146,46 @@ export function newSerialHex(): string {
 /** PEM with LF line endings, as openssl, Magnum and kubeconfig use (some writers use CRLF). */
 export const lf = (pem: string): string => pem.replace(/\r\n/g, "\n");
 
-interface RsaKeys {
+/**
+ * RSA key pairs made ahead, while the worker has nothing else to do: making two 2048-bit keys
+ * takes 0.1 to 0.6 s of CPU (the primes are found by chance), on the path from a bay's accept to
+ * its stack create. A bay takes two from the pool, and the pool makes two more for the next in
+ * the background (libuv's thread pool); when it runs dry (a burst of bays) keys are made on
+ * demand as before. Kept in memory only, like any key in the making; each is used once.
+ */
+export class RsaKeyPool {
+  private readonly ready: Array<Promise<RsaKeys>> = [];
+
+  constructor(
+    private readonly size = 4,
+    private readonly bits = DEFAULT_KEY_BITS,
+  ) {
+    this.fill();
+  }
+
+  /** A key pair of `bits` bits: a pooled one when there is one of that size, else a new one. */
+  take = (bits: number): Promise<RsaKeys> => {
+    const pooled = bits === this.bits ? this.ready.shift() : undefined;
+    // refill on the next turn, not ahead of the caller's own work
+    if (pooled) setImmediate(() => this.fill());
+    return pooled ?? generateRsaKeyPair(bits);
+  };
+
+  /** Key pairs ready or in the making. */
+  get pending(): number {
+    return this.ready.length;
+  }
+
+  private fill(): void {
+    while (this.ready.length < this.size) {
+      const made = generateRsaKeyPair(this.bits);
+      made.catch(() => {}); // a failure shows to the caller that takes it
+      this.ready.push(made);
+    }
+  }
+}
+
+export interface RsaKeys {
   /** SubjectPublicKeyInfo, DER */
   spki: Buffer;
   privateKey: KeyObject;

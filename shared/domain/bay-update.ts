@@ -16,6 +16,8 @@ const BAY_ATTRIBUTES = new Set([
 export interface ScaleRequest {
   node_count: number;
   nodes_to_remove: string[];
+  /** undo a failed update (Magnum's `?rollback=True`, API 1.3+) */
+  rollback?: boolean;
 }
 
 /** Magnum mitaka's bay PATCH body → the new node count (up to `maxNodes`). Throws ApiError 400 naming the problem. */
@@ -107,6 +109,7 @@ export function planScale(bay: Bay, req: ScaleRequest, o: { now: Date; requestId
     previous_node_count: bay.node_count,
     requested_at: o.now.toISOString(),
     request_id: o.requestId,
+    ...(req.rollback ? { rollback: true } : {}),
   };
 }
 

@@ -108,7 +108,7 @@ export function newBayModel(
     floating_ip_enabled: (f.floating_ip_enabled as boolean | undefined) ?? true,
     created_at: now,
     updated_at: null,
-    ...(f.hidden !== undefined ? { hidden: f.hidden as boolean } : {}),
+    ...(f.hidden !== undefined && f.hidden !== null ? { hidden: f.hidden as boolean } : {}),
     ...(f.tags !== undefined ? { tags: f.tags as string | null } : {}),
   };
 }

@@ -39,9 +39,11 @@ export const CLUSTER_FIELDS: Record<string, FieldRule> = {
 export const CLUSTER_TEMPLATE_FIELDS: Record<string, FieldRule> = {
   ...BAYMODEL_FIELDS,
   keypair_id: str255,
-  hidden: { spec: { type: "boolean" } },
+  // null: the default (false), as Magnum's wsme takes it
+  hidden: { spec: { type: "boolean" }, nullable: true },
   tags: str255,
-  driver: ro,
+  // python-magnumclient's master sends `"driver": null` on every template create
+  driver: { ...ro, nullable: true },
   project_id: ro,
   user_id: ro,
 };

@@ -16,7 +16,7 @@ export type FieldSpec =
 export interface FieldRule {
   spec: FieldSpec;
   required?: boolean;
-  /** served in responses but not accepted from clients */
+  /** served in responses but not accepted from clients (but for null, when also nullable) */
   readonly?: boolean;
   /** null is accepted and means "unset" */
   nullable?: boolean;
@@ -82,7 +82,7 @@ export function checkBody(
   for (const [field, value] of Object.entries(body)) {
     const rule = Object.hasOwn(rules, field) ? rules[field] : undefined; // not "constructor" & co. of Object.prototype
     if (!rule) throw badRequest(`Unknown attribute for argument ${resource}: ${field}`);
-    if (rule.readonly) throw badRequest(`Attribute ${field} of ${resource} is read-only and cannot be set.`);
+    if (rule.readonly && !(value === null && rule.nullable)) throw badRequest(`Attribute ${field} of ${resource} is read-only and cannot be set.`);
     if (value === null) {
       if (rule.required) throw missingField(field);
       if (!rule.nullable) throw invalidField(field, value, "Value should not be null");

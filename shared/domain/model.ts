@@ -139,6 +139,8 @@ export interface BayUpdate {
   request_id: string;
   /** set once Heat accepted the stack update, so a redelivery does not send it twice */
   stack_update_sent_at?: string;
+  /** `?rollback=True` (API 1.3+): Heat undoes a failed update, and the bay ends ROLLBACK_COMPLETE as in Magnum */
+  rollback?: boolean;
 }
 
 /** One failed resource of the bay's stack (or of a nested stack). */

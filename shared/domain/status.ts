@@ -31,7 +31,8 @@ function failedOf(s: string): BayStatus {
 // Which operation a status belongs to, and what may follow it.
 const NEXT: Record<string, readonly BayStatus[]> = {
   CREATE_IN_PROGRESS: ["CREATE_IN_PROGRESS", "CREATE_COMPLETE", "CREATE_FAILED", "DELETE_IN_PROGRESS"],
-  UPDATE_IN_PROGRESS: ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE", "UPDATE_FAILED", "DELETE_IN_PROGRESS"],
+  // ROLLBACK_COMPLETE: Heat undid a failed update the user asked to roll back (?rollback=True)
+  UPDATE_IN_PROGRESS: ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE", "UPDATE_FAILED", "ROLLBACK_COMPLETE", "DELETE_IN_PROGRESS"],
   DELETE_IN_PROGRESS: ["DELETE_IN_PROGRESS", "DELETE_COMPLETE", "DELETE_FAILED"],
 };
 /** True when a bay may move from `from` to `to` (Magnum: updates only from *_COMPLETE). */

@@ -35,6 +35,8 @@ export interface StackUpdateRequest {
   /** replace the template (and with it, usually, `files`) */
   template?: Record<string, unknown>;
   files?: Record<string, string>;
+  /** false: Heat rolls a failed update back (ROLLBACK_COMPLETE); unset keeps the stack's own (Heat's default: no rollback) */
+  disable_rollback?: boolean;
 }
 
 /** One resource of a stack, or of a nested stack when listed with a nesting depth. */

@@ -133,6 +133,9 @@ try {
         medianBayforgeSeconds: bfMed,
         medianHeatSeconds: heatMed,
         overheadSeconds: Number((bfMed - heatMed).toFixed(2)),
+        // each round's bay against the direct stack made right after it (Heat's own time for one
+        // stack varies by a second or two from the next: pairs cancel the drift)
+        pairedOverheadSeconds: Number(percentile(rounds.map((r) => r.bayforgeSeconds - r.heatSeconds), 50).toFixed(2)),
         heatCallsPerBay: Number((rounds.reduce((a, r) => a + r.heatCalls, 0) / rounds.length).toFixed(1)),
         keystoneCallsPerBay: Number((rounds.reduce((a, r) => a + r.keystoneCalls, 0) / rounds.length).toFixed(1)),
         goal: { overheadSeconds: 1, heatCallsPerBay: 10 },

@@ -229,3 +229,60 @@ describe("etcd discovery served by Bayforge", () => {
     assert.equal((await api.call("GET", `/v1/clusters/${c.json.uuid}`, undefined, LATEST)).json.discovery_url, "https://discovery.etcd.io/abc");
   });
 });
+
+describe("as today's clients send it: trailing slashes, nulls, ?rollback", () => {
+  it("a trailing slash is the same route (nodegroup list, lists with --limit/--sort-key, one cluster)", async () => {
+    const made = await api.call("POST", "/v1/clusters", { ...CLUSTER, name: "slash" }, LATEST);
+    assert.equal(made.status, 202, JSON.stringify(made.json));
+    const id = made.json.uuid;
+    for (const path of ["/v1/clusters", "/v1/clustertemplates?limit=1&sort_key=name&sort_dir=asc", `/v1/clusters/${id}/nodegroups`, `/v1/clusters/${id}`, "/v1/clusters/detail?limit=2"]) {
+      const [p, q] = path.split("?");
+      const plain = await api.call("GET", path, undefined, LATEST);
+      const slashed = await api.call("GET", `${p}/${q ? `?${q}` : ""}`, undefined, LATEST);
+      assert.equal(plain.status, 200, path);
+      assert.equal(slashed.status, 200, `${path} with a trailing slash: ${JSON.stringify(slashed.json)}`);
+      assert.deepEqual(slashed.json, plain.json, path);
+    }
+  });
+
+  it("a template create with driver: null and hidden: null is accepted (client master sends them); a driver value is read-only", async () => {
+    const r = await api.call("POST", "/v1/clustertemplates", { ...TEMPLATE, name: "nulls", driver: null, hidden: null }, LATEST);
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    assert.equal(r.json.hidden, false);
+    const before = await api.counts();
+    const set = await api.call("POST", "/v1/clustertemplates", { ...TEMPLATE, name: "driven", driver: "k8s_capi" }, LATEST);
+    assert.equal(set.status, 400);
+    assert.match(set.json.errors[0].detail, /driver .*read-only/);
+    assert.deepEqual(await api.counts(), before);
+  });
+
+  it("only an admin may create a hidden template (Magnum's publish policy), and nothing is written", async () => {
+    const before = await api.counts();
+    const r = await api.call("POST", "/v1/clustertemplates", { ...TEMPLATE, name: "hid", hidden: true }, LATEST);
+    assert.equal(r.status, 403);
+    assert.match(r.json.errors[0].detail, /hidden/);
+    assert.deepEqual(await api.counts(), before);
+  });
+
+  it("?rollback=True at 1.3+ records that Heat is to undo a failed update; before 1.3, or not a boolean, 400", async () => {
+    const made = await api.call("POST", "/v1/clusters", { ...CLUSTER, name: "rb" }, LATEST);
+    const id = made.json.uuid;
+    const bay = (await api.stores.table.getBay(id))!;
+    await api.stores.table.updateBay({ ...bay, status: "CREATE_COMPLETE", version: bay.version + 1 }, bay.version);
+    const patch = [{ op: "replace", path: "/node_count", value: 3 }];
+    const before = await api.counts();
+    const old = await api.call("PATCH", `/v1/clusters/${id}/?rollback=True`, patch, { "OpenStack-API-Version": "container-infra 1.2" });
+    assert.equal(old.status, 400);
+    assert.match(old.json.errors[0].detail, /Unknown argument: "rollback"/);
+    const bad = await api.call("PATCH", `/v1/clusters/${id}?rollback=maybe`, patch, LATEST);
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.errors[0].detail, /rollback.*maybe/);
+    assert.deepEqual(await api.counts(), before);
+    assert.equal((await api.stores.table.getBay(id))!.status, "CREATE_COMPLETE");
+    const r = await api.call("PATCH", `/v1/clusters/${id}/?rollback=True`, patch, LATEST);
+    assert.equal(r.status, 202, JSON.stringify(r.json));
+    const after = (await api.stores.table.getBay(id))!;
+    assert.equal(after.status, "UPDATE_IN_PROGRESS");
+    assert.equal(after.update?.rollback, true);
+  });
+});

@@ -53,6 +53,20 @@ describe("learned poll schedule", () => {
     assert.ok(Math.abs(s.estimate(KEY)! - 26) < 1.5, `estimate ${s.estimate(KEY)}`);
   });
 
+  it("near a short create's estimate a delivery watches in-process, a look a second; elsewhere the queue", () => {
+    const s = new PollSchedule(LADDER);
+    assert.equal(s.watchStep(KEY, 17), undefined, "nothing learned yet: the ladder, by queue");
+    s.learn(KEY, 20, 19); // ended at 19.5
+    assert.equal(s.watchStep(KEY, 10), undefined, "well before the first look");
+    assert.equal(s.watchStep(KEY, 16.5), 1, "from the first look (3 s before the estimate)");
+    assert.equal(s.watchStep(KEY, 19.5), 1);
+    assert.equal(s.watchStep(KEY, 22.4), 1);
+    assert.equal(s.watchStep(KEY, 22.6), undefined, "past the estimate by 3 s: the queue's steps again");
+    const long = new PollSchedule(LADDER);
+    long.learn(KEY, 600, 590);
+    assert.equal(long.watchStep(KEY, 594), undefined, "a long create's looks are far enough apart to queue");
+  });
+
   it("long stacks: looks spaced by a sixtieth of their time, seen within that", () => {
     const s = new PollSchedule(LADDER);
     const runs = Array.from({ length: 6 }, () => watch(s, 600));

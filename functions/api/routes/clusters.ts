@@ -13,6 +13,21 @@ import { findBayModel, getBay, scope } from "../../../shared/bays/lookup.ts";
 import { clusterListView, clusterView, nodegroupViews } from "../cluster-views.ts";
 import { acceptAndEnqueue } from "../../../shared/bays/accept.ts";
 import { deleteBay, scaleBay } from "../../../shared/bays/operate.ts";
+import { atLeast } from "../microversion.ts";
+
+/**
+ * `?rollback=True` on a cluster update (API 1.3+, as Magnum's `types.boolean`): Heat then undoes
+ * a failed update and the cluster ends ROLLBACK_COMPLETE. Before 1.3 Magnum knows no such argument.
+ */
+function rollbackQuery(c: Context<ApiEnv>): boolean {
+  const raw = c.req.query("rollback");
+  if (raw === undefined) return false;
+  if (!atLeast(c.get("version"), "1.3")) throw badRequest(`Unknown argument: "rollback" (it needs API version 1.3 or later).`);
+  const v = raw.trim().toLowerCase();
+  if (["true", "t", "yes", "y", "on", "1"].includes(v)) return true;
+  if (["false", "f", "no", "n", "off", "0"].includes(v)) return false;
+  throw badRequest(`Invalid input for field/attribute rollback. Value: '${raw.slice(0, 40)}'. Expected a boolean (True or False).`);
+}
 
 export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const r = new Hono<ApiEnv>();
@@ -54,9 +69,10 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   r.patch("/:ident", async (c) => {
+    const rollback = rollbackQuery(c);
     const body = await readJson(c);
     const bay = await getCluster(c, c.req.param("ident"));
-    const { bay: saved } = await scaleBay(deps, c.get("caller"), bay, parseBayPatch(body, bay, deps.maxNodesPerBay), c.get("requestId"));
+    const { bay: saved } = await scaleBay(deps, c.get("caller"), bay, { ...parseBayPatch(body, bay, deps.maxNodesPerBay), rollback }, c.get("requestId"));
     return c.json({ uuid: saved.uuid }, 202);
   });
 

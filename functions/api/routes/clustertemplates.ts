@@ -17,8 +17,9 @@ export function clusterTemplateRoutes(deps: ApiDeps): Hono<ApiEnv> {
   r.post("/", async (c) => {
     const caller = c.get("caller");
     const model = newBayModel(await readJson(c), { projectId: caller.projectId, userId: caller.userId }, now(), { resource: "clustertemplate", fields: CLUSTER_TEMPLATE_FIELDS });
-    if (model.public && !caller.isAdmin)
-      throw new ApiError(403, "Not authorized to publish cluster template", "Only administrators may create public cluster templates (public: true).");
+    // Magnum's clustertemplate:publish policy covers both flags
+    if ((model.public || model.hidden) && !caller.isAdmin)
+      throw new ApiError(403, "Not authorized to publish cluster template", "Only administrators may create public or hidden cluster templates (public: true, hidden: true).");
     await deps.table.putBayModel(model);
     c.header("Location", `${c.get("base")}/v1/clustertemplates/${model.uuid}`);
     return c.json(clusterTemplateView(model, c.get("base")), 201);

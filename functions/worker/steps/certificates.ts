@@ -7,7 +7,7 @@ import type { WorkerDeps } from "../deps.ts";
 export async function ensureCertificates(bay: Bay, deps: WorkerDeps): Promise<BayCerts> {
   const existing = await deps.table.getCerts(bay.uuid);
   if (existing) return existing;
-  const made = await generateBayCertificates({ bayUuid: bay.uuid, bayName: bay.name });
+  const made = await generateBayCertificates({ bayUuid: bay.uuid, bayName: bay.name, keyPair: deps.rsaKeys });
   const stored = await deps.table.putCertsIfAbsent({
     bay_uuid: bay.uuid,
     ca_cert_pem: made.caCertPem,

@@ -32,7 +32,11 @@ const ACTIONS: Record<string, readonly string[]> = {
 const isCancelledDelete = (stack: Stack): boolean => stack.stack_status === "DELETE_FAILED" && stack.stack_status_reason === "Stack DELETE cancelled";
 const CANCELLED_DELETE_RESENDS = 3;
 
-export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
+/** Looks one delivery may take in-process near a create's expected end (PollSchedule.watchStep). */
+const MAX_WATCH_LOOKS = 8;
+
+export async function pollBay(msg: WorkMessage, deps: WorkerDeps, watched = 0): Promise<void> {
+  const lookStarted = performance.now();
   const bay = await deps.table.getBay(msg.bayId);
   if (!bay || !isInProgress(bay.status) || !bay.stack_id) return;
   // One poll chain per bay: a duplicate delivery (or a second create delivery's first poll)
@@ -68,9 +72,16 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
     await failBay(deps, bay, `Bay ${op} timed out: Heat still reported ${stack.stack_status} after the ${bay.bay_create_timeout} minute timeout.`);
     return;
   }
+  const lookedAt = bay.status === "CREATE_IN_PROGRESS" ? { lookedAt: createElapsed(deps, bay) } : {};
+  // near a create's expected end: the next look from here, a second after this one began (the
+  // same seq: this delivery still holds the chain, and sends nothing while it watches)
+  const step = lookedAt.lookedAt !== undefined && watched + 1 < MAX_WATCH_LOOKS ? deps.pollSchedule?.watchStep(createKey(bay), lookedAt.lookedAt) : undefined;
+  if (step !== undefined) {
+    await new Promise((r) => setTimeout(r, Math.max(0, step * 1000 - (performance.now() - lookStarted))));
+    return pollBay({ ...msg, ...lookedAt }, deps, watched + 1);
+  }
   // Send the next poll before advancing poll_seq: a crash in between leaves this message to be
   // redelivered and send again (the extra copy loses at the seq check), never a lost chain.
-  const lookedAt = bay.status === "CREATE_IN_PROGRESS" ? { lookedAt: createElapsed(deps, bay) } : {};
   await deps.queue.send({ ...msg, attempt: 0, seq: seq + 1, ...lookedAt, cancelled: cancelled || undefined }, { delaySeconds: pollDelay(deps, seq + 1, bay) });
   const reason = ACTIONS[bay.status]?.includes(action) ? stack.stack_status_reason : bay.status_reason;
   await updateBay(deps.table, bay, (b) => (b.status === bay.status && b.poll_seq === seq ? { poll_seq: seq + 1, status_reason: reason } : undefined), at);
@@ -79,7 +90,9 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void>
 /** The stack reached a terminal status for the bay's operation: copy it, with outputs or faults. */
 async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: Orchestrator): Promise<void> {
   let status: BayStatus = bayStatusFromStack(stack.stack_status);
-  if (stack.stack_status === "ROLLBACK_COMPLETE") status = "UPDATE_FAILED"; // the update was undone
+  // the update was undone: as Magnum shows it when the user asked for that (?rollback=True),
+  // else (Heat rolled back on a setting of its own) a failed update
+  if (stack.stack_status === "ROLLBACK_COMPLETE" && !bay.update?.rollback) status = "UPDATE_FAILED";
   // the chat-ops response_url is used once: a later operation must not post to it
   const patch: Partial<Bay> = { status, status_reason: stack.stack_status_reason, notify: null };
   if (status.endsWith("_COMPLETE")) {
@@ -101,7 +114,7 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
   if (moved && saved?.status === status) {
     deps.log.info("bay finished", { bay: bay.uuid, status, reason: stack.stack_status_reason });
     const faults = patch.faults?.length ? `; failed: ${patch.faults.map((f) => `${f.resource} (${f.reason ?? f.type})`).join("; ")}` : "";
-    await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: status.endsWith("_COMPLETE") ? "completed" : "failed", detail: `${status}: ${stack.stack_status_reason ?? ""}${faults}`.trim() });
+    await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: status.endsWith("_COMPLETE") && status !== "ROLLBACK_COMPLETE" ? "completed" : "failed", detail: `${status}: ${stack.stack_status_reason ?? ""}${faults}`.trim() });
     await notifyCompletion(deps, { ...saved, notify: bay.notify });
     if (status === "CREATE_FAILED") await releaseAfterOperation(deps, saved, { trustee: true });
   }

@@ -42,6 +42,7 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
       try {
         await deps.heatFor(bay).updateStack(bay.stack_name, bay.stack_id!, {
           parameters: { number_of_minions: u.node_count, minions_to_remove: u.nodes_to_remove },
+          ...(u.rollback ? { disable_rollback: false } : {}),
         });
       } catch (e) {
         if (e instanceof OrchestratorError && !e.retryable) {

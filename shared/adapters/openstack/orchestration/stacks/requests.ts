@@ -30,5 +30,6 @@ export function updateBody(req: StackUpdateRequest): Record<string, unknown> {
   if (req.timeout_mins !== undefined) body.timeout_mins = req.timeout_mins;
   if (req.template) body.template = templateForJson(req.template);
   if (req.files) body.files = req.files;
+  if (req.disable_rollback !== undefined) body.disable_rollback = req.disable_rollback;
   return body;
 }

@@ -1,0 +1,78 @@
+// Near a create's expected end (as the learned poll schedule knows it) a poll's delivery
+// watches the stack in-process, a look a second, so the bay shows Heat's CREATE_COMPLETE
+// without a queue delay stretched by Heat's answer time each step; elsewhere it hands the next
+// look to the queue. Stand-in Heat replaying statuses (the end cannot be timed on the real
+// one); the bay table is the real embedded store.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
+import { pollBay } from "../../functions/worker/steps/poll-bay.ts";
+import { PollSchedule } from "../../functions/worker/poll-schedule.ts";
+import type { WorkMessage, WorkQueue } from "../../shared/ports/work-queue.ts";
+import { stepDeps, storedBay } from "../support/worker-deps.ts";
+import { StandinHeat, stackOf } from "../support/standin-heat.ts";
+
+let dir: string;
+let stores: LocalStores;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "bf-poll-watch-"));
+  stores = openLocalStores(dir);
+});
+after(async () => {
+  await stores.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Heat whose stack is in progress for `reads` reads, then complete. */
+const endingHeat = (reads: number) =>
+  new StandinHeat({
+    getStack: async (name, id, n) => stackOf(name, id, n > reads ? "CREATE_COMPLETE" : "CREATE_IN_PROGRESS", n > reads ? "Stack CREATE completed successfully" : null),
+  });
+
+/** A schedule that has seen 1+1 creates end 19.5 s after they were accepted. */
+function learned(): PollSchedule {
+  const s = new PollSchedule([5, 3, 3, 5]);
+  s.learn(PollSchedule.createKey(1, 1), 20, 19);
+  return s;
+}
+
+async function pollOnce(name: string, acceptedSecondsAgo: number, heat: StandinHeat) {
+  const bay = await storedBay(stores.table, name, { status: "CREATE_IN_PROGRESS", stack_id: `stack-${name}`, master_count: 1, node_count: 1 }, new Date(Date.now() - acceptedSecondsAgo * 1000));
+  const sent: Array<{ m: WorkMessage; delay?: number }> = [];
+  const queue = { send: async (m: WorkMessage, o?: { delaySeconds?: number }) => void sent.push({ m, delay: o?.delaySeconds }) } as WorkQueue;
+  const deps = stepDeps({ table: stores.table, queue, heatFor: () => heat, pollSchedule: learned() });
+  await pollBay({ v: 1, kind: "bay.poll", bayId: bay.uuid, projectId: "p", requestId: "r", attempt: 0, seq: 0 }, deps);
+  return { sent, bay: await stores.table.getBay(bay.uuid) };
+}
+
+describe("a poll near a create's expected end (stand-in Heat)", () => {
+  it("watches in-process until Heat says CREATE_COMPLETE: one delivery, nothing queued", async () => {
+    const heat = endingHeat(2);
+    const { sent, bay } = await pollOnce("near", 18.5, heat);
+    assert.equal(bay?.status, "CREATE_COMPLETE");
+    assert.equal(heat.reads, 3, "two looks in progress, the third complete");
+    assert.deepEqual(sent, [], "no next poll was queued");
+  });
+
+  it("far from the expected end, it looks once and queues the next look", async () => {
+    const heat = endingHeat(3);
+    const { sent, bay } = await pollOnce("far", 5, heat);
+    assert.equal(bay?.status, "CREATE_IN_PROGRESS");
+    assert.equal(heat.reads, 1);
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0].m.seq, 1);
+    assert.ok((sent[0].delay ?? 0) >= 1, `queued for later: ${sent[0].delay} s`);
+  });
+
+  it("a stack that runs past the window goes back to the queue after a bounded number of looks", async () => {
+    const heat = endingHeat(1000);
+    const { sent, bay } = await pollOnce("overrun", 21, heat);
+    assert.equal(bay?.status, "CREATE_IN_PROGRESS");
+    assert.ok(heat.reads >= 2 && heat.reads <= 8, `${heat.reads} looks in one delivery`);
+    assert.equal(sent.length, 1, "then one next poll queued");
+  });
+});
