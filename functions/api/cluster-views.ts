@@ -84,8 +84,12 @@ export function clusterTemplateView(m: BayModel, base: string) {
   };
 }
 
+/**
+ * Magnum's template list shows every field, as its detail does (its collection converts each
+ * template whole): `openstack coe cluster template list --fields coe,…` reads them from here.
+ */
 export function clusterTemplateListView(m: BayModel, base: string) {
-  return { uuid: m.uuid, name: m.name, tags: m.tags ?? null, hidden: m.hidden ?? false, links: links(base, "clustertemplates", m.uuid) };
+  return clusterTemplateView(m, base);
 }
 
 /** The two nodegroups every Bayforge cluster has, as modern Magnum's default groups. */

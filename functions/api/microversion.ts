@@ -26,13 +26,18 @@ export const atLeast = (v: Version, s: string) => cmp(v, parse(s)!) >= 0;
 const fmt = (v: Version) => `${v.major}.${v.minor}`;
 
 export class UnsupportedVersion extends ApiError {
-  constructor(readonly requested: string) {
-    super(
-      406,
-      "Requested microversion is unsupported",
-      `Version ${requested} requested but not supported by this service. The supported version range is: [container-infra ${MIN_VERSION}, container-infra ${MAX_VERSION}].`,
-    );
+  constructor(
+    readonly requested: string,
+    detail = `Version ${requested} requested but not supported by this service. The supported version range is: [container-infra ${MIN_VERSION}, container-infra ${MAX_VERSION}].`,
+  ) {
+    super(406, "Requested microversion is unsupported", detail);
   }
+}
+
+/** A route that came with version `min`: older versions get 406, as Magnum's versioned controllers answer. */
+export function requireVersion(v: Version, min: string, what: string): void {
+  if (!atLeast(v, min))
+    throw new UnsupportedVersion(fmt(v), `${what} needs API version ${min} or later; version ${fmt(v)} was requested. The supported version range for it is: [container-infra ${min}, container-infra ${MAX_VERSION}].`);
 }
 
 function requested(modern: string | undefined, legacy: string | undefined): string | undefined {

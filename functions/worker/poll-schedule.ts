@@ -26,9 +26,25 @@ const ALPHA = 0.5;
 
 export class PollSchedule {
   private readonly estimates = new Map<string, number>();
+  private watchers = 0;
 
-  constructor(private readonly ladder: readonly number[]) {
+  /** `maxWatchers`: deliveries of this process that may watch in-process at once (each holds a worker slot) */
+  constructor(
+    private readonly ladder: readonly number[],
+    private readonly maxWatchers = 2,
+  ) {
     if (!ladder.length) throw new RangeError("a poll schedule needs at least one delay");
+  }
+
+  /** Takes a watcher's place (false: all taken, use the queue); give it back with endWatch. */
+  startWatch(): boolean {
+    if (this.watchers >= this.maxWatchers) return false;
+    this.watchers++;
+    return true;
+  }
+
+  endWatch(): void {
+    this.watchers = Math.max(0, this.watchers - 1);
   }
 
   /** The key of a create: stacks of the same size take about as long. */

@@ -421,6 +421,7 @@ function routeCases(): Record<string, fc.Arbitrary<Outgoing>> {
       contentType: fc.oneof({ weight: 4, arbitrary: fc.constantFrom("application/yaml", "text/yaml", "application/x-yaml", "application/json") }, contentType),
     }),
     "GET /v1/batches/:id": request("GET", p("/v1/batches/", batchIdent)),
+    "GET /v1/stats": request("GET", fc.constant("/v1/stats"), { query: query(["project_id", "type"], fc.constantFrom("cluster", "CLUSTER", "node", "", "fx-project", "x".repeat(300))) }),
   };
 }
 

@@ -51,6 +51,8 @@ describe("cluster templates", () => {
     assert.equal((await api.call("GET", `/v1/baymodels/${tplId}`)).json.name, "k8s-tpl");
     const list = await api.call("GET", "/v1/clustertemplates", undefined, LATEST);
     assert.deepEqual(list.json.clustertemplates.map((t: any) => t.uuid), [tplId]);
+    // as Magnum 15's list: every field, so `--fields coe,image_id,…` columns are filled
+    assert.deepEqual(list.json.clustertemplates[0], r.json);
   });
   it("refuse unknown attributes with 400 and write nothing", async () => {
     const before = await api.counts();
@@ -284,5 +286,34 @@ describe("as today's clients send it: trailing slashes, nulls, ?rollback", () =>
     const after = (await api.stores.table.getBay(id))!;
     assert.equal(after.status, "UPDATE_IN_PROGRESS");
     assert.equal(after.update?.rollback, true);
+  });
+});
+
+describe("stats (1.4)", () => {
+  const V14 = { "OpenStack-API-Version": "container-infra 1.4" };
+  it("counts the caller's own clusters and their nodes (masters and workers, every status)", async () => {
+    const bays = await api.stores.table.listBays({ projectId: "p-stats" });
+    assert.equal(bays.length, 0);
+    const mine = { "x-project-id": "p-stats", ...V14 };
+    const tpl = await api.call("POST", "/v1/clustertemplates", { ...TEMPLATE, name: "stats-tpl" }, mine);
+    assert.equal(tpl.status, 201);
+    for (const [name, node_count, master_count] of [["s1", 2, 1], ["s2", 4, 1]] as const)
+      assert.equal((await api.call("POST", "/v1/clusters", { ...CLUSTER, cluster_template_id: "stats-tpl", name, node_count, master_count }, mine)).status, 202);
+    const r = await api.call("GET", "/v1/stats", undefined, mine);
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.deepEqual(r.json, { clusters: 2, nodes: 8 });
+    assert.deepEqual((await api.call("GET", "/v1/stats?project_id=p-stats&type=Cluster", undefined, mine)).json, { clusters: 2, nodes: 8 }, "naming one's own project");
+    assert.deepEqual((await api.call("GET", "/v1/stats", undefined, { "x-project-id": "p-empty", ...V14 })).json, { clusters: 0, nodes: 0 }, "another project sees none of them");
+  });
+  it("refuses another project's stats to a non-admin (403), another type (400), and before 1.4 (406)", async () => {
+    const other = await api.call("GET", "/v1/stats?project_id=p-stats", undefined, { "x-project-id": "p-empty", ...V14 });
+    assert.equal(other.status, 403);
+    assert.equal(other.json.clusters, undefined);
+    const type = await api.call("GET", "/v1/stats?type=node", undefined, V14);
+    assert.equal(type.status, 400);
+    assert.match(type.json.errors[0].detail, /Allowed values are 'cluster'/);
+    const old = await api.call("GET", "/v1/stats", undefined, { "OpenStack-API-Version": "container-infra 1.3" });
+    assert.equal(old.status, 406);
+    assert.match(old.json.errors[0].detail, /1\.4 or later/);
   });
 });

@@ -36,6 +36,7 @@ import { VersionConflict, AlreadyExists } from "../../shared/ports/bay-table.ts"
 import { bayTableContract, sampleBay, sampleBayModel, sampleCerts } from "../support/bay-table-contract.ts";
 import { discoveryStoreContract, newToken } from "../support/discovery-store-contract.ts";
 import { batchStoreContract, sampleBatch } from "../support/batch-store-contract.ts";
+import { quotaStoreContract } from "../support/quota-store-contract.ts";
 import { SLACK_WINDOW_SECONDS, verifySlack, slackSignature } from "../../functions/webhook/verify.ts";
 
 const require = createRequire(import.meta.url);
@@ -117,6 +118,19 @@ batchStoreContract("DynamoDB (dynalite)", async () => {
   return {
     batches: a.batches,
     other: b.batches,
+    close: async () => {
+      a.client.destroy();
+      b.client.destroy();
+    },
+  };
+});
+
+quotaStoreContract("DynamoDB (dynalite)", async () => {
+  const a = open();
+  const b = open({ pageSize: 1 }); // every list through many query pages
+  return {
+    quotas: a.quotas,
+    other: b.quotas,
     close: async () => {
       a.client.destroy();
       b.client.destroy();

@@ -210,6 +210,21 @@ describe("the API on Lambda (API Gateway HTTP API v2 events; embedded SQLite sto
     assert.ok(junk.json.errors[0].detail);
   });
 
+  it("a body over the limit is 413 in the envelope, nothing written, whether or not the event says its length", async () => {
+    const before = (await stores.table.listBays({})).length;
+    const big = { name: "big", baymodel_id: "k8s-model", labels: { pad: "x".repeat(64 * 1024) } };
+    const withLength = await same({ method: "POST", path: "/v1/bays", body: big });
+    assert.equal(withLength.status, 413);
+    assert.match(withLength.json.errors[0].detail, /exceeds the limit of \d+ bytes/);
+    // an event whose headers name no length (the app counts the body itself)
+    const event = v2Event({ method: "POST", path: "/v1/bays", body: big }) as unknown as { headers: Record<string, string> };
+    delete event.headers["content-length"];
+    const out = await lambda(event as unknown as LambdaEvent, context);
+    assert.equal(out.statusCode, 413);
+    assert.match(JSON.parse(out.body).errors[0].detail, /exceeds the limit/);
+    assert.equal((await stores.table.listBays({})).length, before);
+  });
+
   it("a base64-encoded body (isBase64Encoded) is decoded: POST /v1/bays at 1.2 answers 202 {uuid}", async () => {
     const r = await same({
       method: "POST",

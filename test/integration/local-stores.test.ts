@@ -22,6 +22,7 @@ import {
 import { bayTableContract, sampleBay, sampleCerts } from "../support/bay-table-contract.ts";
 import { sampleMessage, workQueueContract } from "../support/work-queue-contract.ts";
 import { batchStoreContract } from "../support/batch-store-contract.ts";
+import { quotaStoreContract } from "../support/quota-store-contract.ts";
 
 const CHILD = fileURLToPath(new URL("../support/local-stores-child.ts", import.meta.url));
 
@@ -55,6 +56,19 @@ batchStoreContract("SQLite (local)", async () => {
   return {
     batches: stores.batches,
     other: other.batches,
+    close: async () => {
+      await other.close();
+      await stores.close();
+    },
+  };
+});
+
+quotaStoreContract("SQLite (local)", async () => {
+  const stores = open();
+  const other = open({}, stores.dir);
+  return {
+    quotas: stores.quotas,
+    other: other.quotas,
     close: async () => {
       await other.close();
       await stores.close();

@@ -40,11 +40,11 @@ function learned(): PollSchedule {
   return s;
 }
 
-async function pollOnce(name: string, acceptedSecondsAgo: number, heat: StandinHeat) {
+async function pollOnce(name: string, acceptedSecondsAgo: number, heat: StandinHeat, schedule = learned()) {
   const bay = await storedBay(stores.table, name, { status: "CREATE_IN_PROGRESS", stack_id: `stack-${name}`, master_count: 1, node_count: 1 }, new Date(Date.now() - acceptedSecondsAgo * 1000));
   const sent: Array<{ m: WorkMessage; delay?: number }> = [];
   const queue = { send: async (m: WorkMessage, o?: { delaySeconds?: number }) => void sent.push({ m, delay: o?.delaySeconds }) } as WorkQueue;
-  const deps = stepDeps({ table: stores.table, queue, heatFor: () => heat, pollSchedule: learned() });
+  const deps = stepDeps({ table: stores.table, queue, heatFor: () => heat, pollSchedule: schedule });
   await pollBay({ v: 1, kind: "bay.poll", bayId: bay.uuid, projectId: "p", requestId: "r", attempt: 0, seq: 0 }, deps);
   return { sent, bay: await stores.table.getBay(bay.uuid) };
 }
@@ -66,6 +66,20 @@ describe("a poll near a create's expected end (stand-in Heat)", () => {
     assert.equal(sent.length, 1);
     assert.equal(sent[0].m.seq, 1);
     assert.ok((sent[0].delay ?? 0) >= 1, `queued for later: ${sent[0].delay} s`);
+  });
+
+  it("a few deliveries watch at once (each holds a worker slot): past that, the queue, and a place is given back", async () => {
+    const schedule = learned();
+    assert.ok(schedule.startWatch() && schedule.startWatch(), "two places, both taken");
+    const heat = endingHeat(2);
+    const { sent, bay } = await pollOnce("busy", 18.5, heat, schedule);
+    assert.equal(heat.reads, 1, "no place left: one look");
+    assert.equal(sent.length, 1, "the next one queued");
+    assert.equal(bay?.status, "CREATE_IN_PROGRESS");
+    schedule.endWatch();
+    const again = endingHeat(1);
+    assert.equal((await pollOnce("freed", 18.5, again, schedule)).bay?.status, "CREATE_COMPLETE", "a freed place is used");
+    assert.ok(schedule.startWatch(), "and given back when that watch ended");
   });
 
   it("a stack that runs past the window goes back to the queue after a bounded number of looks", async () => {

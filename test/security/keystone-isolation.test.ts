@@ -146,7 +146,9 @@ type Case =
   /** a list: 200 without any of demo's */
   | { kind: "list"; path: string }
   /** no project at all: why */
-  | { kind: "not-project-scoped"; why: string };
+  | { kind: "not-project-scoped"; why: string }
+  /** 403, as for a project that does not exist (Magnum's NotAuthorized for another project's stats); demo itself reads it */
+  | { kind: "forbidden"; path: (id: string) => string; ids: string[]; headers?: Record<string, string> };
 
 const bayIds = () => [d.bay, d.bayName];
 const modelIds = () => [d.model, d.modelName];
@@ -210,6 +212,7 @@ function cases(): Record<string, Case[]> {
 
     "POST /v1/batches": [{ kind: "unknown-in-body", method: "POST", path: "/v1/batches", ids: modelIds(), raw: (id) => `bays:\n  - {name: ${RUN}-steal, baymodel: ${id}}\n`, type: "application/yaml" }],
     "GET /v1/batches/:id": [hidden("GET", (id) => `/v1/batches/${id}`, [d.batch], { owner: "read" })],
+    "GET /v1/stats": [{ kind: "forbidden", path: (id) => `/v1/stats?project_id=${id}`, ids: [d.project], headers: { "OpenStack-API-Version": "container-infra 1.4" } }],
   };
 }
 
@@ -241,6 +244,20 @@ describe("another project's resources, on every route that names one (demo2 agai
     for (const [route, list] of Object.entries(cases())) {
       for (const c of list) {
         if (c.kind === "not-project-scoped") continue;
+        if (c.kind === "forbidden") {
+          for (const id of c.ids) {
+            const where = `${route} with demo's ${id}`;
+            const r = await call("GET", c.path(id), { headers: { ...asDemo2(), ...c.headers } });
+            const absent = await call("GET", c.path(ghostOf(id)), { headers: { ...asDemo2(), ...c.headers } });
+            checked++;
+            if (r.status !== 403 || absent.status !== 403 || !sameDetail(r, id, absent, ghostOf(id))) failures.push(`${where}: ${r.status} / ${absent.status} for none: ${r.text.slice(0, 200)}`);
+            if (probe.changed()) failures.push(`${where}: the store changed`);
+            assertNothingOfDemos(r, [id], where);
+            const control = await call("GET", c.path(id), { headers: { ...as.demo, ...c.headers } });
+            if (control.status !== 200) failures.push(`${where}: demo itself cannot read it (${control.status}): the case proves nothing`);
+          }
+          continue;
+        }
         if (c.kind === "list") {
           const r = await call("GET", c.path, { headers: asDemo2() });
           checked++;

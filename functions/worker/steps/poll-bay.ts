@@ -35,7 +35,24 @@ const CANCELLED_DELETE_RESENDS = 3;
 /** Looks one delivery may take in-process near a create's expected end (PollSchedule.watchStep). */
 const MAX_WATCH_LOOKS = 8;
 
-export async function pollBay(msg: WorkMessage, deps: WorkerDeps, watched = 0): Promise<void> {
+export async function pollBay(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
+  const watch: Watch = { looks: 0, holding: false };
+  try {
+    let next: WorkMessage | undefined = msg;
+    while (next) next = await lookOnce(next, deps, watch);
+  } finally {
+    if (watch.holding) deps.pollSchedule?.endWatch();
+  }
+}
+
+/** This delivery's in-process watch: looks taken, and whether it holds one of the schedule's watcher places. */
+interface Watch {
+  looks: number;
+  holding: boolean;
+}
+
+/** One look at the stack; the message to look again with now (watching in-process), else undefined. */
+async function lookOnce(msg: WorkMessage, deps: WorkerDeps, watch: Watch): Promise<WorkMessage | undefined> {
   const lookStarted = performance.now();
   const bay = await deps.table.getBay(msg.bayId);
   if (!bay || !isInProgress(bay.status) || !bay.stack_id) return;
@@ -75,10 +92,12 @@ export async function pollBay(msg: WorkMessage, deps: WorkerDeps, watched = 0): 
   const lookedAt = bay.status === "CREATE_IN_PROGRESS" ? { lookedAt: createElapsed(deps, bay) } : {};
   // near a create's expected end: the next look from here, a second after this one began (the
   // same seq: this delivery still holds the chain, and sends nothing while it watches)
-  const step = lookedAt.lookedAt !== undefined && watched + 1 < MAX_WATCH_LOOKS ? deps.pollSchedule?.watchStep(createKey(bay), lookedAt.lookedAt) : undefined;
-  if (step !== undefined) {
+  const step = lookedAt.lookedAt !== undefined && watch.looks + 1 < MAX_WATCH_LOOKS ? deps.pollSchedule?.watchStep(createKey(bay), lookedAt.lookedAt) : undefined;
+  // a few deliveries at a time watch (each holds a worker slot while it waits); the rest queue
+  if (step !== undefined && (watch.holding || (watch.holding = deps.pollSchedule!.startWatch()))) {
+    watch.looks++;
     await new Promise((r) => setTimeout(r, Math.max(0, step * 1000 - (performance.now() - lookStarted))));
-    return pollBay({ ...msg, ...lookedAt }, deps, watched + 1);
+    return { ...msg, ...lookedAt };
   }
   // Send the next poll before advancing poll_seq: a crash in between leaves this message to be
   // redelivered and send again (the extra copy loses at the seq check), never a lost chain.

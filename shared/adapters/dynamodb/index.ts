@@ -1,5 +1,5 @@
-// The AWS stores in one call: BayTable, DiscoveryStore, BatchStore and the chat-ops replay
-// guard on one DynamoDB table (single-table design; keys and indexes in table-definition.ts,
+// The AWS stores in one call: BayTable, DiscoveryStore, BatchStore, QuotaStore and the chat-ops
+// replay guard on one DynamoDB table (single-table design; keys and indexes in table-definition.ts,
 // which the CDK app mirrors).
 //
 // The client is the caller's (region, credentials, endpoint: the composition root's choice).
@@ -8,15 +8,18 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { BayTable } from "../../ports/bay-table.ts";
 import type { BatchStore } from "../../ports/batch-store.ts";
 import type { DiscoveryStore } from "../../ports/discovery-store.ts";
+import type { QuotaStore } from "../../ports/quota-store.ts";
 import type { ReplayGuard } from "../../ports/replay-guard.ts";
 import { DynamoBayTable } from "./bay-table.ts";
 import { DynamoBatchStore } from "./batch-store.ts";
 import { DynamoDiscoveryStore } from "./discovery-store.ts";
+import { DynamoQuotaStore } from "./quota-store.ts";
 import { DynamoReplayGuard } from "./replay-guard.ts";
 
 export { DynamoBayTable, DEFAULT_EVENT_RETENTION_DAYS, type DynamoBayTableOptions } from "./bay-table.ts";
 export { DynamoBatchStore } from "./batch-store.ts";
 export { DynamoDiscoveryStore } from "./discovery-store.ts";
+export { DynamoQuotaStore } from "./quota-store.ts";
 export { DynamoReplayGuard } from "./replay-guard.ts";
 export * from "./table-definition.ts";
 
@@ -35,6 +38,8 @@ export interface DynamoStores {
   table: BayTable;
   discovery: DiscoveryStore;
   batches: BatchStore;
+  /** project quotas (/v1/quotas) */
+  quotas: QuotaStore;
   /** the chat-ops webhook's record of signatures already accepted */
   replay: ReplayGuard;
 }
@@ -45,6 +50,7 @@ export function dynamoStores(options: DynamoStoresOptions): DynamoStores {
     table: new DynamoBayTable(options),
     discovery: new DynamoDiscoveryStore({ client, tableName, pageSize }),
     batches: new DynamoBatchStore({ client, tableName, pageSize }),
+    quotas: new DynamoQuotaStore({ client, tableName, pageSize }),
     replay: new DynamoReplayGuard({ client, tableName }),
   };
 }

@@ -1,4 +1,4 @@
-// The one DynamoDB table behind BayTable, DiscoveryStore, BatchStore and the chat-ops replay
+// The one DynamoDB table behind BayTable, DiscoveryStore, BatchStore, QuotaStore and the chat-ops replay
 // guard (single-table design): the key and index names, how every item type is keyed, and the
 // CreateTable input that the tests give dynalite and the CDK app mirrors (infra/aws imports
 // the constants below).
@@ -19,6 +19,9 @@
 //                  gsi1 PROJECT#<project> / BATCH#<created>
 //   batch bay      pk BATCH#<id>          sk ITEM#<index, 6 digits>   (manifest entry + outcome)
 //   chat replay    pk REPLAY#<key>        sk REPLAY      expires_at (TTL)
+//   quota          pk PROJECT#<project>   sk QUOTA#<resource>
+//                  gsi2 QUOTA / <id, 16 digits>
+//   quota ids      pk COUNTER#QUOTA       sk COUNTER     `value`: the last id handed out (ADD)
 // Besides its keys an item holds the domain object's own attributes (Bay, BayModel, ...),
 // plus `entity` (the item type, for people reading the table).
 //
@@ -37,6 +40,8 @@
 //    strongly consistent); a project's batches: Query gsi1 on PROJECT#<project>, begins_with
 //    BATCH# (no route lists them yet; 'BATCH#' is not a prefix of 'BAY#' or the reverse).
 //  - a chat-ops signature seen before: conditional PutItem on REPLAY#<key>.
+//  - a project's quotas: Query pk = PROJECT#<project>, begins_with(sk, QUOTA#); every quota
+//    (admins): Query gsi2 on QUOTA (see quota-store.ts).
 // Every list is ordered by created_at then uuid: '#' sorts below every character of an ISO
 // 8601 time, so a time that is a prefix of another still sorts first, as with the SQLite
 // adapter's ORDER BY created_at, uuid.

@@ -1,16 +1,18 @@
 // The embedded default stores in one call: the bay table, the work queue, the etcd
-// discovery directories and the batches on one SQLite file under dataDir, sharing one connection (one
-// handle per process is enough).
+// discovery directories, the batches and the project quotas on one SQLite file under dataDir,
+// sharing one connection (one handle per process is enough).
 import { join } from "node:path";
 import { SqliteBayTable } from "./bay-table.ts";
 import { SqliteBatchStore } from "./batch-store.ts";
 import { SqliteDiscoveryStore } from "./discovery-store.ts";
+import { SqliteQuotaStore } from "./quota-store.ts";
 import { DEFAULT_DB_FILE, flushWrites, openDatabase, type OpenDatabaseOptions } from "./sqlite.ts";
 import { SqliteWorkQueue, type SqliteWorkQueueOptions } from "./work-queue.ts";
 
 export { SqliteBayTable } from "./bay-table.ts";
 export { SqliteDiscoveryStore } from "./discovery-store.ts";
 export { SqliteBatchStore } from "./batch-store.ts";
+export { SqliteQuotaStore } from "./quota-store.ts";
 export { SqliteWorkQueue } from "./work-queue.ts";
 export type { DeadLetter, DeadLetterHandler, QueueStats, SqliteWorkQueueOptions } from "./work-queue.ts";
 export { openDatabase, integrityCheck, SCHEMA_VERSION } from "./sqlite.ts";
@@ -26,6 +28,8 @@ export interface LocalStores {
   discovery: SqliteDiscoveryStore;
   /** batch manifests (POST /v1/batches) and their fan-out */
   batches: SqliteBatchStore;
+  /** project quotas (/v1/quotas) */
+  quotas: SqliteQuotaStore;
   /** the database file */
   file: string;
   /** Closes the connection (checkpoints the WAL when it is the last one). Idempotent. */
@@ -39,6 +43,7 @@ export function openLocalStores(dataDir: string, options: LocalStoresOptions = {
     queue: new SqliteWorkQueue(db, options.queue),
     discovery: new SqliteDiscoveryStore(db),
     batches: new SqliteBatchStore(db),
+    quotas: new SqliteQuotaStore(db),
     file: join(dataDir, options.fileName ?? DEFAULT_DB_FILE),
     async close() {
       if (!db.open) return;

@@ -135,6 +135,18 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (batch_id, idx)
   );
   `,
+  // 4: project quotas (quota-store.ts). AUTOINCREMENT: a deleted quota's id is never reused.
+  `
+  CREATE TABLE quotas (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id  TEXT NOT NULL,
+    resource    TEXT NOT NULL,
+    hard_limit  INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT,
+    UNIQUE (project_id, resource)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
