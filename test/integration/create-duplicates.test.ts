@@ -70,7 +70,7 @@ describe("deliveries of bay.create (SQS delivers at least once)", () => {
     await first;
 
     assert.equal(heat.created.length, 1, "only the claimant asked Heat for the stack");
-    assert.deepEqual(lookups, [], "the first delivery did not ask whether the stack exists: nobody could have made it");
+    assert.deepEqual(lookups, [bay.stack_name], "only the claimant asked Heat, once");
     const saved = (await stores.table.getBay(bay.uuid))!;
     assert.equal(saved.stack_id, "stack-1");
     assert.equal(saved.create_claim, null, "the claim is cleared once the stack is recorded");
@@ -94,7 +94,7 @@ describe("deliveries of bay.create (SQS delivers at least once)", () => {
     release();
     await first;
     assert.equal(heat.created.length, 1, "no second create: the claim was still held");
-    assert.deepEqual(lookups, []);
+    assert.deepEqual(lookups, [bay.stack_name], "the duplicate asked Heat nothing");
     assert.equal((await stores.table.getBay(bay.uuid))!.stack_id, "stack-1");
   });
 
@@ -126,7 +126,7 @@ describe("deliveries of bay.create (SQS delivers at least once)", () => {
     assert.deepEqual(sent, [], "the claimant's message carries the create on");
   });
 
-  it("a create that failed with an error to retry releases the claim, and the retry looks first", async () => {
+  it("a create that failed with an error to retry releases the claim at once, and the retry asks Heat again", async () => {
     const bay = await storedBay(stores.table, "retry");
     let calls = 0;
     const lookups: string[] = [];
@@ -141,7 +141,7 @@ describe("deliveries of bay.create (SQS delivers at least once)", () => {
     await assert.rejects(createBay(createMsg(bay.uuid), deps), /timed out/);
     assert.equal((await stores.table.getBay(bay.uuid))!.create_claim?.by, null, "released at once, not left to go stale");
     await createBay(createMsg(bay.uuid), deps);
-    assert.deepEqual(lookups, [bay.stack_name], "the retry asked Heat first: the timed-out create may have landed");
+    assert.deepEqual(lookups, [bay.stack_name, bay.stack_name], "the retry asked Heat again: the timed-out create may have landed");
     assert.equal((await stores.table.getBay(bay.uuid))!.stack_id, "stack-2");
   });
 });

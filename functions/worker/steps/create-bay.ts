@@ -42,7 +42,12 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
     try {
       const claimed = bay;
       stackId = await whileClaimed(deps, claim.renew, async () => {
-        const existing = claim.lookFirst ? await deps.heatFor(claimed).findStack(claimed.stack_name) : undefined;
+        // Asked even by the first claimant: the transport retries a create POST whose answer
+        // timed out, so a slow create can still be landing in Heat when a later delivery gets
+        // here (fault-injection saw Heat corrupt a stack two such creates raced for). Asking
+        // first on redeliveries only (claim.lookFirst) waits for a create that is never retried
+        // blindly.
+        const existing = await deps.heatFor(claimed).findStack(claimed.stack_name);
         return ensureStack(claimed, baymodel, deps, existing);
       });
     } catch (e) {

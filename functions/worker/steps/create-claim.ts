@@ -1,9 +1,7 @@
-// One delivery at a time creates a bay's stack. The first one to claim the create knows no
-// stack can exist yet (the stack's name is the bay's own, and only a claimant creates it), so
-// it goes straight to Heat's POST without asking for the stack first: that lookup was the
-// slowest call before the create (Heat validating a fresh trust token). A later delivery (the
-// queue's duplicate, a retry, one taking over a dead step's stale claim) finds the claim's
-// record and looks for the stack first. A duplicate that finds a live claim stops: the
+// One delivery at a time creates a bay's stack, so the queue's duplicates never send Heat
+// concurrent creates for one name. `lookFirst` says whether an earlier delivery may have
+// reached Heat (the create step still asks Heat every time: see create-bay.ts). A duplicate
+// that finds a live claim stops: the
 // claimant's message carries the create on, and if the claimant dies its message comes back
 // after the visibility timeout, by when the claim is stale.
 import { randomUUID } from "node:crypto";
