@@ -20,7 +20,7 @@ export interface QuotaDeps {
 /** 403 when the project already has as many clusters as its quota allows (Magnum's ResourceLimitExceeded). */
 export async function checkClusterQuota(deps: QuotaDeps, projectId: string): Promise<void> {
   const limit = (await deps.quotas?.getQuota(projectId, "Cluster"))?.hard_limit ?? deps.maxClustersPerProject ?? DEFAULT_MAX_CLUSTERS_PER_PROJECT;
-  const count = (await deps.table.listBays({ projectId })).length;
+  const count = await deps.table.countBays(projectId);
   if (count >= limit)
     throw new ApiError(403, "Resource limit exceeded", `Resource limit exceeded: You have reached the maximum clusters per project, ${limit}. You may delete a cluster to make room for a new one.`);
 }

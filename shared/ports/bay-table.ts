@@ -18,6 +18,8 @@ export interface BayTable {
   createBay(bay: Bay): Promise<void>;
   getBay(uuid: string): Promise<Bay | undefined>;
   listBays(filter: ListFilter): Promise<Bay[]>;
+  /** How many bays the project has, in any status (quotas count them on every create). */
+  countBays(projectId: string): Promise<number>;
   /** Bays whose status ends in _IN_PROGRESS (for the sweeper). */
   listBaysInProgress(): Promise<Bay[]>;
   /**
