@@ -39,6 +39,8 @@ export interface WorkerDeps {
    * timeout: the message of a step that died comes back after that and finds the claim stale.
    */
   claimMs?: number;
+  /** after a create that may have acted, how long before another is sent (default CREATE_SETTLE_MS) */
+  createSettleMs?: number;
   /** RSA key pairs for a bay's certificates (an RsaKeyPool's, made ahead); absent → made on demand */
   rsaKeys?: (bits: number) => Promise<RsaKeys>;
   now(): Date;
@@ -64,6 +66,13 @@ export interface WorkerDeps {
  * makes it shorter when its visibility timeout is (see WorkerDeps.claimMs).
  */
 export const CLAIM_MS = 120_000;
+
+/**
+ * A stack create that got no answer may still act in Heat: it can be in a balancer's queue,
+ * or in heat-api waiting up to its RPC timeout (60 s by default) for the engine. Nothing of
+ * the bay's is created again until this long after the failure (the lookup first, always).
+ */
+export const CREATE_SETTLE_MS = 30_000;
 
 /** Whether a claim taken at `at` (ISO) still holds. */
 export const claimHolds = (deps: WorkerDeps, at: string | null | undefined): boolean =>

@@ -21,6 +21,25 @@ const RETRYABLE_CODES = new Set([
   "UND_ERR_BODY_TIMEOUT",
 ]);
 
+/**
+ * Codes of a connection that was never made (refused, unreachable, not resolved, connecting
+ * timed out): a request that failed so cannot have reached the service.
+ */
+const NEVER_SENT_CODES = new Set(["ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND", "UND_ERR_CONNECT_TIMEOUT"]);
+
+/** The connection failed before the request could be sent (see NEVER_SENT_CODES). */
+export function isNeverSentCode(code: string | undefined): boolean {
+  return code !== undefined && NEVER_SENT_CODES.has(code);
+}
+
+/**
+ * 429 and 503: the service, or the balancer before it, says it did not act on the request. Any
+ * other 5xx may come after the service acted (an error past the write, a gateway timing out).
+ */
+export function isNotActedStatus(status: number): boolean {
+  return status === 429 || status === 503;
+}
+
 /** 408, 429 and 5xx other than 501 Not Implemented / 505 are worth another try. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || (status >= 500 && status !== 501 && status !== 505);

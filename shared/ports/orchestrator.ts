@@ -80,6 +80,11 @@ export class OrchestratorError extends Error {
     readonly status: number | undefined,
     readonly retryable: boolean,
     readonly heatType?: string,
+    /**
+     * A create that failed so may still have acted (no answer in time, a dropped connection,
+     * a 5xx other than 503): its stack can appear in Heat after this error.
+     */
+    readonly maybeActed = false,
   ) {
     super(message);
     this.name = "OrchestratorError";

@@ -548,6 +548,8 @@ describe("the 400 names the field, attribute or parameter that is wrong, and not
       const key = fc.oneof(fc.constantFrom(...PROTO_KEYS), text, fc.constantFrom(...Object.keys(c.rules).filter((k) => c.rules[k].readonly), "project_id", "id")).filter((k) => !settable(k));
       await fc.assert(
         fc.asyncProperty(c.valid, key, junk, async (body, k, v) => {
+          // A read-only field that may be null takes null, as today's clients send it (driver, hidden).
+          fc.pre(!(v === null && Object.hasOwn(c.rules, k) && c.rules[k].readonly && c.rules[k].nullable));
           const req = { method: "POST", path: c.path(), headers: { "content-type": "application/json" }, body: toJsonText(own([...Object.entries(body), [k, v]])) };
           const res = await exercise(req);
           if (assertBadRequest(req, res)) assert.ok(res.json.errors[0].detail.includes(k), `the detail names ${JSON.stringify(k)}: ${show(req, res)}`);

@@ -70,7 +70,7 @@ describe("deliveries of bay.create (SQS delivers at least once)", () => {
     await first;
 
     assert.equal(heat.created.length, 1, "only the claimant asked Heat for the stack");
-    assert.deepEqual(lookups, [], "the first delivery did not ask whether the stack exists: nobody could have made it");
+    assert.deepEqual(lookups, [bay.stack_name], "only the claimant asked Heat, once");
     const saved = (await stores.table.getBay(bay.uuid))!;
     assert.equal(saved.stack_id, "stack-1");
     assert.equal(saved.create_claim, null, "the claim is cleared once the stack is recorded");
@@ -94,7 +94,7 @@ describe("deliveries of bay.create (SQS delivers at least once)", () => {
     release();
     await first;
     assert.equal(heat.created.length, 1, "no second create: the claim was still held");
-    assert.deepEqual(lookups, []);
+    assert.deepEqual(lookups, [bay.stack_name], "the duplicate asked Heat nothing");
     assert.equal((await stores.table.getBay(bay.uuid))!.stack_id, "stack-1");
   });
 
@@ -126,7 +126,7 @@ describe("deliveries of bay.create (SQS delivers at least once)", () => {
     assert.deepEqual(sent, [], "the claimant's message carries the create on");
   });
 
-  it("a create that failed with an error to retry releases the claim, and the retry looks first", async () => {
+  it("a create that failed with an error to retry releases the claim at once, and the retry asks Heat again", async () => {
     const bay = await storedBay(stores.table, "retry");
     let calls = 0;
     const lookups: string[] = [];
@@ -141,7 +141,61 @@ describe("deliveries of bay.create (SQS delivers at least once)", () => {
     await assert.rejects(createBay(createMsg(bay.uuid), deps), /timed out/);
     assert.equal((await stores.table.getBay(bay.uuid))!.create_claim?.by, null, "released at once, not left to go stale");
     await createBay(createMsg(bay.uuid), deps);
-    assert.deepEqual(lookups, [bay.stack_name], "the retry asked Heat first: the timed-out create may have landed");
+    assert.deepEqual(lookups, [bay.stack_name, bay.stack_name], "the retry asked Heat again: the timed-out create may have landed");
+    assert.equal((await stores.table.getBay(bay.uuid))!.stack_id, "stack-2");
+  });
+
+  it("a create that got no answer (it may still act in Heat) is never sent again before it settles: the retry re-queues itself, then adopts the stack the first one made", async () => {
+    const bay = await storedBay(stores.table, "unanswered");
+    let landed: Stack | undefined;
+    const lookups: string[] = [];
+    const heat = new StandinHeat({
+      findStack: async (name) => (lookups.push(name), landed),
+      // Heat got it and will make the stack later, but its answer is lost
+      createStack: async () => {
+        throw new OrchestratorError("Heat did not answer POST …/stacks: no answer within 30000 ms", undefined, true, undefined, true);
+      },
+    });
+    let now = Date.now();
+    const sent: Array<{ m: { attempt: number; kind: string }; delay?: number }> = [];
+    const base = stepDeps({ table: stores.table, queue: stores.queue, heatFor: () => heat, vault, definitionContext, createSettleMs: 30_000, now: () => new Date(now) });
+    const deps = { ...base, queue: { ...base.queue, send: async (m: { attempt: number; kind: string }, o?: { delaySeconds?: number }) => void sent.push({ m, delay: o?.delaySeconds }) } as unknown as typeof base.queue };
+    await assert.rejects(createBay(createMsg(bay.uuid), deps), /no answer/);
+    const released = (await stores.table.getBay(bay.uuid))!.create_claim;
+    assert.equal(released?.by, null, "released, so the retry can take over");
+    assert.equal(released?.settles_at, new Date(now + 30_000).toISOString(), "no create before it settles");
+
+    // the retry (2 s later) asks Heat before the late stack shows: it sends no create, and comes back when it has settled
+    now += 2_000;
+    await createBay(createMsg(bay.uuid), deps);
+    assert.equal(heat.created.length, 1, "no second create while the first may still act");
+    assert.deepEqual(sent, [{ m: { ...createMsg(bay.uuid) }, delay: 28 }], "the same attempt, once it has settled");
+
+    // by when it has settled, the first create did make its stack: adopted, not made again
+    landed = stackOf(bay.stack_name, "stack-late", "CREATE_IN_PROGRESS");
+    now += 28_000;
+    await createBay(createMsg(bay.uuid), deps);
+    assert.equal(heat.created.length, 1);
+    assert.equal((await stores.table.getBay(bay.uuid))!.stack_id, "stack-late");
+    assert.deepEqual(lookups, [bay.stack_name, bay.stack_name, bay.stack_name]);
+  });
+
+  it("once an unanswered create has settled and Heat has no stack, the retry creates it", async () => {
+    const bay = await storedBay(stores.table, "settled");
+    let calls = 0;
+    const heat = new StandinHeat({
+      findStack: async () => undefined,
+      createStack: async () => {
+        if (++calls === 1) throw new OrchestratorError("Heat did not answer: connection failed (ECONNRESET)", undefined, true, undefined, true);
+        return { id: "stack-2" };
+      },
+    });
+    let now = Date.now();
+    const deps = stepDeps({ table: stores.table, queue: stores.queue, heatFor: () => heat, vault, definitionContext, createSettleMs: 5_000, now: () => new Date(now) });
+    await assert.rejects(createBay(createMsg(bay.uuid), deps), /ECONNRESET/);
+    now += 5_001;
+    await createBay(createMsg(bay.uuid), deps);
+    assert.equal(calls, 2);
     assert.equal((await stores.table.getBay(bay.uuid))!.stack_id, "stack-2");
   });
 });

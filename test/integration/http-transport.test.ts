@@ -245,3 +245,52 @@ describe("KubernetesClients: a bay's own API is capped at 4 MiB (a real local se
     }
   });
 });
+
+describe("HttpTransport: a request that must not act twice (repeatable: false, a stack create) is repeated only when it surely never acted (real local servers)", () => {
+  it("is not sent again after a timeout: the server saw it once, and the error says it may have been sent", async () => {
+    const s = await httpServer(() => {}); // never answers
+    const t = new HttpTransport({ timeoutMs: 150, retry: FAST_RETRY });
+    const e = await t.send({ method: "POST", url: `${s.url}/stacks`, json: {}, repeatable: false }).then(() => undefined, (err: unknown) => err);
+    assert.ok(e instanceof TransportError, String(e));
+    assert.equal(e.kind, "timeout");
+    assert.equal(e.attempts, 1);
+    assert.equal(e.maybeSent, true);
+    assert.equal(isRetryableError(e), true, "still worth another try, by a caller that settles it first");
+    assert.equal(s.seen().requests, 1);
+    await t.close();
+  });
+
+  it("a request that may be repeated is sent again after a timeout", async () => {
+    const s = await httpServer(() => {});
+    const t = new HttpTransport({ timeoutMs: 150, retry: FAST_RETRY });
+    await assert.rejects(t.send({ method: "GET", url: `${s.url}/stacks/x` }), (e: unknown) => e instanceof TransportError && e.attempts === 3);
+    assert.equal(s.seen().requests, 3);
+    await t.close();
+  });
+
+  it("is sent again after a 503 (nothing acted), not after a 500 (something may have)", async () => {
+    for (const [status, expected] of [[503, 3], [500, 1]] as const) {
+      const s = await httpServer((res) => res.writeHead(status, { "content-type": "application/json" }).end("{}"));
+      const t = new HttpTransport({ retry: FAST_RETRY });
+      const res = await t.send({ method: "POST", url: `${s.url}/stacks`, json: {}, repeatable: false });
+      assert.equal(res.status, status);
+      assert.equal(res.attempts, expected, `HTTP ${status}`);
+      assert.equal(s.seen().requests, expected, `HTTP ${status}`);
+      await t.close();
+    }
+  });
+
+  it("is sent again when the connection was refused, and then says it was never sent", async () => {
+    const probe = createTcpServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise((r) => probe.close(r));
+    const t = new HttpTransport({ retry: FAST_RETRY });
+    const e = await t.send({ method: "POST", url: `http://127.0.0.1:${port}/stacks`, json: {}, repeatable: false }).then(() => undefined, (err: unknown) => err);
+    assert.ok(e instanceof TransportError, String(e));
+    assert.equal(e.code, "ECONNREFUSED");
+    assert.equal(e.attempts, 3);
+    assert.equal(e.maybeSent, false);
+    await t.close();
+  });
+});

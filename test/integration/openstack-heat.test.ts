@@ -67,6 +67,7 @@ type Action =
   | "forward"
   | "drop" // close the connection without an answer, before Heat sees the request
   | "forward-then-drop" // Heat does the work, the answer is lost
+  | "forward-then-503" // Heat does the work, a balancer answers 503 instead
   | "hang" // never answer
   | "forward-once-per-connection" // answer without "Connection: close", yet drop any reuse (uwsgi)
   | { status: number; headers?: Record<string, string>; body?: unknown };
@@ -97,6 +98,7 @@ async function stub(target: string, plan: (req: IncomingMessage, n: number) => A
     }
     const up = await forward(target, req, Buffer.concat(chunks));
     if (action === "forward-then-drop") return void req.socket.destroy();
+    if (action === "forward-then-503") return void res.writeHead(503, { "content-type": "text/plain" }).end("no backend");
     res.writeHead(up.status, up.headers);
     res.end(up.body);
   });
@@ -405,24 +407,34 @@ describe("OpenStack adapter against the dev cloud (real Keystone + Heat)", () =>
     assert.equal(s.seen.length, 3);
   });
 
-  it("retries when the connection drops before Heat sees the request (stub server: a real Heat does not drop on demand)", async () => {
+  it("does not send a create again when its connection drops: it may have acted, and the error says so (stub server: a real Heat does not drop on demand)", async () => {
     const s = await stub(heatOrigin, (req, n) => (req.method === "POST" && n === 1 ? "drop" : "forward"));
     stubs.push(s);
     const name = `${RUN}-drop`;
+    await assert.rejects(viaStub(s).createStack(tiny(name)), (e: unknown) => e instanceof OrchestratorError && e.retryable && e.maybeActed);
+    assert.equal(s.seen.filter((r) => r.method === "POST").length, 1);
+    assert.equal(await heat.findStack(name), undefined, "this drop came before Heat saw it");
+  });
+
+  it("does not send a create again when its answer is lost: Heat has the one stack it made, and the error says it may have acted (stub server: the answer is dropped after Heat created the stack)", async () => {
+    const s = await stub(heatOrigin, (req, n) => (req.method === "POST" && n === 1 ? "forward-then-drop" : "forward"));
+    stubs.push(s);
+    const name = `${RUN}-lost-answer`;
+    await assert.rejects(viaStub(s).createStack(tiny(name)), (e: unknown) => e instanceof OrchestratorError && e.retryable && e.maybeActed);
+    assert.equal(s.seen.filter((r) => r.method === "POST").length, 1);
+    const made = await heat.findStack(name);
+    assert.ok(made, "Heat made the stack from the one create it got");
+    created.push({ name, id: made.id });
+  });
+
+  it("sends a create again after a 503 (nothing acted), and adopts the stack if the retry meets 409 (stub server: a balancer's 503 after Heat made it)", async () => {
+    const s = await stub(heatOrigin, (req, n) => (req.method === "POST" && n === 1 ? "forward-then-503" : "forward"));
+    stubs.push(s);
+    const name = `${RUN}-adopt`;
     const { id } = await viaStub(s).createStack(tiny(name));
     created.push({ name, id });
     assert.equal(s.seen.filter((r) => r.method === "POST").length, 2);
     assert.equal((await heat.findStack(name))?.id, id);
-  });
-
-  it("adopts the stack when the answer to a create was lost and the retry hits 409 (stub server: the answer is dropped after Heat created the stack)", async () => {
-    const s = await stub(heatOrigin, (req, n) => (req.method === "POST" && n === 1 ? "forward-then-drop" : "forward"));
-    stubs.push(s);
-    const name = `${RUN}-lost-answer`;
-    const { id } = await viaStub(s).createStack(tiny(name));
-    created.push({ name, id });
-    assert.equal((await heat.findStack(name))?.id, id);
-    assert.ok(s.seen.some((r) => r.method === "GET"), "it looked the stack up after the 409");
   });
 
   it("times a hanging request out and retries it (stub server: a real Heat cannot be made to hang)", async () => {

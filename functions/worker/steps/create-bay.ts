@@ -1,6 +1,7 @@
 // bay.create: certificates (while Keystone makes the credentials), then the Heat stack, then
 // the first poll. Safe to run any number of times: one delivery at a time holds the create's
-// claim, and only a delivery after the first asks Heat whether the stack exists already.
+// claim, asks Heat whether the stack exists already, and sends no create while an earlier one
+// that got no answer may still act.
 import { OrchestratorError, type Stack } from "../../../shared/ports/orchestrator.ts";
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Bay, BayModel } from "../../../shared/domain/model.ts";
@@ -9,7 +10,7 @@ import type { WorkerDeps } from "../deps.ts";
 import { pollDelay } from "../deps.ts";
 import { ensureCertificates } from "./certificates.ts";
 import { ensureCredentials } from "./make-credentials.ts";
-import { claimCreate } from "./create-claim.ts";
+import { claimCreate, settlesAt } from "./create-claim.ts";
 import { whileClaimed } from "../claims.ts";
 import { failBay } from "./fail-bay.ts";
 import { updateBay } from "../bay-store.ts";
@@ -39,15 +40,29 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
     if (!claim) return; // another delivery is creating it, or the bay moved on
     bay = claim.bay;
     let stackId: string | undefined;
+    let settling: string | undefined;
     try {
       const claimed = bay;
       stackId = await whileClaimed(deps, claim.renew, async () => {
-        const existing = claim.lookFirst ? await deps.heatFor(claimed).findStack(claimed.stack_name) : undefined;
-        return ensureStack(claimed, baymodel, deps, existing);
+        // Asked even by the first claimant: a stack is cheap to look up, and a create a crashed
+        // delivery sent may have landed.
+        const existing = await deps.heatFor(claimed).findStack(claimed.stack_name);
+        if (!existing || existing.stack_status === "DELETE_COMPLETE") settling = settlesAt(deps, claimed);
+        return settling ? undefined : ensureStack(claimed, baymodel, deps, existing);
       });
     } catch (e) {
-      await claim.release();
+      // A create that got no answer may still make its stack: two creates of one name make
+      // Heat's engine corrupt the stack it keeps (fault-injection saw "ResourcePropertiesData
+      // not found"), so none is sent until it has settled, and the transport never repeats one.
+      await claim.release({ maybeActed: e instanceof OrchestratorError && e.maybeActed });
       throw e;
+    }
+    if (settling) {
+      await claim.release();
+      const delaySeconds = Math.max(1, Math.ceil((Date.parse(settling) - deps.now().getTime()) / 1000));
+      deps.log.info("an earlier create got no answer and may still act; looking again once it has settled", { bay: bay.uuid, delaySeconds });
+      await deps.queue.send({ ...msg }, { delaySeconds });
+      return;
     }
     if (!stackId) return; // failed permanently; the bay says why
     const at = deps.now();

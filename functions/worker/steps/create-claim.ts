@@ -1,22 +1,19 @@
-// One delivery at a time creates a bay's stack. The first one to claim the create knows no
-// stack can exist yet (the stack's name is the bay's own, and only a claimant creates it), so
-// it goes straight to Heat's POST without asking for the stack first: that lookup was the
-// slowest call before the create (Heat validating a fresh trust token). A later delivery (the
-// queue's duplicate, a retry, one taking over a dead step's stale claim) finds the claim's
-// record and looks for the stack first. A duplicate that finds a live claim stops: the
-// claimant's message carries the create on, and if the claimant dies its message comes back
-// after the visibility timeout, by when the claim is stale.
+// One delivery at a time creates a bay's stack, so the queue's duplicates never send Heat
+// concurrent creates for one name. A duplicate that finds a live claim stops: the claimant's
+// message carries the create on, and if the claimant dies its message comes back after the
+// visibility timeout, by when the claim is stale.
 import { randomUUID } from "node:crypto";
 import type { Bay } from "../../../shared/domain/model.ts";
-import { claimHolds, type WorkerDeps } from "../deps.ts";
+import { claimHolds, CREATE_SETTLE_MS, type WorkerDeps } from "../deps.ts";
 import { updateBay } from "../bay-store.ts";
 
 export interface CreateClaim {
   bay: Bay;
-  /** an earlier delivery may have reached Heat: look for the stack before creating it */
-  lookFirst: boolean;
-  /** lets a retry take over at once (the create failed here with an error to retry) */
-  release(): Promise<void>;
+  /**
+   * Lets a retry take over at once. `maybeActed`: this delivery's create got no answer and
+   * may still act in Heat, so no create is sent for the bay until it settles.
+   */
+  release(o?: { maybeActed: boolean }): Promise<void>;
   /** keeps the claim fresh while this delivery works (see whileClaimed) */
   renew(): Promise<unknown>;
 }
@@ -30,19 +27,27 @@ export async function claimCreate(deps: WorkerDeps, bay: Bay): Promise<CreateCla
     return undefined;
   }
   const by = randomUUID();
+  const settles_at = held?.settles_at ?? null;
   const claimed = await updateBay(
     deps.table,
     bay,
-    (b) => (b.status === "CREATE_IN_PROGRESS" && !b.stack_id && b.create_claim?.by === held?.by ? { create_claim: { by, at: now.toISOString() } } : undefined),
+    (b) => (b.status === "CREATE_IN_PROGRESS" && !b.stack_id && b.create_claim?.by === held?.by ? { create_claim: { by, at: now.toISOString(), settles_at } } : undefined),
     now,
   );
   if (!claimed || claimed.status !== "CREATE_IN_PROGRESS" || claimed.stack_id || claimed.create_claim?.by !== by) return undefined;
+  const mine = (b: Bay) => b.create_claim?.by === by;
   return {
     bay: claimed,
-    lookFirst: held !== undefined && held !== null,
-    renew: () => updateBay(deps.table, claimed, (b) => (b.create_claim?.by === by ? { create_claim: { by, at: deps.now().toISOString() } } : undefined), deps.now()),
-    release: async () => {
-      await updateBay(deps.table, claimed, (b) => (b.create_claim?.by === by ? { create_claim: { by: null, at: null } } : undefined), deps.now()).catch(() => {});
+    renew: () => updateBay(deps.table, claimed, (b) => (mine(b) ? { create_claim: { by, at: deps.now().toISOString(), settles_at } } : undefined), deps.now()),
+    release: async (o) => {
+      const until = o?.maybeActed ? new Date(deps.now().getTime() + (deps.createSettleMs ?? CREATE_SETTLE_MS)).toISOString() : settles_at;
+      await updateBay(deps.table, claimed, (b) => (mine(b) ? { create_claim: { by: null, at: null, settles_at: until } } : undefined), deps.now()).catch(() => {});
     },
   };
+}
+
+/** When the bay's last unanswered create has settled (ISO), if that is still to come. */
+export function settlesAt(deps: WorkerDeps, bay: Bay): string | undefined {
+  const at = bay.create_claim?.settles_at;
+  return at && deps.now() < new Date(at) ? at : undefined;
 }

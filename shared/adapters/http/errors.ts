@@ -1,7 +1,7 @@
 // What the transport throws when a request got no usable answer. Its messages never hold a
 // header or body that was sent or received, so tokens, passwords and a hostile server's text
 // cannot leak through them.
-import { isRetryableCode } from "../../domain/retryable.ts";
+import { isNeverSentCode, isRetryableCode } from "../../domain/retryable.ts";
 
 export type TransportFailure =
   /** no answer within the time allowed */
@@ -23,6 +23,11 @@ export class TransportError extends Error {
   ) {
     super(message);
     this.name = "TransportError";
+  }
+
+  /** The request may have reached the service (a timeout, a dropped connection), unlike one whose connection was never made. */
+  get maybeSent(): boolean {
+    return !isNeverSentCode(this.code);
   }
 }
 

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
-import { isRetryableStatus } from "../../domain/retryable.ts";
+import { isNotActedStatus, isRetryableStatus } from "../../domain/retryable.ts";
 import { toTransportError, tooLarge, TransportError } from "./errors.ts";
 import { backoffMs, retryPolicy, type RetryNotice, type RetryPolicy } from "./retry.ts";
 
@@ -31,6 +31,13 @@ export interface HttpRequest {
   closeConnection?: boolean;
   /** this request's per-attempt timeout, instead of the transport's */
   timeoutMs?: number;
+  /**
+   * false for a request that must not reach the service twice (a stack create: two creates
+   * of one name corrupt the stack Heat keeps). It is retried only when it surely never acted:
+   * the connection was never made, or the answer was 429/503. After a timeout or a dropped
+   * connection it may have acted, and the caller decides (TransportError.maybeSent).
+   */
+  repeatable?: boolean;
 }
 
 export interface HttpResponse {
@@ -109,7 +116,9 @@ export class HttpTransport {
       } catch (e) {
         failure = toTransportError(e, attempt, req.timeoutMs ?? this.timeoutMs);
       }
-      const retryable = res ? isRetryableStatus(res.status) : failure!.retryable;
+      const retryable = res
+        ? isRetryableStatus(res.status) && (req.repeatable !== false || isNotActedStatus(res.status))
+        : failure!.retryable && (req.repeatable !== false || !failure!.maybeSent);
       const delay = retryable && attempt < attempts ? backoffMs(this.retry, attempt, res?.headers["retry-after"]) : -1;
       if (delay < 0 || Date.now() - started + delay > budgetMs) {
         if (res) return res;

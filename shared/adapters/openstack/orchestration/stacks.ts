@@ -4,7 +4,7 @@
 // OrchestratorError carrying Heat's own message, status and error type.
 import type { EndpointInterface } from "../config/types.ts";
 import { safeUrl, TransportError, type HttpResponse, type Method } from "../../http/index.ts";
-import { isRetryableStatus } from "../../../domain/retryable.ts";
+import { isNotActedStatus, isRetryableStatus } from "../../../domain/retryable.ts";
 import type { Session } from "../identity/session.ts";
 import { IdentityError } from "../identity/results.ts";
 import {
@@ -53,7 +53,8 @@ export class HeatClient implements Orchestrator {
 
   async createStack(req: StackCreateRequest): Promise<{ id: string }> {
     const started = Date.now();
-    const res = await this.call("POST", createURL, createBody(req));
+    // never sent twice by the transport: a create that may have acted is the caller's to settle
+    const res = await this.call("POST", createURL, createBody(req), false);
     if (res.status === 201 || res.status === 200 || res.status === 202) {
       const created = extractCreated(res.body);
       if (created) return created;
@@ -67,7 +68,9 @@ export class HeatClient implements Orchestrator {
         return { id: found.stack.id };
       }
     }
-    throw this.fail(res);
+    const failed = this.fail(res);
+    if (!failed.retryable || isNotActedStatus(res.status)) throw failed;
+    throw new OrchestratorError(failed.message, failed.status, true, failed.heatType, true);
   }
 
   async findStack(nameOrId: string): Promise<Stack | undefined> {
@@ -135,11 +138,11 @@ export class HeatClient implements Orchestrator {
   }
 
   /** Resolves the endpoint and sends; Keystone and transport failures become OrchestratorErrors. */
-  private async call(method: Method, urlFor: Url, json?: unknown): Promise<HttpResponse> {
+  private async call(method: Method, urlFor: Url, json?: unknown, repeatable = true): Promise<HttpResponse> {
     let url = "";
     try {
       url = urlFor(await this.endpoint());
-      return await this.session.request({ method, url, json, timeoutMs: this.opts.timeoutMs });
+      return await this.session.request({ method, url, json, timeoutMs: this.opts.timeoutMs, repeatable });
     } catch (e) {
       if (e instanceof TransportError) {
         if (e.kind === "too_large") throw new OrchestratorError(`Heat: ${e.message}`, undefined, false);
@@ -148,6 +151,8 @@ export class HeatClient implements Orchestrator {
           `Heat did not answer ${method} ${safeUrl(url)}: ${what}, after ${e.attempts} attempt(s)`,
           undefined,
           e.retryable,
+          undefined,
+          !repeatable && e.maybeSent,
         );
       }
       if (e instanceof IdentityError) throw new OrchestratorError(e.message, e.status, e.retryable);
