@@ -198,10 +198,12 @@ export function bayTableContract(name: string, make: () => Promise<BayTableHandl
           const a = `project-a-${randomUUID()}`;
           const bays = [sampleBay({ project_id: a }), sampleBay({ project_id: a, status: "CREATE_FAILED" }), sampleBay({ project_id: a, status: "DELETE_IN_PROGRESS" })];
           for (const bay of [...bays, sampleBay({ project_id: `project-b-${randomUUID()}` })]) await table.createBay(bay);
-          assert.equal(await table.countBays(a), 3);
+          assert.equal(await table.countBays(a, 20), 3);
+          assert.equal(await table.countBays(a, 2), 2, "counted up to atMost only");
+          assert.equal(await table.countBays(a, 0), 0);
           await table.deleteBay(bays[0].uuid, bays[0].version);
-          assert.equal(await table.countBays(a), 2);
-          assert.equal(await table.countBays(`project-${randomUUID()}`), 0);
+          assert.equal(await table.countBays(a, 20), 2);
+          assert.equal(await table.countBays(`project-${randomUUID()}`, 20), 0);
         }));
 
       it("lists bays whose status is *_IN_PROGRESS for the sweeper, across projects", () =>

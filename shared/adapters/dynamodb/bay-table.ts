@@ -107,11 +107,12 @@ export class DynamoBayTable implements BayTable {
     return items.map((i) => domainOf<Bay>(i));
   }
 
-  /** Counted by the project index with Select COUNT: only the keys are read, page by page. */
-  async countBays(projectId: string): Promise<number> {
+  /** Counted by the project index with Select COUNT: only the keys are read, page by page, up to atMost. */
+  async countBays(projectId: string, atMost: number): Promise<number> {
     let n = 0;
     let start: Record<string, unknown> | undefined;
     do {
+      if (n >= atMost) return atMost;
       const page = await this.ctx.client.send(
         new QueryCommand({
           TableName: this.ctx.tableName,
@@ -120,14 +121,14 @@ export class DynamoBayTable implements BayTable {
           ExpressionAttributeNames: { "#pk": BY_PROJECT_PK, "#sk": BY_PROJECT_SK },
           ExpressionAttributeValues: { ":pk": keys.project(projectId), ":prefix": `${keys.bayKind}${SEP}` },
           Select: "COUNT",
-          Limit: this.ctx.pageSize,
+          Limit: Math.min(this.ctx.pageSize ?? Infinity, atMost - n),
           ExclusiveStartKey: start,
         }),
       );
       n += page.Count ?? 0;
       start = page.LastEvaluatedKey;
     } while (start);
-    return n;
+    return Math.min(n, atMost);
   }
 
   async listBaysInProgress(): Promise<Bay[]> {
