@@ -1,7 +1,7 @@
 // A step's claim on a bay (making its credentials, creating its stack) is renewed while the
 // step works, as the embedded worker renews its message's visibility: a live step, however
-// slow its cloud, is never taken over (two concurrent stack creates for one name once made
-// Heat's engine corrupt the stack it kept), and a dead one's claim is stale soon after it
+// slow its cloud, is never taken over (two concurrent stack creates for one name can both pass
+// Heat's name check and make two stacks), and a dead one's claim is stale soon after it
 // stopped renewing, before its message comes back.
 import type { WorkerDeps } from "./deps.ts";
 import { CLAIM_MS } from "./deps.ts";

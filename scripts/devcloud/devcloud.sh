@@ -472,6 +472,10 @@ start_heat() {
   alive heat && return 0
   rm -f "$DIR/run/heat.pid"
   port_busy "$HEAT_PORT" && die "127.0.0.1:$HEAT_PORT is taken by a process this script did not start (set DEVCLOUD_HEAT_PORT)"
+  # Heat on SQLite must not reuse ids as MySQL never does (a stale delete by a reused id broke
+  # stacks under concurrency): see the script. Idempotent, and Heat is stopped here.
+  python3 "$HERE/sqlite-ids-never-reused.py" "$DIR/heat.sqlite" >>"$DIR/logs/heat-manage.log" 2>&1 \
+    || { tail -5 "$DIR/logs/heat-manage.log"; die "could not make Heat's SQLite ids unique for ever"; }
   log "starting heat-all on 127.0.0.1:$HEAT_PORT"
   # setsid: own session and process group, detached from the caller's terminal/job.
   # The inner shell writes its own pid and execs heat-all, so the pid file is right whether

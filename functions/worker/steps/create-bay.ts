@@ -51,9 +51,9 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
         return settling ? undefined : ensureStack(claimed, baymodel, deps, existing);
       });
     } catch (e) {
-      // A create that got no answer may still make its stack: two creates of one name make
-      // Heat's engine corrupt the stack it keeps (fault-injection saw "ResourcePropertiesData
-      // not found"), so none is sent until it has settled, and the transport never repeats one.
+      // A create that got no answer may still make its stack, and Heat checks a stack's name
+      // before it stores the stack: a second create meanwhile makes a second stack of that
+      // name. So none is sent until it has settled, and the transport never repeats one.
       await claim.release({ maybeActed: e instanceof OrchestratorError && e.maybeActed });
       throw e;
     }

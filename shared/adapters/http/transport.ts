@@ -33,7 +33,7 @@ export interface HttpRequest {
   timeoutMs?: number;
   /**
    * false for a request that must not reach the service twice (a stack create: two creates
-   * of one name corrupt the stack Heat keeps). It is retried only when it surely never acted:
+   * of one name can both pass Heat's name check). It is retried only when it surely never acted:
    * the connection was never made, or the answer was 429/503. After a timeout or a dropped
    * connection it may have acted, and the caller decides (TransportError.maybeSent).
    */
