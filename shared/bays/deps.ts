@@ -44,7 +44,7 @@ export interface BayOpsDeps {
   deadlineGraceMinutes: number;
   /** the most masters, and the most worker nodes, a bay may have (Settings.maxNodesPerBay); default 1,000 */
   maxNodesPerBay?: number;
-  /** project quotas (/v1/quotas); absent: no quota is enforced */
+  /** project quotas (/v1/quotas); absent: only the default limit (maxClustersPerProject) applies */
   quotas?: QuotaStore;
   /** the clusters a project without a quota may have (Magnum's max_clusters_per_project, 20) */
   maxClustersPerProject?: number;
