@@ -16,6 +16,8 @@ export interface Settings {
   maxManifestBytes: number;
   /** the most masters, and the most worker nodes, one bay may have (create, manifests, scale, resize) */
   maxNodesPerBay: number;
+  /** the clusters a project without a quota may have (Magnum's [quotas] max_clusters_per_project); -1: no limit, as in OpenStack's quotas */
+  maxClustersPerProject: number;
   workerConcurrency: number;
   visibilitySeconds: number;
   maxReceives: number;
@@ -77,6 +79,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxBodyBytes: int(env, "BAYFORGE_MAX_BODY_BYTES", 64 * 1024, 1024),
     maxManifestBytes: int(env, "BAYFORGE_MAX_MANIFEST_BYTES", 1024 * 1024, 1024),
     maxNodesPerBay: int(env, "BAYFORGE_MAX_NODES_PER_BAY", DEFAULT_MAX_NODES_PER_BAY, 1),
+    maxClustersPerProject: int(env, "BAYFORGE_MAX_CLUSTERS_PER_PROJECT", 20, -1),
     workerConcurrency: int(env, "BAYFORGE_WORKER_CONCURRENCY", 8, 1),
     visibilitySeconds: int(env, "BAYFORGE_VISIBILITY_SECONDS", 300, 1),
     maxReceives: int(env, "BAYFORGE_MAX_RECEIVES", 5, 1),

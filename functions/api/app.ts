@@ -18,6 +18,7 @@ import { clusterRoutes } from "./routes/clusters.ts";
 import { clusterTemplateRoutes } from "./routes/clustertemplates.ts";
 import { versionRoutes } from "./routes/versions.ts";
 import { statsRoutes } from "./routes/stats.ts";
+import { quotaRoutes } from "./routes/quotas.ts";
 import { bootstrapAllows } from "./bootstrap-auth.ts";
 import { DISCOVERY_PATH, discoveryRoutes } from "./routes/discovery.ts";
 
@@ -75,6 +76,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route("/v1/clusters", clusterRoutes(deps));
   app.route("/v1/clustertemplates", clusterTemplateRoutes(deps));
   app.route("/v1/stats", statsRoutes(deps));
+  if (deps.quotas) app.route("/v1/quotas", quotaRoutes({ ...deps, quotas: deps.quotas }));
 
   app.notFound((c) => renderError(c, new ApiError(404, "Not Found", `No resource at ${c.req.method} ${c.req.path}.`), deps.log));
   app.onError((err, c) => renderError(c, err, deps.log));

@@ -5,6 +5,7 @@ import type { BayTable } from "../../shared/ports/bay-table.ts";
 import type { WorkQueue } from "../../shared/ports/work-queue.ts";
 import type { KeyVault } from "../../shared/ports/key-vault.ts";
 import type { DiscoveryStore } from "../../shared/ports/discovery-store.ts";
+import type { QuotaStore } from "../../shared/ports/quota-store.ts";
 import type { BatchStore } from "../../shared/ports/batch-store.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import type { Session } from "../../shared/adapters/openstack/identity/session.ts";
@@ -26,6 +27,8 @@ export interface ApiParts {
   batches?: BatchStore;
   /** Bayforge's service user on Keystone; required in keystone mode */
   session?: Session;
+  /** project quotas; absent → /v1/quotas not served and no quota enforced */
+  quotas?: QuotaStore;
 }
 
 export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
@@ -46,6 +49,8 @@ export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
     identity,
     discovery: parts.discovery,
     batches: parts.batches,
+    quotas: parts.quotas,
+    maxClustersPerProject: settings.maxClustersPerProject,
     log,
     authenticate: withBootstrapTokens(parts.table, authenticate),
     defaultTimeoutMinutes: settings.defaultTimeoutMinutes,

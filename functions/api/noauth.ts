@@ -1,5 +1,7 @@
 // Local-use caller resolution with no Keystone: every request acts for one configured
-// project (or the X-Project-Id it names). Keystone token validation replaces it in #3.
+// project (or the X-Project-Id it names), and as an admin when X-Roles names admin: Magnum's
+// noauth trusts the identity headers it is sent the same way. Never exposed unless
+// BAYFORGE_AUTH=noauth is set.
 import type { Caller } from "./env.ts";
 
 export const noauth =
@@ -7,5 +9,5 @@ export const noauth =
   async (headers: Headers): Promise<Caller> => ({
     projectId: headers.get("x-project-id") || project,
     userId: headers.get("x-user-id") || "noauth",
-    isAdmin: false,
+    isAdmin: (headers.get("x-roles") ?? "").split(",").some((r) => r.trim().toLowerCase() === "admin"),
   });

@@ -10,6 +10,7 @@ import type { BayTable } from "../../shared/ports/bay-table.ts";
 import type { WorkQueue } from "../../shared/ports/work-queue.ts";
 import type { KeyVault } from "../../shared/ports/key-vault.ts";
 import type { DiscoveryStore } from "../../shared/ports/discovery-store.ts";
+import type { QuotaStore } from "../../shared/ports/quota-store.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import { createWebhookApp, type WebhookDeps } from "./app.ts";
 import { MemoryReplayGuard, type ReplayGuard } from "./verify.ts";
@@ -19,6 +20,8 @@ export interface WebhookParts {
   queue: WorkQueue;
   vault: KeyVault;
   discovery?: DiscoveryStore;
+  /** project quotas, enforced on the bays chat-ops creates */
+  quotas?: QuotaStore;
   /** default: this process's memory */
   replay?: ReplayGuard;
   now?: () => Date;
@@ -51,6 +54,8 @@ export function composeWebhook(settings: Settings, parts: WebhookParts, log: Log
       log,
       defaultTimeoutMinutes: settings.defaultTimeoutMinutes,
       maxNodesPerBay: settings.maxNodesPerBay,
+      quotas: parts.quotas,
+      maxClustersPerProject: settings.maxClustersPerProject,
       deadlineGraceMinutes: settings.deadlineGraceMinutes,
       publicUrl: settings.publicUrl,
       now: parts.now,

@@ -96,12 +96,12 @@ export async function lambdaHandlerFromEnv(
     ? new ChatOpsSecret({ client: clients.secrets ?? new SecretsManagerClient({}), secretId, projectsFallback: env.BAYFORGE_CHATOPS_PROJECTS, logger: log })
     : undefined;
   const tableName = env[WEBHOOK_ENV.tableName]!.trim();
-  const { table, discovery, replay } = dynamoStores({ client: clients.dynamodb ?? DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName });
+  const { table, discovery, replay, quotas } = dynamoStores({ client: clients.dynamodb ?? DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName });
   const queue = new SqsWorkQueue({ client: clients.sqs ?? new SQSClient({}), queueUrl: env[WEBHOOK_ENV.queueUrl]!.trim() });
   const chatops = secret ? () => secret.settings() : undefined;
   if (chatops) await chatops(); // a secret that cannot be read fails this start (tried again on the next request)
   log.info("webhook ready", { table: tableName, secret: secretId ?? null });
-  return createLambdaHandler({ settings, log, table, queue, vault: NO_KEY, discovery, replay, chatops });
+  return createLambdaHandler({ settings, log, table, queue, vault: NO_KEY, discovery, replay, quotas, chatops });
 }
 
 let webhook: Promise<LambdaWebhookHandler> | undefined;

@@ -7,6 +7,7 @@ import type { Orchestrator } from "../../shared/ports/orchestrator.ts";
 import type { KeyVault } from "../../shared/ports/key-vault.ts";
 import type { BatchStore } from "../../shared/ports/batch-store.ts";
 import type { DiscoveryStore } from "../../shared/ports/discovery-store.ts";
+import type { QuotaStore } from "../../shared/ports/quota-store.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import type { Session } from "../../shared/adapters/openstack/identity/session.ts";
 import { identityV3Url } from "../../shared/adapters/openstack/config/index.ts";
@@ -32,6 +33,8 @@ export interface WorkerParts {
   batches?: BatchStore;
   /** etcd discovery directories, for the bays a batch creates (as POST /v1/bays makes them) */
   discovery?: DiscoveryStore;
+  /** project quotas, enforced on the bays a batch creates */
+  quotas?: QuotaStore;
 }
 
 export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
@@ -69,6 +72,8 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
             log: p.log,
             discovery: p.discovery,
             identity: p.identity,
+            quotas: p.quotas,
+            maxClustersPerProject: settings.maxClustersPerProject,
             defaultTimeoutMinutes: settings.defaultTimeoutMinutes,
             deadlineGraceMinutes: settings.deadlineGraceMinutes,
             publicUrl: settings.publicUrl,

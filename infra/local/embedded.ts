@@ -70,7 +70,7 @@ export async function startEmbedded(
       log.info("worker started", { cloud: cloud.session.cloud.cloud, concurrency: settings.workerConcurrency });
     }
     if (parts.api) {
-      const app = composeApi(settings, { ...stores, vault, session: cloud?.session, discovery: stores.discovery, batches: stores.batches }, log.child({ fn: "api" }));
+      const app = composeApi(settings, { ...stores, vault, session: cloud?.session, discovery: stores.discovery, batches: stores.batches, quotas: stores.quotas }, log.child({ fn: "api" }));
       // chat-ops (functions/webhook) on the same server, when a signing secret or token is set
       if (chatopsEnabled(settings)) app.route("/webhook", composeWebhook(settings, { ...stores, vault, discovery: stores.discovery }, log));
       http = await listen(app, settings.port, settings.host);

@@ -7,6 +7,7 @@ import { checkBayNetwork } from "../domain/bay-network.ts";
 import { effectiveModel } from "../domain/cluster.ts";
 import { ApiError, badRequest } from "../domain/errors.ts";
 import { delegationFor } from "./delegation.ts";
+import { checkClusterQuota } from "./quotas.ts";
 import { MAX_CLUSTER_SIZE, newDiscoveryUrl } from "./discovery-directory.ts";
 import type { BayOpsDeps, Caller } from "./deps.ts";
 
@@ -14,6 +15,7 @@ export async function acceptAndEnqueue(deps: BayOpsDeps, caller: Caller, req: Ba
   // the network rules (load balancer for several masters, fixed_subnet with fixed_network, ...)
   // for every entry point alike: bays, clusters, chat-ops and batches
   checkBayNetwork(req.master_count, effectiveModel({ overrides }, baymodel));
+  await checkClusterQuota(deps, caller.projectId);
   const bay = acceptBay(req, baymodel.uuid, { projectId: caller.projectId, userId: caller.userId }, {
     defaultTimeoutMinutes: deps.defaultTimeoutMinutes,
     deadlineGraceMinutes: deps.deadlineGraceMinutes,

@@ -5,6 +5,7 @@ import type { WorkQueue } from "../ports/work-queue.ts";
 import type { KeyVault } from "../ports/key-vault.ts";
 import type { Identity } from "../ports/identity.ts";
 import type { DiscoveryStore } from "../ports/discovery-store.ts";
+import type { QuotaStore } from "../ports/quota-store.ts";
 import type { Logger } from "../observability/logger.ts";
 
 /** Who is calling: the project every read and write is scoped to. */
@@ -43,6 +44,10 @@ export interface BayOpsDeps {
   deadlineGraceMinutes: number;
   /** the most masters, and the most worker nodes, a bay may have (Settings.maxNodesPerBay); default 1,000 */
   maxNodesPerBay?: number;
+  /** project quotas (/v1/quotas); absent: only the default limit (maxClustersPerProject) applies */
+  quotas?: QuotaStore;
+  /** the clusters a project without a quota may have (Magnum's max_clusters_per_project, 20) */
+  maxClustersPerProject?: number;
   /** public base URL (links, discovery URLs); default: the request's own origin */
   publicUrl?: string;
   now?: () => Date;

@@ -18,6 +18,11 @@ export interface BayTable {
   createBay(bay: Bay): Promise<void>;
   getBay(uuid: string): Promise<Bay | undefined>;
   listBays(filter: ListFilter): Promise<Bay[]>;
+  /**
+   * How many bays the project has, in any status, counted up to `atMost` (a quota checked on
+   * every create reads no more than the limit's worth of keys).
+   */
+  countBays(projectId: string, atMost: number): Promise<number>;
   /** Bays whose status ends in _IN_PROGRESS (for the sweeper). */
   listBaysInProgress(): Promise<Bay[]>;
   /**

@@ -39,7 +39,9 @@ const dataDir = mkdtempSync(join(tmpdir(), "bf-bench-api-"));
 const port = await freePort();
 const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), "--import", "tsx", "infra/local/start.ts"], {
   cwd: root,
-  env: { ...process.env, ...(keystone ? devcloudEnv() : {}), BAYFORGE_ROLE: "api", BAYFORGE_AUTH: auth, PORT: String(port), BAYFORGE_DATA_DIR: dataDir, LOG_LEVEL: logLevel },
+  env: { ...process.env, ...(keystone ? devcloudEnv() : {}), BAYFORGE_ROLE: "api", BAYFORGE_AUTH: auth, PORT: String(port), BAYFORGE_DATA_DIR: dataDir, LOG_LEVEL: logLevel,
+    // one project makes every bay here: no default quota (a project's own quota is still read per create)
+    BAYFORGE_MAX_CLUSTERS_PER_PROJECT: "-1" },
   stdio: ["ignore", "ignore", "pipe"],
 });
 let stderr = "";

@@ -65,7 +65,8 @@ doc.clouds["devcloud-bayforge"].orchestration_endpoint_override = `${heatUrl}/v1
 const clouds = join(dir, "clouds.yaml");
 writeFileSync(clouds, dump(doc));
 
-const env = { BAYFORGE_AUTH: "noauth", OS_CLIENT_CONFIG_FILE: clouds, BAYFORGE_POLL_DELAYS: "900", BAYFORGE_SWEEP_SECONDS: "3600" };
+// one project makes the batch's 1,000 bays: no default quota
+const env = { BAYFORGE_AUTH: "noauth", OS_CLIENT_CONFIG_FILE: clouds, BAYFORGE_POLL_DELAYS: "900", BAYFORGE_SWEEP_SECONDS: "3600", BAYFORGE_MAX_CLUSTERS_PER_PROJECT: "-1" };
 const apiProc = await startBayforge({ dataDir: dir, role: "api", env });
 let worker: BayforgeProcess | undefined;
 const results: Record<string, unknown>[] = [];

@@ -116,6 +116,31 @@ describe("two projects", () => {
     assert.ok(all.includes(ids["demo-bay"]));
   });
 
+  it("quotas with real tokens: only an admin sets one; a project at it gets Magnum's 403 and nothing is written; raised, the next create is accepted", async () => {
+    const project = (await stores.table.getBay(ids["demo-bay"]))!.project_id;
+    const body = { project_id: project, resource: "Cluster", hard_limit: 1 };
+    const refused = await api(bf.url, "POST", "/v1/quotas", body, as.demo);
+    assert.equal(refused.status, 403, "a member may not set their own quota");
+    const set = await api(bf.url, "POST", "/v1/quotas", body, as.admin);
+    assert.equal(set.status, 201, JSON.stringify(set.json));
+    try {
+      assert.equal((await api(bf.url, "GET", `/v1/quotas/${project}/Cluster`, undefined, as.demo)).json.hard_limit, 1, "demo reads its own quota");
+      assert.equal((await api(bf.url, "GET", `/v1/quotas/${project}/Cluster`, undefined, as.demo2)).status, 403, "demo2 may not");
+      const before = await counts();
+      const full = await api(bf.url, "POST", "/v1/bays", { name: `${RUN}-over`, baymodel_id: ids["demo-model"], node_count: 1 }, as.demo);
+      assert.equal(full.status, 403, JSON.stringify(full.json));
+      assert.match(full.json.errors[0].detail, /You have reached the maximum clusters per project, 1\. You may delete a cluster to make room for a new one\./);
+      assert.deepEqual(await counts(), before, "nothing written or queued");
+
+      assert.equal((await api(bf.url, "PATCH", `/v1/quotas/${project}/Cluster`, { hard_limit: 2 }, as.admin)).status, 202);
+      const next = await api(bf.url, "POST", "/v1/bays", { name: `${RUN}-over`, baymodel_id: ids["demo-model"], node_count: 1 }, as.demo);
+      assert.equal(next.status, 201, JSON.stringify(next.json));
+      assert.equal((await api(bf.url, "DELETE", `/v1/bays/${next.json.uuid}`, undefined, as.demo)).status, 204);
+    } finally {
+      assert.equal((await api(bf.url, "DELETE", `/v1/quotas/${project}/Cluster`, undefined, as.admin)).status, 204);
+    }
+  });
+
   it("the stack is made in the user's own project, through a trust that lives with the bay", async () => {
     const bay = await waitForBay(bf.url, ids["demo-bay"], 180_000);
     assert.equal(bay.status, "CREATE_COMPLETE", bay.status_reason);

@@ -58,8 +58,11 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `openstack ...args` as the demo user against the test's Bayforge (or `cloud` on the dev cloud's own clouds.yaml). */
-function osc(args: string[], o: { cloud?: string } = {}): Promise<Run> {
+/**
+ * Runs `openstack ...args` as the demo user against the test's Bayforge (as the dev cloud's
+ * admin with `admin`), or as `cloud` on the dev cloud's own clouds.yaml.
+ */
+function osc(args: string[], o: { cloud?: string; admin?: boolean } = {}): Promise<Run> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     // nothing from the caller's OpenStack or Python setup leaks into the client
@@ -67,7 +70,7 @@ function osc(args: string[], o: { cloud?: string } = {}): Promise<Run> {
   }
   Object.assign(env, {
     OS_CLIENT_CONFIG_FILE: o.cloud ? cloudsYamlPath() : clientClouds,
-    OS_CLOUD: o.cloud ?? "devcloud-demo",
+    OS_CLOUD: o.cloud ?? (o.admin ? "devcloud-admin" : "devcloud-demo"),
     SHELL: process.env.SHELL || "/bin/bash", // `coe cluster config` reads $SHELL
   });
   const cmd = `openstack ${args.join(" ")}${o.cloud ? ` (cloud ${o.cloud})` : ""}`;
@@ -99,7 +102,7 @@ function osc(args: string[], o: { cloud?: string } = {}): Promise<Run> {
 const explain = (r: Run) => `${r.cmd} exited ${r.code}\n--- stdout:\n${r.stdout}\n--- stderr:\n${r.stderr}`;
 
 /** Runs the command and asserts it succeeded; returns its stdout. */
-async function ok(args: string[], o: { cloud?: string } = {}): Promise<string> {
+async function ok(args: string[], o: { cloud?: string; admin?: boolean } = {}): Promise<string> {
   const r = await osc(args, o);
   assert.equal(r.code, 0, explain(r));
   return r.stdout;
@@ -197,9 +200,10 @@ before(async () => {
   // the dev cloud's demo cloud, in that region
   const clouds = yaml.load(readFileSync(cloudsYamlPath(), "utf8")) as { clouds: Record<string, Record<string, unknown>> };
   const demoCloud = clouds.clouds["devcloud-demo"];
-  assert.ok(demoCloud, `devcloud-demo in ${cloudsYamlPath()}`);
+  const adminCloud = clouds.clouds["devcloud-admin"];
+  assert.ok(demoCloud && adminCloud, `devcloud-demo and devcloud-admin in ${cloudsYamlPath()}`);
   clientClouds = join(work, "clouds.yaml");
-  writeFileSync(clientClouds, yaml.dump({ clouds: { "devcloud-demo": { ...demoCloud, region_name: REGION } } }));
+  writeFileSync(clientClouds, yaml.dump({ clouds: { "devcloud-demo": { ...demoCloud, region_name: REGION }, "devcloud-admin": { ...adminCloud, region_name: REGION } } }));
 });
 
 after(async () => {
@@ -367,6 +371,29 @@ describe("the unchanged OpenStack client (python3-openstackclient + python3-magn
     const keyPub = (await openssl(["pkey", "-in", join(dir, "key.pem"), "-pubout"])).stdout;
     assert.ok(certPub.includes("BEGIN PUBLIC KEY"), certPub);
     assert.equal(certPub, keyPub, "the private key matches the certificate");
+  });
+
+  it("coe quotas create / show / update / list / delete as the admin; a member may only read its own", { timeout: 10 * COMMAND_TIMEOUT_MS }, async () => {
+    const project = (await demo.session.projectId()) as string;
+    const q = ["--project-id", project, "--resource", "Cluster"];
+    // magnumclient prints its tables, and prints a failure without failing: read the rows
+    const row = (out: string, key: string) => out.match(new RegExp(`\\|\\s*${key}\\s*\\|\\s*(\\S+)\\s*\\|`))?.[1];
+    const made = await ok(["coe", "quotas", "create", ...q, "--hard-limit", "9"], { admin: true });
+    assert.equal(row(made, "hard_limit"), "9", made);
+    assert.equal(row(made, "project_id"), project, made);
+    const refused = await ok(["coe", "quotas", "update", ...q, "--hard-limit", "99"]);
+    assert.match(refused, /Update quota for project_id .* failed: Forbidden \(HTTP 403\)/, "a member may not change its quota");
+    const shown = await ok(["coe", "quotas", "show", ...q]);
+    assert.equal(row(shown, "hard_limit"), "9", "a member reads its own quota");
+    const updated = await ok(["coe", "quotas", "update", ...q, "--hard-limit", "12"], { admin: true });
+    assert.equal(row(updated, "hard_limit"), "12", updated);
+    const listed = await ok(["coe", "quotas", "list", "--all-tenants"], { admin: true });
+    assert.match(listed, new RegExp(`${project}.*Cluster.*12|${project}[\\s\\S]*12`), listed);
+    const gone = await ok(["coe", "quotas", "delete", ...q], { admin: true });
+    assert.match(gone, /Request to delete quota for project id .* has been accepted/, gone);
+    const after = await osc(["coe", "quotas", "show", ...q], { admin: true });
+    assert.notEqual(after.code, 0, "shown no more");
+    assert.match(after.stderr, /could not be found/, explain(after));
   });
 
   it("coe cluster delete → gone from cluster list and from Heat; then coe cluster template delete", { timeout: 5 * 60_000 }, async () => {

@@ -20,6 +20,7 @@ import { BAY_FIELDS } from "../../shared/domain/bay.ts";
 import { CLUSTER_FIELDS, CLUSTER_TEMPLATE_FIELDS } from "../../shared/domain/cluster.ts";
 import type { FieldRule } from "../../shared/domain/fields.ts";
 import type { Bay, BayModel } from "../../shared/domain/model.ts";
+import type { Quota } from "../../shared/ports/quota-store.ts";
 import type { BayStatus } from "../../shared/domain/status.ts";
 import { ensureCertificates } from "../../functions/worker/steps/certificates.ts";
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
@@ -30,6 +31,8 @@ import { leaks, privateKey } from "../security/support/secrets.ts";
 
 
 const OTHER = "other-project";
+/** noauth's admin: X-Roles, as Magnum's noauth reads it */
+const ADMIN = { "x-roles": "admin" };
 let api: FuzzApi;
 let work: string;
 const stats = { cases: 0, accepted: 0, byStatus: new Map<number, number>() };
@@ -47,6 +50,8 @@ interface Fixtures {
   /** the fixtures' uuids: what restore() keeps */
   modelUuids: Set<string>;
   bayUuids: Set<string>;
+  /** another project's quota (admins may change it) */
+  quota: Quota;
 }
 let fx: Fixtures;
 
@@ -85,6 +90,7 @@ before(async () => {
   for (const k of ["model", "template", "otherModel"] as const) fx[k] = (await api.stores.table.getBayModel(fx[k].uuid))!;
   fx.modelUuids = new Set([fx.model.uuid, fx.template.uuid, fx.otherModel.uuid]);
   fx.bayUuids = new Set(Object.values(fx.bays).map((b) => b.uuid));
+  fx.quota = await post("/v1/quotas", { project_id: OTHER, hard_limit: 40 }, ADMIN);
   api.probe.rebase();
 });
 
@@ -110,6 +116,12 @@ async function restore(): Promise<void> {
     const cur = (await t.getBay(b.uuid))!;
     if (!sameDoc(cur, b)) await t.updateBay({ ...b, version: cur.version + 1 }, cur.version);
   }
+  const q = api.stores.quotas;
+  const fxq = fx.quota;
+  for (const x of await q.listQuotas({})) if (x.project_id !== fxq.project_id || x.resource !== fxq.resource) await q.deleteQuota(x.project_id, x.resource);
+  const cur = await q.getQuota(fxq.project_id, fxq.resource);
+  if (!cur) fx.quota = await q.createQuota({ project_id: fxq.project_id, resource: fxq.resource, hard_limit: fxq.hard_limit, created_at: fxq.created_at });
+  else if (cur.hard_limit !== fxq.hard_limit) fx.quota = (await q.updateQuota(fxq.project_id, fxq.resource, fxq.hard_limit, new Date().toISOString()))!;
   api.probe.rebase();
 }
 
@@ -320,6 +332,12 @@ const modelPatchOp = fc.oneof(
   fc.tuple(fc.stringMatching(/^[a-z]{1,8}$/), fc.string({ maxLength: 8 })).map(([k, v]) => ({ op: "add", path: `/labels/${k}`, value: v })),
   fc.constantFrom({ op: "remove", path: "/labels/a" }, { op: "remove", path: "/flavor_id" }, { op: "replace", path: "/docker_volume_size", value: 3 }, { op: "remove", path: "/image_id" }, { op: "replace", path: "/public", value: true }),
 );
+// quotas: the admin-only routes are sent as an admin most of the time, so their writes are reached
+const roles = fc.oneof({ weight: 4, arbitrary: fc.constantFrom("admin", "reader,admin", " Admin ") }, fc.constantFrom(undefined, "", "member", "administrator"), fc.stringMatching(/^[\x21-\x7e]{0,40}$/));
+const quotaProject = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(OTHER, "default", "q-new") }, text.map(segment), rawSegment);
+const quotaResource = fc.oneof({ weight: 4, arbitrary: fc.constant("Cluster") }, fc.constantFrom("cluster", "Volume", ""), text.map(segment));
+const quotaLimit = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 100 }) }, fc.constantFrom(0, -1, 2 ** 53, 1.5));
+const validQuota = fc.record({ project_id: fc.constantFrom(OTHER, "default", "q-new"), resource: fc.constant("Cluster"), hard_limit: quotaLimit }, { requiredKeys: ["project_id"] });
 const bayPatchOp = fc.integer({ min: 1, max: 5 }).map((n) => ({ op: "replace", path: "/node_count", value: n }));
 
 const json = (arb: fc.Arbitrary<string>) => ({ body: arb, contentType });
@@ -328,6 +346,8 @@ interface CaseOptions {
   query?: fc.Arbitrary<string>;
   body?: fc.Arbitrary<string | undefined>;
   contentType?: fc.Arbitrary<string | undefined>;
+  /** X-Roles (noauth's admin), for the admin-only routes */
+  roles?: fc.Arbitrary<string | undefined>;
 }
 /** One request to `method` on `path` (a path arbitrary), with headers and whatever else the route reads. */
 function request(method: fc.Arbitrary<string> | string, path: fc.Arbitrary<string>, o: CaseOptions = {}): fc.Arbitrary<Outgoing> {
@@ -340,11 +360,12 @@ function request(method: fc.Arbitrary<string> | string, path: fc.Arbitrary<strin
       type: o.contentType ?? none,
       versions,
       project,
+      roles: o.roles ?? none,
     })
-    .map(({ method, path, query, body, type, versions, project }) => ({
+    .map(({ method, path, query, body, type, versions, project, roles }) => ({
       method,
       path: path + query,
-      headers: { ...versions, ...(type !== undefined ? { "content-type": type } : {}), ...(project !== undefined ? { "x-project-id": project } : {}) },
+      headers: { ...versions, ...(type !== undefined ? { "content-type": type } : {}), ...(project !== undefined ? { "x-project-id": project } : {}), ...(roles !== undefined ? { "x-roles": roles } : {}) },
       body: method === "GET" || method === "HEAD" ? undefined : body,
     }));
 }
@@ -421,6 +442,11 @@ function routeCases(): Record<string, fc.Arbitrary<Outgoing>> {
       contentType: fc.oneof({ weight: 4, arbitrary: fc.constantFrom("application/yaml", "text/yaml", "application/x-yaml", "application/json") }, contentType),
     }),
     "GET /v1/batches/:id": request("GET", p("/v1/batches/", batchIdent)),
+    "GET /v1/quotas": request("GET", fc.constant("/v1/quotas"), { query: query(["all_tenants", ...PAGING], fc.constantFrom("True", "true", "1", "False", "", "x")), roles }),
+    "POST /v1/quotas": request("POST", fc.constant("/v1/quotas"), { ...json(jsonBody(validQuota, ["project_id", "resource", "hard_limit", "id", "created_at"])), roles }),
+    "GET /v1/quotas/:project/:resource": request("GET", p("/v1/quotas/", quotaProject, "/", quotaResource), { roles }),
+    "PATCH /v1/quotas/:project/:resource": request("PATCH", p("/v1/quotas/", quotaProject, "/", quotaResource), { ...json(jsonBody(fc.record({ hard_limit: quotaLimit }), ["hard_limit", "project_id", "resource"])), roles }),
+    "DELETE /v1/quotas/:project/:resource": request("DELETE", p("/v1/quotas/", quotaProject, "/", quotaResource), { roles }),
     "GET /v1/stats": request("GET", fc.constant("/v1/stats"), { query: query(["project_id", "type"], fc.constantFrom("cluster", "CLUSTER", "node", "", "fx-project", "x".repeat(300))) }),
   };
 }

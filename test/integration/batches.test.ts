@@ -44,6 +44,8 @@ before(async () => {
     defaultTimeoutMinutes: 60,
     deadlineGraceMinutes: 10,
     publicUrl: "http://bayforge.test:9511",
+    // one project applies manifests of up to 1,000 bays here (quotas: test/integration/quotas-api.test.ts)
+    maxClustersPerProject: -1,
   });
 });
 after(() => api.close());

@@ -24,7 +24,8 @@ let modelUuid: string;
 let n = 0;
 
 before(async () => {
-  api = await startApi({ BAYFORGE_PUBLIC_URL: BASE });
+  // one project makes a bay per case here (quotas: test/integration/quotas-api.test.ts)
+  api = await startApi({ BAYFORGE_PUBLIC_URL: BASE, BAYFORGE_MAX_CLUSTERS_PER_PROJECT: "-1" });
   work = mkdtempSync(join(tmpdir(), "bf-certs-"));
   const r = await api.call("POST", "/v1/baymodels", BAYMODEL);
   assert.equal(r.status, 201, JSON.stringify(r.json));

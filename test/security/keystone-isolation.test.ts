@@ -99,6 +99,10 @@ before(async () => {
   probe = new WriteProbe(join(bf.dataDir, "bayforge.sqlite"));
   const stored = JSON.parse((db.prepare("SELECT doc FROM bays WHERE uuid = ?").get(d.bay) as { doc: string }).doc);
   d.project = stored.project_id;
+  // demo's project gets a quota (an admin sets it), which demo reads and demo2 must not
+  const quota = await call("POST", "/v1/quotas", { body: { project_id: d.project, resource: "Cluster", hard_limit: 30 }, headers: { "x-auth-token": await userToken("devcloud-admin") } });
+  assert.equal(quota.status, 201, quota.text);
+  probe.rebase();
 
   // the secrets, as only the test can know them: decrypted with the data dir's key file
   const vault = await LocalKeyVault.forDataDir(bf.dataDir, {});
@@ -147,8 +151,11 @@ type Case =
   | { kind: "list"; path: string }
   /** no project at all: why */
   | { kind: "not-project-scoped"; why: string }
-  /** 403, as for a project that does not exist (Magnum's NotAuthorized for another project's stats); demo itself reads it */
-  | { kind: "forbidden"; path: (id: string) => string; ids: string[]; headers?: Record<string, string> };
+  /**
+   * 403, as for a project that does not exist (Magnum's NotAuthorized for another project's
+   * stats or quota); demo itself reads it with a GET. Another method: an admin's only.
+   */
+  | { kind: "forbidden"; path: (id: string) => string; ids: string[]; headers?: Record<string, string>; method?: string; body?: unknown };
 
 const bayIds = () => [d.bay, d.bayName];
 const modelIds = () => [d.model, d.modelName];
@@ -213,6 +220,11 @@ function cases(): Record<string, Case[]> {
     "POST /v1/batches": [{ kind: "unknown-in-body", method: "POST", path: "/v1/batches", ids: modelIds(), raw: (id) => `bays:\n  - {name: ${RUN}-steal, baymodel: ${id}}\n`, type: "application/yaml" }],
     "GET /v1/batches/:id": [hidden("GET", (id) => `/v1/batches/${id}`, [d.batch], { owner: "read" })],
     "GET /v1/stats": [{ kind: "forbidden", path: (id) => `/v1/stats?project_id=${id}`, ids: [d.project], headers: { "OpenStack-API-Version": "container-infra 1.4" } }],
+    "GET /v1/quotas": [{ kind: "list", path: "/v1/quotas?all_tenants=True" }],
+    "POST /v1/quotas": [{ kind: "forbidden", method: "POST", path: () => "/v1/quotas", ids: [d.project], body: { project_id: d.project, hard_limit: 1 } }],
+    "GET /v1/quotas/:project/:resource": [{ kind: "forbidden", path: (id) => `/v1/quotas/${id}/Cluster`, ids: [d.project] }],
+    "PATCH /v1/quotas/:project/:resource": [{ kind: "forbidden", method: "PATCH", path: (id) => `/v1/quotas/${id}/Cluster`, ids: [d.project], body: { hard_limit: 1 } }],
+    "DELETE /v1/quotas/:project/:resource": [{ kind: "forbidden", method: "DELETE", path: (id) => `/v1/quotas/${id}/Cluster`, ids: [d.project] }],
   };
 }
 
@@ -247,13 +259,15 @@ describe("another project's resources, on every route that names one (demo2 agai
         if (c.kind === "forbidden") {
           for (const id of c.ids) {
             const where = `${route} with demo's ${id}`;
-            const r = await call("GET", c.path(id), { headers: { ...asDemo2(), ...c.headers } });
-            const absent = await call("GET", c.path(ghostOf(id)), { headers: { ...asDemo2(), ...c.headers } });
+            const send = (x: string, headers: Record<string, string>) => call(c.method ?? "GET", c.path(x), { body: c.body, headers: { ...headers, ...c.headers } });
+            const r = await send(id, asDemo2());
+            const absent = await send(ghostOf(id), asDemo2());
             checked++;
             if (r.status !== 403 || absent.status !== 403 || !sameDetail(r, id, absent, ghostOf(id))) failures.push(`${where}: ${r.status} / ${absent.status} for none: ${r.text.slice(0, 200)}`);
             if (probe.changed()) failures.push(`${where}: the store changed`);
             assertNothingOfDemos(r, [id], where);
-            const control = await call("GET", c.path(id), { headers: { ...as.demo, ...c.headers } });
+            if ((c.method ?? "GET") !== "GET") continue; // an admin's only: demo is refused too
+            const control = await send(id, as.demo);
             if (control.status !== 200) failures.push(`${where}: demo itself cannot read it (${control.status}): the case proves nothing`);
           }
           continue;
@@ -264,7 +278,7 @@ describe("another project's resources, on every route that names one (demo2 agai
           if (r.status !== 200) failures.push(`${route}: ${r.status} ${r.text.slice(0, 200)}`);
           assertNothingOfDemos(r, [], route);
           const mine = await call("GET", c.path, { headers: as.demo });
-          assert.ok([d.bay, d.model, d.template].some((id) => mine.text.includes(id)), `${route}: demo's own list shows its resources (the control)`);
+          assert.ok([d.bay, d.model, d.template, d.project].some((id) => mine.text.includes(id)), `${route}: demo's own list shows its resources (the control)`);
           continue;
         }
         for (const id of c.ids) {

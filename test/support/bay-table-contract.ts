@@ -193,6 +193,19 @@ export function bayTableContract(name: string, make: () => Promise<BayTableHandl
           assert.deepEqual(uuids(only(await table.listBays({}), all)), [other.uuid, early.uuid, u1, u2, late.uuid]);
         }));
 
+      it("counts a project's bays in every status, none of another project's, and not a deleted one", () =>
+        withTable(async (table) => {
+          const a = `project-a-${randomUUID()}`;
+          const bays = [sampleBay({ project_id: a }), sampleBay({ project_id: a, status: "CREATE_FAILED" }), sampleBay({ project_id: a, status: "DELETE_IN_PROGRESS" })];
+          for (const bay of [...bays, sampleBay({ project_id: `project-b-${randomUUID()}` })]) await table.createBay(bay);
+          assert.equal(await table.countBays(a, 20), 3);
+          assert.equal(await table.countBays(a, 2), 2, "counted up to atMost only");
+          assert.equal(await table.countBays(a, 0), 0);
+          await table.deleteBay(bays[0].uuid, bays[0].version);
+          assert.equal(await table.countBays(a, 20), 2);
+          assert.equal(await table.countBays(`project-${randomUUID()}`, 20), 0);
+        }));
+
       it("lists bays whose status is *_IN_PROGRESS for the sweeper, across projects", () =>
         withTable(async (table) => {
           const creating = sampleBay({ status: "CREATE_IN_PROGRESS" });

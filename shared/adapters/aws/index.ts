@@ -11,6 +11,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { loadSettings, type Settings } from "../../config.ts";
 import type { BayTable } from "../../ports/bay-table.ts";
 import type { DiscoveryStore } from "../../ports/discovery-store.ts";
+import type { QuotaStore } from "../../ports/quota-store.ts";
 import type { BatchStore } from "../../ports/batch-store.ts";
 import { dynamoStores } from "../dynamodb/index.ts";
 import { SqsWorkQueue } from "../sqs/work-queue.ts";
@@ -57,6 +58,8 @@ export interface AwsStores {
   discovery: DiscoveryStore;
   /** batch manifests: the API serves /v1/batches with it, the worker applies them */
   batches: BatchStore;
+  /** project quotas (/v1/quotas), enforced on every create */
+  quotas: QuotaStore;
   queue: SqsWorkQueue;
   vault: KmsKeyVault;
 }
@@ -70,7 +73,7 @@ export interface AwsClients {
 }
 
 export function openAwsStores(cfg: AwsConfig, clients: AwsClients = {}): AwsStores {
-  const { table, discovery, batches } = dynamoStores({
+  const { table, discovery, batches, quotas } = dynamoStores({
     client: clients.dynamodb ?? DynamoDBDocumentClient.from(new DynamoDBClient({})),
     tableName: cfg.tableName,
   });
@@ -78,6 +81,7 @@ export function openAwsStores(cfg: AwsConfig, clients: AwsClients = {}): AwsStor
     table,
     discovery,
     batches,
+    quotas,
     queue: new SqsWorkQueue({ client: clients.sqs ?? new SQSClient({}), queueUrl: cfg.queueUrl }),
     vault: new KmsKeyVault({ client: clients.kms ?? new KMSClient({}), keyId: cfg.kmsKeyId }),
   };

@@ -8,7 +8,7 @@
 // Lists come from GSIs, which DynamoDB keeps eventually consistent: a bay created a moment
 // ago may be missing from a list for a fraction of a second (dynalite is always current).
 import { randomBytes } from "node:crypto";
-import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { Bay, BayCerts, BayEvent, BayModel } from "../../domain/model.ts";
 import { isInProgress } from "../../domain/status.ts";
 import { AlreadyExists, CertsChanged, VersionConflict, type BayTable, type ListFilter } from "../../ports/bay-table.ts";
@@ -105,6 +105,30 @@ export class DynamoBayTable implements BayTable {
         ? await this.queryKind(keys.bayKind)
         : await this.queryProject(filter.projectId, keys.bayKind);
     return items.map((i) => domainOf<Bay>(i));
+  }
+
+  /** Counted by the project index with Select COUNT: only the keys are read, page by page, up to atMost. */
+  async countBays(projectId: string, atMost: number): Promise<number> {
+    let n = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      if (n >= atMost) return atMost;
+      const page = await this.ctx.client.send(
+        new QueryCommand({
+          TableName: this.ctx.tableName,
+          IndexName: BY_PROJECT_INDEX,
+          KeyConditionExpression: `#pk = :pk AND begins_with(#sk, :prefix)`,
+          ExpressionAttributeNames: { "#pk": BY_PROJECT_PK, "#sk": BY_PROJECT_SK },
+          ExpressionAttributeValues: { ":pk": keys.project(projectId), ":prefix": `${keys.bayKind}${SEP}` },
+          Select: "COUNT",
+          Limit: Math.min(this.ctx.pageSize ?? Infinity, atMost - n),
+          ExclusiveStartKey: start,
+        }),
+      );
+      n += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return Math.min(n, atMost);
   }
 
   async listBaysInProgress(): Promise<Bay[]> {

@@ -38,6 +38,7 @@ function prepareStatements(db: SqliteDatabase) {
     getBay: p<BayRow>(`SELECT doc, version FROM bays WHERE uuid = ?`),
     listAllBays: p<BayRow>(`SELECT doc, version FROM bays ORDER BY created_at, uuid`),
     listProjectBays: p<BayRow>(`SELECT doc, version FROM bays WHERE project_id = ? ORDER BY created_at, uuid`),
+    countProjectBays: p<{ n: number }>(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM bays WHERE project_id = ? LIMIT ?)`),
     listBaysInProgress: p<BayRow>(
       `SELECT doc, version FROM bays WHERE status IN (${IN_PROGRESS.map(() => "?").join(", ")})
        ORDER BY created_at, uuid`,
@@ -115,6 +116,10 @@ export class SqliteBayTable implements BayTable {
     const rows =
       filter.projectId === undefined ? this.sql.listAllBays.all() : this.sql.listProjectBays.all(filter.projectId);
     return rows.map(toBay);
+  }
+
+  async countBays(projectId: string, atMost: number): Promise<number> {
+    return this.sql.countProjectBays.get(projectId, Math.max(0, atMost))?.n ?? 0;
   }
 
   async listBaysInProgress(): Promise<Bay[]> {
