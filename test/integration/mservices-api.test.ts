@@ -64,7 +64,7 @@ describe("GET /v1/mservices", () => {
 
   it("refuses a non-admin with Magnum's 403 (policy magnum-service:get_all) and writes nothing", async () => {
     const before = await api.stores.services.list();
-    for (const headers of [{ "x-project-id": "demo" }, { "x-project-id": "demo", "x-roles": "member,reader" }, { "x-roles": "administrator" }]) {
+    for (const headers of [{ "x-project-id": "demo" }, { "x-project-id": "demo", "x-roles": "member,reader" }, { "x-roles": "administrator" }] as Record<string, string>[]) {
       const res = await api.call("GET", "/v1/mservices", undefined, headers);
       assert.equal(res.status, 403, JSON.stringify(res.json));
       assert.equal(res.json.errors.length, 1);
