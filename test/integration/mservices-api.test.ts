@@ -7,6 +7,11 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { HARNESS_HOST, startApi, type ApiHarness } from "../support/api-harness.ts";
 import { SERVICE_DOWN_SECONDS } from "../../shared/bays/services.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { startEmbedded } from "../../infra/local/embedded.ts";
+import { createLogger } from "../../shared/observability/logger.ts";
 
 const ADMIN = { "x-roles": "admin", "x-project-id": "admin-project" };
 const FIELDS = ["id", "host", "binary", "state", "report_count", "disabled", "disabled_reason", "created_at", "updated_at", "last_seen_up"];
@@ -86,5 +91,23 @@ describe("GET /v1/mservices", () => {
     assert.equal(keys.indexOf("mservices"), keys.indexOf("certificates") + 1);
     assert.deepEqual(v1.json.mservices.map((l: { rel: string }) => l.rel), ["self", "bookmark"]);
     assert.match(v1.json.mservices[0].href, /\/v1\/mservices\/$/);
+  });
+});
+
+describe("the embedded default (infra/local, npm start)", () => {
+  it("beats two rows at start, api and worker, as this host; its timers stop with it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bf-mservices-embedded-"));
+    // the worker needs a cloud to start; with an empty queue it never calls it (nothing listens on port 9)
+    const env = { BAYFORGE_DATA_DIR: dir, PORT: "0", BAYFORGE_AUTH: "noauth", OS_AUTH_URL: "http://127.0.0.1:9/v3", OS_USERNAME: "u", OS_PASSWORD: "p", OS_PROJECT_NAME: "p", OS_USER_DOMAIN_NAME: "Default", OS_PROJECT_DOMAIN_NAME: "Default" };
+    const running = await startEmbedded({ api: true, worker: true }, env, createLogger({}, "error", () => {}));
+    try {
+      const res = await fetch(`${running.url}/v1/mservices`, { headers: ADMIN });
+      assert.equal(res.status, 200);
+      const rows = ((await res.json()) as { mservices: Array<Record<string, unknown>> }).mservices;
+      assert.deepEqual(rows.map((r) => [r.host, r.binary, r.state, r.report_count]), [[hostname(), "bayforge-worker", "up", 1], [hostname(), "bayforge-api", "up", 1]]);
+    } finally {
+      await running.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
