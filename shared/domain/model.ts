@@ -99,8 +99,9 @@ export interface Bay {
   delegation?: DelegationRecord | null;
   /**
    * The delivery creating the bay's stack holds this (`by` since `at`); released (`by` null)
-   * when a step fails. `settles_at`: a create sent before may still act in Heat (it got no
-   * answer in time, or lost it); no other create is sent for the bay before then.
+   * when a step fails. Its presence tells a later delivery that a create may have been sent
+   * (that one looks for the stack first). `settles_at`: a create sent before may still act in
+   * Heat (it got no answer in time, or lost it); no other create is sent before then.
    */
   create_claim?: { by: string | null; at: string | null; settles_at?: string | null } | null;
   /** chat-ops: where the worker posts the operation's outcome (the slash command's response_url) */

@@ -61,7 +61,7 @@ export interface Orchestrator {
   /** Looks a stack up by name (or id); undefined when Heat has none. */
   findStack(nameOrId: string): Promise<Stack | undefined>;
   /** Full stack with outputs; undefined when Heat has none. */
-  getStack(name: string, id: string): Promise<Stack | undefined>;
+  getStack(name: string, id: string, o?: StackRead): Promise<Stack | undefined>;
   /** Deletes; a stack Heat no longer has counts as deleted. */
   deleteStack(name: string, id: string): Promise<void>;
   /** Starts a PATCH update (Heat answers 202; poll getStack for UPDATE_COMPLETE). */
@@ -74,6 +74,16 @@ export interface Orchestrator {
  * A failure Heat reported. `retryable` is true for 5xx, timeouts and connection errors
  * (the adapter has already retried those with backoff before giving up).
  */
+/** How much of a stack to read. */
+export interface StackRead {
+  /**
+   * false: Heat does not resolve the stack's outputs, and `outputs` is empty. A look at the
+   * status alone: resolving outputs loads every nested stack, work for Heat's engine that a
+   * poll between a create's start and end does not need.
+   */
+  outputs?: boolean;
+}
+
 export class OrchestratorError extends Error {
   constructor(
     message: string,

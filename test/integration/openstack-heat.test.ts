@@ -267,6 +267,14 @@ describe("OpenStack adapter against the dev cloud (real Keystone + Heat)", () =>
       assert.equal(output(s, "child_greeting"), "hello from the nested stack");
     });
 
+    it("reads the status alone when asked (outputs: false): status and parameters, no outputs resolved", async () => {
+      const s = await heat.getStack(name, id, { outputs: false });
+      assert.equal(s?.stack_status, "CREATE_COMPLETE");
+      assert.equal(s?.parameters.length, "10");
+      assert.deepEqual(s?.outputs, [], "Heat resolved no output");
+      assert.equal(output(await heat.getStack(name, id), "child_greeting"), "hello from the nested stack", "a full read still has them");
+    });
+
     it("lists resources, nested ones too with nestedDepth", async () => {
       const top = await heat.listResources(name, id);
       assert.deepEqual(top.map((r) => r.resource_name).sort(), ["child", "secret"]);

@@ -27,11 +27,17 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Heat whose stack is in progress for `reads` reads, then complete. */
-const endingHeat = (reads: number) =>
-  new StandinHeat({
-    getStack: async (name, id, n) => stackOf(name, id, n > reads ? "CREATE_COMPLETE" : "CREATE_IN_PROGRESS", n > reads ? "Stack CREATE completed successfully" : null),
+/** Heat whose stack is in progress for `reads` reads, then complete; `outputs` says what each read asked for. */
+const endingHeat = (reads: number) => {
+  const outputs: boolean[] = [];
+  const heat = new StandinHeat({
+    getStack: async (name, id, n, o) => {
+      outputs.push(o?.outputs !== false);
+      return stackOf(name, id, n > reads ? "CREATE_COMPLETE" : "CREATE_IN_PROGRESS", n > reads ? "Stack CREATE completed successfully" : null);
+    },
   });
+  return Object.assign(heat, { outputs });
+};
 
 /** A schedule that has seen 1+1 creates end 19.5 s after they were accepted. */
 function learned(): PollSchedule {
@@ -54,7 +60,7 @@ describe("a poll near a create's expected end (stand-in Heat)", () => {
     const heat = endingHeat(2);
     const { sent, bay } = await pollOnce("near", 18.5, heat);
     assert.equal(bay?.status, "CREATE_COMPLETE");
-    assert.equal(heat.reads, 3, "two looks in progress, the third complete");
+    assert.deepEqual(heat.outputs, [false, false, false, true], "two status looks in progress, the third complete, then one read of the outputs");
     assert.deepEqual(sent, [], "no next poll was queued");
   });
 

@@ -3,14 +3,14 @@
 // statuses, race two creates of one stack, or hold a stack whose Kubernetes API the test serves.
 // It records every write; each method does what the test's script says, and otherwise: reads
 // find no stack, writes succeed, a create answers stack-<n>.
-import type { Orchestrator, Stack, StackCreateRequest, StackResource, StackUpdateRequest } from "../../shared/ports/orchestrator.ts";
+import type { Orchestrator, Stack, StackCreateRequest, StackRead, StackResource, StackUpdateRequest } from "../../shared/ports/orchestrator.ts";
 
 export interface StandinHeatScript {
   /** `n`: this is the n-th create (1-based) */
   createStack?(req: StackCreateRequest, n: number): Promise<{ id: string }>;
   findStack?(nameOrId: string): Promise<Stack | undefined>;
-  /** `n`: this is the n-th getStack (1-based) */
-  getStack?(name: string, id: string, n: number): Promise<Stack | undefined>;
+  /** `n`: this is the n-th getStack (1-based); `o`: what the caller asked to read */
+  getStack?(name: string, id: string, n: number, o?: StackRead): Promise<Stack | undefined>;
   /** called after the update is recorded */
   updateStack?(name: string, id: string, req: StackUpdateRequest): Promise<void>;
   listResources?(name: string, id: string): Promise<StackResource[]>;
@@ -36,8 +36,8 @@ export class StandinHeat implements Orchestrator {
     return this.script.findStack?.(nameOrId);
   }
 
-  async getStack(name: string, id: string): Promise<Stack | undefined> {
-    return this.script.getStack?.(name, id, ++this.reads);
+  async getStack(name: string, id: string, o?: StackRead): Promise<Stack | undefined> {
+    return this.script.getStack?.(name, id, ++this.reads, o);
   }
 
   async deleteStack(_name: string, id: string): Promise<void> {

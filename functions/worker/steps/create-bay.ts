@@ -1,7 +1,7 @@
 // bay.create: certificates (while Keystone makes the credentials), then the Heat stack, then
 // the first poll. Safe to run any number of times: one delivery at a time holds the create's
-// claim, asks Heat whether the stack exists already, and sends no create while an earlier one
-// that got no answer may still act.
+// claim; a delivery after the first asks Heat whether the stack exists already, and sends no
+// create while an earlier one that got no answer may still act.
 import { OrchestratorError, type Stack } from "../../../shared/ports/orchestrator.ts";
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Bay, BayModel } from "../../../shared/domain/model.ts";
@@ -33,9 +33,8 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
     // the certificates (CPU) while Keystone makes the credentials (keystone mode)
     const [, credited] = await Promise.all([ensureCertificates(bay, deps), ensureCredentials(msg, deps, bay)]);
     if (!credited) return; // failed, or another delivery is making them
-    // One create at a time: concurrent creates for one stack name (a queue's duplicates) once
-    // made Heat's engine fail the stack it kept ("Member '0' not found in group resource
-    // 'kube_masters'"), so Heat's 409 alone is not relied on.
+    // One create at a time: concurrent creates for one stack name (a queue's duplicates) can
+    // both pass Heat's name check and make two stacks, so Heat's 409 alone is not relied on.
     const claim = await claimCreate(deps, credited);
     if (!claim) return; // another delivery is creating it, or the bay moved on
     bay = claim.bay;
@@ -44,9 +43,9 @@ export async function createBay(msg: WorkMessage, deps: WorkerDeps): Promise<voi
     try {
       const claimed = bay;
       stackId = await whileClaimed(deps, claim.renew, async () => {
-        // Asked even by the first claimant: a stack is cheap to look up, and a create a crashed
-        // delivery sent may have landed.
-        const existing = await deps.heatFor(claimed).findStack(claimed.stack_name);
+        // Only a later claimant asks: an earlier delivery may have sent a create, even one that
+        // crashed or got no answer. The first one skips a Heat call on the way to its stack.
+        const existing = claim.first ? undefined : await deps.heatFor(claimed).findStack(claimed.stack_name);
         if (!existing || existing.stack_status === "DELETE_COMPLETE") settling = settlesAt(deps, claimed);
         return settling ? undefined : ensureStack(claimed, baymodel, deps, existing);
       });

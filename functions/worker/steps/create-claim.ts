@@ -10,6 +10,11 @@ import { updateBay } from "../bay-store.ts";
 export interface CreateClaim {
   bay: Bay;
   /**
+   * No delivery held the claim before: no create was ever sent for this bay (one is sent only
+   * under the claim), so there is no stack to look for.
+   */
+  first: boolean;
+  /**
    * Lets a retry take over at once. `maybeActed`: this delivery's create got no answer and
    * may still act in Heat, so no create is sent for the bay until it settles.
    */
@@ -38,6 +43,7 @@ export async function claimCreate(deps: WorkerDeps, bay: Bay): Promise<CreateCla
   const mine = (b: Bay) => b.create_claim?.by === by;
   return {
     bay: claimed,
+    first: held === undefined || held === null,
     renew: () => updateBay(deps.table, claimed, (b) => (mine(b) ? { create_claim: { by, at: deps.now().toISOString(), settles_at } } : undefined), deps.now()),
     release: async (o) => {
       const until = o?.maybeActed ? new Date(deps.now().getTime() + (deps.createSettleMs ?? CREATE_SETTLE_MS)).toISOString() : settles_at;

@@ -61,7 +61,8 @@ async function lookOnce(msg: WorkMessage, deps: WorkerDeps, watch: Watch): Promi
   const seq = msg.seq ?? 0;
   if (seq !== bay.poll_seq) return;
   const heat = deps.heatFor(bay);
-  const stack = await heat.getStack(bay.stack_name, bay.stack_id);
+  // the status alone: outputs are read once, when the stack is done (settle)
+  const stack = await heat.getStack(bay.stack_name, bay.stack_id, { outputs: false });
   if (!stack || (bay.status === "DELETE_IN_PROGRESS" && stack.stack_status === "DELETE_COMPLETE")) {
     if (bay.status === "DELETE_IN_PROGRESS") await finishDelete(deps, bay, msg.requestId);
     else await failBay(deps, bay, `Stack ${bay.stack_id} not found in Heat.`);
@@ -115,6 +116,8 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
   // the chat-ops response_url is used once: a later operation must not post to it
   const patch: Partial<Bay> = { status, status_reason: stack.stack_status_reason, notify: null };
   if (status.endsWith("_COMPLETE")) {
+    // the outputs (addresses, minions) now that there are some; the polls read the status alone
+    if (bay.status !== "DELETE_IN_PROGRESS") stack = (await heat.getStack(stack.stack_name, stack.id)) ?? stack;
     const baymodel = await deps.table.getBayModel(bay.baymodel_id);
     // the addresses as the bay's own choices (a cluster's floating_ip_enabled) read them
     if (baymodel) Object.assign(patch, bayOutputs(stack.outputs ?? [], effectiveModel(bay, baymodel)));

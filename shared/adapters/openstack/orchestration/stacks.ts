@@ -12,6 +12,7 @@ import {
   type Orchestrator,
   type Stack,
   type StackCreateRequest,
+  type StackRead,
   type StackResource,
   type StackUpdateRequest,
 } from "../../../ports/orchestrator.ts";
@@ -77,8 +78,8 @@ export class HeatClient implements Orchestrator {
     return (await this.lookup(nameOrId))?.stack;
   }
 
-  async getStack(name: string, id: string): Promise<Stack | undefined> {
-    return (await this.fetchStack(name, id))?.stack;
+  async getStack(name: string, id: string, o: StackRead = {}): Promise<Stack | undefined> {
+    return (await this.fetchStack(name, id, o.outputs !== false))?.stack;
   }
 
   async deleteStack(name: string, id: string): Promise<void> {
@@ -120,9 +121,9 @@ export class HeatClient implements Orchestrator {
     throw this.fail(res);
   }
 
-  private async fetchStack(name: string, id: string): Promise<{ stack: Stack; createdAt?: number } | undefined> {
+  private async fetchStack(name: string, id: string, outputs = true): Promise<{ stack: Stack; createdAt?: number } | undefined> {
     for (let attempt = 1; ; attempt++) {
-      const res = await this.call("GET", (ep) => stackURL(ep, name, id));
+      const res = await this.call("GET", (ep) => stackURL(ep, name, id) + (outputs ? "" : "?resolve_outputs=False"));
       if (res.status === 200) return withCreatedAt(res);
       if (res.status !== 404) throw this.fail(res);
       if (stackIsGone(res)) return undefined;
