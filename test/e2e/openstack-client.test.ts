@@ -396,6 +396,19 @@ describe("the unchanged OpenStack client (python3-openstackclient + python3-magn
     assert.match(after.stderr, /could not be found/, explain(after));
   });
 
+  it("coe service list as the admin: Bayforge's api and worker, up; a member is refused", { timeout: 3 * COMMAND_TIMEOUT_MS }, async () => {
+    const rows = (await okJson(["coe", "service", "list"], { admin: true })) as Array<{ binary: string; state: string; host: string }>;
+    for (const binary of ["bayforge-api", "bayforge-worker"]) {
+      const row = rows.find((r) => r.binary === binary);
+      assert.ok(row, `${binary} in ${JSON.stringify(rows)}`);
+      assert.equal(row.state, "up");
+      assert.ok(row.host);
+    }
+    const member = await osc(["coe", "service", "list"]);
+    assert.notEqual(member.code, 0, "a member may not list the services");
+    assert.match(member.stderr, /403|Forbidden|magnum-service:get_all/, explain(member));
+  });
+
   it("coe cluster delete → gone from cluster list and from Heat; then coe cluster template delete", { timeout: 5 * 60_000 }, async () => {
     const out = await ok(["coe", "cluster", "delete", CLUSTER]);
     assert.match(out, new RegExp(`^Request to delete cluster ${CLUSTER} has been accepted\\.$`, "m"));
