@@ -109,7 +109,7 @@ async function ok(args: string[], o: { cloud?: string; admin?: boolean } = {}): 
 }
 
 /** `-f json` output; magnumclient prints "Request to create ... accepted" before the JSON of some commands. */
-async function okJson(args: string[], o: { cloud?: string } = {}): Promise<any> {
+async function okJson(args: string[], o: { cloud?: string; admin?: boolean } = {}): Promise<any> {
   const r = await osc([...args, "-f", "json"], o);
   assert.equal(r.code, 0, explain(r));
   const start = r.stdout.search(/^[[{]/m);
