@@ -19,6 +19,7 @@ import { clusterTemplateRoutes } from "./routes/clustertemplates.ts";
 import { versionRoutes } from "./routes/versions.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { quotaRoutes } from "./routes/quotas.ts";
+import { mserviceRoutes } from "./routes/mservices.ts";
 import { bootstrapAllows } from "./bootstrap-auth.ts";
 import { DISCOVERY_PATH, discoveryRoutes } from "./routes/discovery.ts";
 
@@ -77,6 +78,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route("/v1/clustertemplates", clusterTemplateRoutes(deps));
   app.route("/v1/stats", statsRoutes(deps));
   if (deps.quotas) app.route("/v1/quotas", quotaRoutes({ ...deps, quotas: deps.quotas }));
+  if (deps.services) app.route("/v1/mservices", mserviceRoutes({ ...deps, services: deps.services }));
 
   app.notFound((c) => renderError(c, new ApiError(404, "Not Found", `No resource at ${c.req.method} ${c.req.path}.`), deps.log));
   app.onError((err, c) => renderError(c, err, deps.log));

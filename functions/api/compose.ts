@@ -7,6 +7,7 @@ import type { KeyVault } from "../../shared/ports/key-vault.ts";
 import type { DiscoveryStore } from "../../shared/ports/discovery-store.ts";
 import type { QuotaStore } from "../../shared/ports/quota-store.ts";
 import type { BatchStore } from "../../shared/ports/batch-store.ts";
+import type { ServiceRegistry } from "../../shared/ports/service-registry.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import type { Session } from "../../shared/adapters/openstack/identity/session.ts";
 import { TokenValidator } from "../../shared/adapters/openstack/identity/tokens.ts";
@@ -29,6 +30,8 @@ export interface ApiParts {
   session?: Session;
   /** project quotas; absent → /v1/quotas not served and no quota enforced */
   quotas?: QuotaStore;
+  /** the services' heartbeats; absent → /v1/mservices not served (the composition root beats) */
+  services?: ServiceRegistry;
 }
 
 export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
@@ -50,6 +53,7 @@ export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
     discovery: parts.discovery,
     batches: parts.batches,
     quotas: parts.quotas,
+    services: parts.services,
     maxClustersPerProject: settings.maxClustersPerProject,
     log,
     authenticate: withBootstrapTokens(parts.table, authenticate),

@@ -2,6 +2,7 @@
 import type { BayOpsDeps, Caller } from "../../shared/bays/deps.ts";
 import type { KeyVault } from "../../shared/ports/key-vault.ts";
 import type { BatchStore } from "../../shared/ports/batch-store.ts";
+import type { ServiceRegistry } from "../../shared/ports/service-registry.ts";
 import type { Version } from "./microversion.ts";
 
 /** The bay operations' dependencies, plus what only the HTTP API needs. */
@@ -10,6 +11,8 @@ export interface ApiDeps extends BayOpsDeps {
   vault: KeyVault;
   /** batch manifests (POST /v1/batches); absent → /v1/batches is not served */
   batches?: BatchStore;
+  /** Bayforge's services and their heartbeats; absent → /v1/mservices is not served */
+  services?: ServiceRegistry;
   /** Resolves the caller of a request, or throws ApiError 401/403. */
   authenticate(headers: Headers): Promise<Caller>;
   /** largest request body accepted, bytes */

@@ -16,6 +16,9 @@
 // - It holds no key: without a Keystone token it makes no trustee, so it never encrypts or
 //   decrypts anything (and is granted no KMS key: reading the table, it gets only ciphertext).
 //
+// Each container beats the services' row (bayforge-webhook, host: the function's name) at most
+// every 10 s, inside an invocation (shared/bays/heartbeat.ts).
+//
 // Configuration: BAYFORGE_TABLE_NAME, BAYFORGE_QUEUE_URL, BAYFORGE_PUBLIC_URL,
 // BAYFORGE_CHATOPS_SECRET_ARN, plus loadSettings' BAYFORGE_* tuning.
 import { Hono } from "hono";
@@ -27,6 +30,8 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { loadSettings, type ChatOpsSettings, type Settings } from "../../shared/config.ts";
 import { createLogger, type Logger } from "../../shared/observability/logger.ts";
 import type { KeyVault } from "../../shared/ports/key-vault.ts";
+import type { ServiceRegistry } from "../../shared/ports/service-registry.ts";
+import { SERVICE_BINARIES, lambdaHeartbeat, lambdaHost, withBeat } from "../../shared/bays/heartbeat.ts";
 import { dynamoStores } from "../../shared/adapters/dynamodb/index.ts";
 import { SqsWorkQueue } from "../../shared/adapters/sqs/work-queue.ts";
 import { ChatOpsSecret } from "../../shared/adapters/aws/chatops-secret.ts";
@@ -50,13 +55,17 @@ export interface LambdaWebhookParts extends WebhookParts {
    * Default: settings.chatops, fixed.
    */
   chatops?: () => Promise<ChatOpsSettings>;
+  /** the services' heartbeats, and the host this container beats as (bayforge-webhook); either absent → no heartbeat */
+  services?: ServiceRegistry;
+  heartbeatHost?: string;
 }
 
 export type LambdaWebhookHandler = (event: LambdaEvent, context?: LambdaContext) => Promise<APIGatewayProxyResult>;
 
 /** The webhook app as a Lambda handler, on the stores given. */
 export function createLambdaHandler(parts: LambdaWebhookParts): LambdaWebhookHandler {
-  const { settings, log, chatops, ...rest } = parts;
+  const { settings, log, chatops, services, heartbeatHost, ...rest } = parts;
+  const beat = services && heartbeatHost ? lambdaHeartbeat(services, { host: heartbeatHost, binary: SERVICE_BINARIES.webhook, log }) : undefined;
   // one replay guard for every composition (a re-composed app must still know what was seen)
   const webhookParts: WebhookParts = { ...rest, replay: rest.replay ?? new MemoryReplayGuard() };
   let current: { chatops: ChatOpsSettings; run: ReturnType<typeof handle> } | undefined;
@@ -72,7 +81,7 @@ export function createLambdaHandler(parts: LambdaWebhookParts): LambdaWebhookHan
     return current.run;
   };
   if (!chatops) runFor(settings.chatops); // refuses a configuration without secrets at once
-  return async (event, context) => runFor(chatops ? await chatops() : settings.chatops)(event, context);
+  return (event, context) => withBeat(beat, async () => runFor(chatops ? await chatops() : settings.chatops)(event, context));
 }
 
 /** The function refuses to encrypt: nothing on its path needs a key (see the top of this file). */
@@ -96,12 +105,12 @@ export async function lambdaHandlerFromEnv(
     ? new ChatOpsSecret({ client: clients.secrets ?? new SecretsManagerClient({}), secretId, projectsFallback: env.BAYFORGE_CHATOPS_PROJECTS, logger: log })
     : undefined;
   const tableName = env[WEBHOOK_ENV.tableName]!.trim();
-  const { table, discovery, replay, quotas } = dynamoStores({ client: clients.dynamodb ?? DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName });
+  const { table, discovery, replay, quotas, services } = dynamoStores({ client: clients.dynamodb ?? DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName });
   const queue = new SqsWorkQueue({ client: clients.sqs ?? new SQSClient({}), queueUrl: env[WEBHOOK_ENV.queueUrl]!.trim() });
   const chatops = secret ? () => secret.settings() : undefined;
   if (chatops) await chatops(); // a secret that cannot be read fails this start (tried again on the next request)
   log.info("webhook ready", { table: tableName, secret: secretId ?? null });
-  return createLambdaHandler({ settings, log, table, queue, vault: NO_KEY, discovery, replay, quotas, chatops });
+  return createLambdaHandler({ settings, log, table, queue, vault: NO_KEY, discovery, replay, quotas, chatops, services, heartbeatHost: lambdaHost(env) });
 }
 
 let webhook: Promise<LambdaWebhookHandler> | undefined;

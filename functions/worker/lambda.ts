@@ -8,11 +8,14 @@
 // BAYFORGE_KMS_KEY_ID, BAYFORGE_PUBLIC_URL, BAYFORGE_OPENSTACK_SECRET_ARN (else OS_* /
 // OS_CLOUD), plus loadSettings' BAYFORGE_* tuning. Everything expensive (AWS clients, the
 // secret, the Keystone session) is made once per container, on the first invocation; a
-// failed start is not remembered, so the next invocation tries again.
+// failed start is not remembered, so the next invocation tries again. Every handler beats the
+// services' row (bayforge-worker, host: the function's name) at most every 10 s per container,
+// inside the invocation (shared/bays/heartbeat.ts); a failed beat fails no record.
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { Settings } from "../../shared/config.ts";
 import { createLogger, type Logger } from "../../shared/observability/logger.ts";
 import { awsConfigFromEnv, lambdaSettings, once, openAwsStores, openstackFromAws } from "../../shared/adapters/aws/index.ts";
+import { SERVICE_BINARIES, lambdaHeartbeat, lambdaHost, withBeat } from "../../shared/bays/heartbeat.ts";
 import { KeystoneIdentity } from "../../shared/adapters/openstack/index.ts";
 import { composeWorker } from "./compose.ts";
 import type { WorkerDeps } from "./deps.ts";
@@ -22,6 +25,8 @@ import { sweep } from "./sweeper.ts";
 export interface AwsWorker {
   settings: Settings;
   deps: WorkerDeps;
+  /** this container's heartbeat (lambdaHeartbeat); absent outside Lambda (no function name) */
+  beat?: () => Promise<void>;
 }
 
 /** The worker's dependencies on AWS, from the environment (what both worker entry points use). */
@@ -34,26 +39,28 @@ export async function awsWorkerFromEnv(env: NodeJS.ProcessEnv = process.env, log
     throw new Error("no OpenStack cloud configured: set BAYFORGE_OPENSTACK_SECRET_ARN (a secret holding clouds.yaml or OS_* variables), or OS_CLOUD / OS_* for Bayforge's service user");
   const identity = new KeystoneIdentity(cloud.session, { trusteeDomain: settings.trusteeDomain });
   const deps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, identity, log });
+  const host = lambdaHost(env);
+  const beat = host ? lambdaHeartbeat(stores.services, { host, binary: SERVICE_BINARIES.worker, log }) : undefined;
   log.info("worker ready", { cloud: cloud.session.cloud.cloud, table: cfg.tableName });
-  return { settings, deps };
+  return { settings, deps, beat };
 }
 
 export const worker = once(() => awsWorkerFromEnv());
 
 /** The work queue's SQS trigger. */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  const { settings, deps } = await worker();
-  return handleSqsBatch(event, deps, { concurrency: settings.workerConcurrency });
+  const { settings, deps, beat } = await worker();
+  return withBeat(beat, () => handleSqsBatch(event, deps, { concurrency: settings.workerConcurrency }));
 }
 
 /** The sweeper, on a schedule: re-sends the step of every in-progress bay idle too long. */
 export async function sweepHandler(): Promise<{ resent: number }> {
-  const { deps } = await worker();
-  return { resent: await sweep(deps) };
+  const { deps, beat } = await worker();
+  return withBeat(beat, async () => ({ resent: await sweep(deps) }));
 }
 
 /** The dead-letter queue's trigger (exported again as `handler` by lambda-dlq.ts). */
 export async function dlqHandler(event: SQSEvent): Promise<SQSBatchResponse> {
-  const { settings, deps } = await worker();
-  return handleDlqBatch(event, deps, { concurrency: settings.workerConcurrency, maxReceives: settings.maxReceives });
+  const { settings, deps, beat } = await worker();
+  return withBeat(beat, () => handleDlqBatch(event, deps, { concurrency: settings.workerConcurrency, maxReceives: settings.maxReceives }));
 }

@@ -1,6 +1,9 @@
 // The embedded default: the API and/or the worker in this process, on the SQLite stores
 // under the data dir, against the cloud named by OS_CLOUD / OS_* (clouds.yaml). The API
 // alone needs no cloud; the worker alone serves no HTTP (both are benchmarked that way).
+// Each part beats its row in the services table (/v1/mservices) every 10 s as this host
+// (os.hostname()): api and worker in one process are two rows.
+import { hostname } from "node:os";
 import { loadSettings, type Settings } from "../../shared/config.ts";
 import { createLogger, type Logger } from "../../shared/observability/logger.ts";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
@@ -13,6 +16,7 @@ import { listen, type Listening } from "../../functions/api/serve.ts";
 import { startLocalWorker, type RunningWorker } from "../../functions/worker/local-consumer.ts";
 import { handleDeadLetter } from "../../functions/worker/handle-message.ts";
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
+import { SERVICE_BINARIES, startHeartbeat, type RunningHeartbeat } from "../../shared/bays/heartbeat.ts";
 
 export interface Embedded {
   settings: Settings;
@@ -42,6 +46,11 @@ export async function startEmbedded(
   let http: Listening | undefined;
   let worker: RunningWorker | undefined;
   const closers: Array<() => Promise<void> | void> = [];
+  const heartbeats: RunningHeartbeat[] = [];
+  const beat = async (binary: string) => heartbeats.push(await startHeartbeat(stores.services, { host: hostname(), binary, log }));
+  const stopHeartbeats = async () => {
+    for (const h of heartbeats.splice(0)) await h.stop();
+  };
   try {
     // One vault (one key file under the data dir, or BAYFORGE_MASTER_KEY_FILE) for both parts:
     // the worker encrypts the CA keys that the API decrypts to sign nodes' CSRs.
@@ -67,6 +76,7 @@ export async function startEmbedded(
         idleMs: 200,
         sweepEveryMs: settings.sweepEverySeconds * 1000,
       });
+      await beat(SERVICE_BINARIES.worker);
       log.info("worker started", { cloud: cloud.session.cloud.cloud, concurrency: settings.workerConcurrency });
     }
     if (parts.api) {
@@ -74,9 +84,11 @@ export async function startEmbedded(
       // chat-ops (functions/webhook) on the same server, when a signing secret or token is set
       if (chatopsEnabled(settings)) app.route("/webhook", composeWebhook(settings, { ...stores, vault, discovery: stores.discovery }, log));
       http = await listen(app, settings.port, settings.host);
+      await beat(SERVICE_BINARIES.api);
       log.info("api listening", { url: http.url, dataDir: settings.dataDir, auth: settings.auth });
     }
   } catch (e) {
+    await stopHeartbeats();
     await worker?.stop();
     for (const c of closers) await c();
     await stores.close();
@@ -87,6 +99,7 @@ export async function startEmbedded(
     stores,
     url: http?.url,
     async stop() {
+      await stopHeartbeats();
       await http?.close();
       await worker?.stop();
       for (const c of closers) await c();

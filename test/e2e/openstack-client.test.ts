@@ -109,7 +109,7 @@ async function ok(args: string[], o: { cloud?: string; admin?: boolean } = {}): 
 }
 
 /** `-f json` output; magnumclient prints "Request to create ... accepted" before the JSON of some commands. */
-async function okJson(args: string[], o: { cloud?: string } = {}): Promise<any> {
+async function okJson(args: string[], o: { cloud?: string; admin?: boolean } = {}): Promise<any> {
   const r = await osc([...args, "-f", "json"], o);
   assert.equal(r.code, 0, explain(r));
   const start = r.stdout.search(/^[[{]/m);
@@ -394,6 +394,19 @@ describe("the unchanged OpenStack client (python3-openstackclient + python3-magn
     const after = await osc(["coe", "quotas", "show", ...q], { admin: true });
     assert.notEqual(after.code, 0, "shown no more");
     assert.match(after.stderr, /could not be found/, explain(after));
+  });
+
+  it("coe service list as the admin: Bayforge's api and worker, up; a member is refused", { timeout: 3 * COMMAND_TIMEOUT_MS }, async () => {
+    const rows = (await okJson(["coe", "service", "list"], { admin: true })) as Array<{ binary: string; state: string; host: string }>;
+    for (const binary of ["bayforge-api", "bayforge-worker"]) {
+      const row = rows.find((r) => r.binary === binary);
+      assert.ok(row, `${binary} in ${JSON.stringify(rows)}`);
+      assert.equal(row.state, "up");
+      assert.ok(row.host);
+    }
+    const member = await osc(["coe", "service", "list"]);
+    assert.notEqual(member.code, 0, "a member may not list the services");
+    assert.match(member.stderr, /403|Forbidden|magnum-service:get_all/, explain(member));
   });
 
   it("coe cluster delete → gone from cluster list and from Heat; then coe cluster template delete", { timeout: 5 * 60_000 }, async () => {

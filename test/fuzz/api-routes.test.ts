@@ -91,6 +91,9 @@ before(async () => {
   fx.modelUuids = new Set([fx.model.uuid, fx.template.uuid, fx.otherModel.uuid]);
   fx.bayUuids = new Set(Object.values(fx.bays).map((b) => b.uuid));
   fx.quota = await post("/v1/quotas", { project_id: OTHER, hard_limit: 40 }, ADMIN);
+  // /v1/mservices lists something: a service that beats and one long silent (no heartbeat runs here)
+  await api.stores.services.beat("fx-host", "bayforge-api", new Date().toISOString());
+  await api.stores.services.beat("fx-host", "bayforge-worker", new Date(Date.now() - 3_600_000).toISOString());
   api.probe.rebase();
 });
 
@@ -447,6 +450,7 @@ function routeCases(): Record<string, fc.Arbitrary<Outgoing>> {
     "GET /v1/quotas/:project/:resource": request("GET", p("/v1/quotas/", quotaProject, "/", quotaResource), { roles }),
     "PATCH /v1/quotas/:project/:resource": request("PATCH", p("/v1/quotas/", quotaProject, "/", quotaResource), { ...json(jsonBody(fc.record({ hard_limit: quotaLimit }), ["hard_limit", "project_id", "resource"])), roles }),
     "DELETE /v1/quotas/:project/:resource": request("DELETE", p("/v1/quotas/", quotaProject, "/", quotaResource), { roles }),
+    "GET /v1/mservices": request("GET", fc.constant("/v1/mservices"), { query: query(["all_tenants", "host", "binary", ...PAGING], fc.constantFrom("True", "fx-host", "bayforge-api", "", "x")), roles }),
     "GET /v1/stats": request("GET", fc.constant("/v1/stats"), { query: query(["project_id", "type"], fc.constantFrom("cluster", "CLUSTER", "node", "", "fx-project", "x".repeat(300))) }),
   };
 }
@@ -660,6 +664,28 @@ describe("the 400 names the field, attribute or parameter that is wrong, and not
         }
       }),
       fuzzParams(300),
+    );
+  });
+});
+
+describe("GET /v1/mservices: an admin's only, whatever else is sent", () => {
+  it("an admin (X-Roles naming admin) gets 200 with every service, by id; anyone else Magnum's 403", async () => {
+    const rows = await api.stores.services.list();
+    const isAdmin = (roles: string | undefined) => (roles ?? "").split(",").some((r) => r.trim().toLowerCase() === "admin");
+    await fc.assert(
+      fc.asyncProperty(request("GET", fc.constant("/v1/mservices"), { roles }), async (req) => {
+        const res = await exercise(req);
+        // refused before the route: a microversion header (400, 406), or a URL over Node's 16 KiB (431)
+        if ([400, 406, 431].includes(res.status)) return;
+        if (isAdmin(req.headers?.["x-roles"])) {
+          assert.equal(res.status, 200, show(req, res));
+          assert.deepEqual(res.json.mservices.map((m: { id: number; state: string }) => [m.id, m.state]), rows.map((r) => [r.id, r.binary === "bayforge-api" ? "up" : "down"]), show(req, res));
+        } else {
+          assert.equal(res.status, 403, show(req, res));
+          assert.equal(res.json.errors[0].detail, "Policy doesn't allow magnum-service:get_all to be performed.", show(req, res));
+        }
+      }),
+      fuzzParams(200),
     );
   });
 });

@@ -37,6 +37,7 @@ import { bayTableContract, sampleBay, sampleBayModel, sampleCerts } from "../sup
 import { discoveryStoreContract, newToken } from "../support/discovery-store-contract.ts";
 import { batchStoreContract, sampleBatch } from "../support/batch-store-contract.ts";
 import { quotaStoreContract } from "../support/quota-store-contract.ts";
+import { serviceRegistryContract } from "../support/service-registry-contract.ts";
 import { SLACK_WINDOW_SECONDS, verifySlack, slackSignature } from "../../functions/webhook/verify.ts";
 
 const require = createRequire(import.meta.url);
@@ -131,6 +132,19 @@ quotaStoreContract("DynamoDB (dynalite)", async () => {
   return {
     quotas: a.quotas,
     other: b.quotas,
+    close: async () => {
+      a.client.destroy();
+      b.client.destroy();
+    },
+  };
+});
+
+serviceRegistryContract("DynamoDB (dynalite)", async () => {
+  const a = open();
+  const b = open({ pageSize: 1 }); // every list through many query pages
+  return {
+    services: a.services,
+    other: b.services,
     close: async () => {
       a.client.destroy();
       b.client.destroy();

@@ -323,3 +323,34 @@ describe("the API's Lambda entry reads its configuration from the environment", 
     );
   });
 });
+
+describe("the API on Lambda beats its /v1/mservices row as its function, inside the invocation", () => {
+  const ADMIN = { "x-roles": "admin" };
+  it("on the AWS stores: the first invocation beats (host: the function's name), the next ones within 10 s do not", async () => {
+    const vault = await LocalKeyVault.forDataDir(dir, {});
+    const settings = loadSettings({ BAYFORGE_DATA_DIR: dir, BAYFORGE_AUTH: "noauth", BAYFORGE_PUBLIC_URL: PUBLIC_URL });
+    const host = `bayforge-api-${randomUUID().slice(0, 8)}`;
+    // as lambdaHandlerFromEnv composes it (heartbeatHost: AWS_LAMBDA_FUNCTION_NAME)
+    const h = createLambdaHandler({ settings, log: createLogger({}, "error", () => {}), ...awsStores, vault, heartbeatHost: host });
+    assert.equal((await viaLambda({ method: "GET", path: "/v1" }, h)).status, 200);
+    const first = await viaLambda({ method: "GET", path: "/v1/mservices", headers: ADMIN }, h);
+    assert.equal(first.status, 200, JSON.stringify(first.json));
+    const row = first.json.mservices.find((m: { host: string }) => m.host === host);
+    assert.deepEqual({ ...row, id: 0, created_at: "", last_seen_up: "" }, { id: 0, host, binary: "bayforge-api", state: "up", report_count: 1, disabled: false, disabled_reason: null, created_at: "", updated_at: null, last_seen_up: "" });
+    const again = await viaLambda({ method: "GET", path: "/v1/mservices", headers: ADMIN }, h);
+    assert.equal(again.json.mservices.find((m: { host: string }) => m.host === host).report_count, 1, "one beat per 10 s per container");
+    const refused = await viaLambda({ method: "GET", path: "/v1/mservices", headers: { "x-project-id": "demo" } }, h);
+    assert.equal(refused.status, 403);
+  });
+
+  it("a beat that fails only logs a warning: the request is answered as without it", async () => {
+    const vault = await LocalKeyVault.forDataDir(dir, {});
+    const settings = loadSettings({ BAYFORGE_DATA_DIR: dir, BAYFORGE_AUTH: "noauth", BAYFORGE_PUBLIC_URL: PUBLIC_URL });
+    const lines: string[] = [];
+    const services = { beat: () => Promise.reject(new Error("ProvisionedThroughputExceededException")), list: async () => [] };
+    const h = createLambdaHandler({ settings, log: createLogger({}, "debug", (l) => lines.push(l)), ...stores, services, vault, heartbeatHost: "bayforge-api-failing" });
+    const r = await viaLambda({ method: "GET", path: "/v1/baymodels" }, h);
+    assert.equal(r.status, 200);
+    assert.ok(lines.some((l) => JSON.parse(l).level === "warn" && /heartbeat failed/.test(JSON.parse(l).msg)), lines.join("\n"));
+  });
+});

@@ -23,6 +23,7 @@ import { bayTableContract, sampleBay, sampleCerts } from "../support/bay-table-c
 import { sampleMessage, workQueueContract } from "../support/work-queue-contract.ts";
 import { batchStoreContract } from "../support/batch-store-contract.ts";
 import { quotaStoreContract } from "../support/quota-store-contract.ts";
+import { serviceRegistryContract } from "../support/service-registry-contract.ts";
 
 const CHILD = fileURLToPath(new URL("../support/local-stores-child.ts", import.meta.url));
 
@@ -69,6 +70,19 @@ quotaStoreContract("SQLite (local)", async () => {
   return {
     quotas: stores.quotas,
     other: other.quotas,
+    close: async () => {
+      await other.close();
+      await stores.close();
+    },
+  };
+});
+
+serviceRegistryContract("SQLite (local)", async () => {
+  const stores = open();
+  const other = open({}, stores.dir);
+  return {
+    services: stores.services,
+    other: other.services,
     close: async () => {
       await other.close();
       await stores.close();

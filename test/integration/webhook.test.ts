@@ -443,6 +443,7 @@ describe("on AWS Lambda (DynamoDB on dynalite, SQS on fauxqs, its secret from a 
       BAYFORGE_QUEUE_URL: aws.queueUrl,
       BAYFORGE_PUBLIC_URL: "https://bayforge.example.com",
       BAYFORGE_CHATOPS_SECRET_ARN: SECRET_ARN,
+      AWS_LAMBDA_FUNCTION_NAME: "bayforge-webhook-fn",
     };
     // the baymodel the commands name, in the table
     const { table } = dynamoStores({ client: aws.dynamodb(), tableName: aws.tableName });
@@ -500,6 +501,14 @@ describe("on AWS Lambda (DynamoDB on dynalite, SQS on fauxqs, its secret from a 
     const ok = await invoke(containers[1], mm(AWS_MM_TOKEN));
     assert.equal(ok.status, 200);
     assert.match(ok.json.text, /^Bays in project chat-project:\n• aws-demo — CREATE_IN_PROGRESS/);
+  });
+
+  it("each container beats the function's /v1/mservices row (bayforge-webhook, host: the function's name) at most once per 10 s", async () => {
+    const rows = (await dynamoStores({ client: aws.dynamodb(), tableName: aws.tableName }).services.list()).filter((r) => r.host === "bayforge-webhook-fn");
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].binary, "bayforge-webhook");
+    // both containers were invoked (7 invocations so far): one beat each, more only if 10 s passed
+    assert.ok(rows[0].report_count >= 2 && rows[0].report_count < 7, `report_count ${rows[0].report_count}`);
   });
 
   it("never logs the secret's values", () => {

@@ -225,6 +225,7 @@ function cases(): Record<string, Case[]> {
     "GET /v1/quotas/:project/:resource": [{ kind: "forbidden", path: (id) => `/v1/quotas/${id}/Cluster`, ids: [d.project] }],
     "PATCH /v1/quotas/:project/:resource": [{ kind: "forbidden", method: "PATCH", path: (id) => `/v1/quotas/${id}/Cluster`, ids: [d.project], body: { hard_limit: 1 } }],
     "DELETE /v1/quotas/:project/:resource": [{ kind: "forbidden", method: "DELETE", path: (id) => `/v1/quotas/${id}/Cluster`, ids: [d.project] }],
+    "GET /v1/mservices": [{ kind: "not-project-scoped", why: "Bayforge's own services (host, binary, heartbeats): no project's data in it, and an admin's only (magnum-service:get_all; anyone else gets 403, test/integration/mservices-api.test.ts)" }],
   };
 }
 

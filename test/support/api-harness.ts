@@ -9,6 +9,10 @@ import { composeApi } from "../../functions/api/compose.ts";
 import { listen } from "../../functions/api/serve.ts";
 import { createLogger } from "../../shared/observability/logger.ts";
 import { readAnswer } from "./http-answer.ts";
+import { SERVICE_BINARIES, startHeartbeat } from "../../shared/bays/heartbeat.ts";
+
+/** The host the harness's API beats as in /v1/mservices. */
+export const HARNESS_HOST = "api-harness";
 
 export interface ApiHarness {
   url: string;
@@ -23,7 +27,8 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApi(env: Record<string, string> = {}): Promise<ApiHarness> {
+/** heartbeatMs: between the API's beats (default 10 s, as infra/local beats) */
+export async function startApi(env: Record<string, string> = {}, o: { heartbeatMs?: number } = {}): Promise<ApiHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), "bf-api-"));
   // the API on its own, for local use: noauth unless a test asks otherwise
   const settings = loadSettings({ BAYFORGE_DATA_DIR: dataDir, PORT: "0", BAYFORGE_AUTH: "noauth", ...env });
@@ -32,6 +37,8 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
   const logs: string[] = [];
   const log = createLogger({}, "debug", (line) => logs.push(line));
   const server = await listen(composeApi(settings, { ...stores, vault }, log), 0);
+  // the API beats as infra/local's does (one row, bayforge-api)
+  const heartbeat = await startHeartbeat(stores.services, { host: HARNESS_HOST, binary: SERVICE_BINARIES.api, log, everyMs: o.heartbeatMs });
   const call: ApiHarness["call"] = async (method, path, body, headers = {}) => {
     const res = await fetch(server.url + path, {
       method,
@@ -55,6 +62,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<ApiHar
       };
     },
     async close() {
+      await heartbeat.stop();
       await server.close();
       await stores.close();
       rmSync(dataDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import type { ApiEnv } from "../env.ts";
 import { MAX_VERSION, MIN_VERSION } from "../microversion.ts";
 
-const RESOURCES = ["baymodels", "bays", "clustertemplates", "clusters", "quotas", "certificates", "stats"];
+const RESOURCES = ["baymodels", "bays", "clustertemplates", "clusters", "quotas", "certificates", "mservices", "stats"];
 
 export function versionRoutes(): Hono<ApiEnv> {
   const r = new Hono<ApiEnv>();

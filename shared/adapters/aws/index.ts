@@ -12,6 +12,7 @@ import { loadSettings, type Settings } from "../../config.ts";
 import type { BayTable } from "../../ports/bay-table.ts";
 import type { DiscoveryStore } from "../../ports/discovery-store.ts";
 import type { QuotaStore } from "../../ports/quota-store.ts";
+import type { ServiceRegistry } from "../../ports/service-registry.ts";
 import type { BatchStore } from "../../ports/batch-store.ts";
 import { dynamoStores } from "../dynamodb/index.ts";
 import { SqsWorkQueue } from "../sqs/work-queue.ts";
@@ -60,6 +61,8 @@ export interface AwsStores {
   batches: BatchStore;
   /** project quotas (/v1/quotas), enforced on every create */
   quotas: QuotaStore;
+  /** Bayforge's own services and their heartbeats (/v1/mservices) */
+  services: ServiceRegistry;
   queue: SqsWorkQueue;
   vault: KmsKeyVault;
 }
@@ -73,7 +76,7 @@ export interface AwsClients {
 }
 
 export function openAwsStores(cfg: AwsConfig, clients: AwsClients = {}): AwsStores {
-  const { table, discovery, batches, quotas } = dynamoStores({
+  const { table, discovery, batches, quotas, services } = dynamoStores({
     client: clients.dynamodb ?? DynamoDBDocumentClient.from(new DynamoDBClient({})),
     tableName: cfg.tableName,
   });
@@ -82,6 +85,7 @@ export function openAwsStores(cfg: AwsConfig, clients: AwsClients = {}): AwsStor
     discovery,
     batches,
     quotas,
+    services,
     queue: new SqsWorkQueue({ client: clients.sqs ?? new SQSClient({}), queueUrl: cfg.queueUrl }),
     vault: new KmsKeyVault({ client: clients.kms ?? new KMSClient({}), keyId: cfg.kmsKeyId }),
   };

@@ -1,4 +1,4 @@
-// The AWS stores in one call: BayTable, DiscoveryStore, BatchStore, QuotaStore and the chat-ops
+// The AWS stores in one call: BayTable, DiscoveryStore, BatchStore, QuotaStore, ServiceRegistry and the chat-ops
 // replay guard on one DynamoDB table (single-table design; keys and indexes in table-definition.ts,
 // which the CDK app mirrors).
 //
@@ -10,17 +10,20 @@ import type { BatchStore } from "../../ports/batch-store.ts";
 import type { DiscoveryStore } from "../../ports/discovery-store.ts";
 import type { QuotaStore } from "../../ports/quota-store.ts";
 import type { ReplayGuard } from "../../ports/replay-guard.ts";
+import type { ServiceRegistry } from "../../ports/service-registry.ts";
 import { DynamoBayTable } from "./bay-table.ts";
 import { DynamoBatchStore } from "./batch-store.ts";
 import { DynamoDiscoveryStore } from "./discovery-store.ts";
 import { DynamoQuotaStore } from "./quota-store.ts";
 import { DynamoReplayGuard } from "./replay-guard.ts";
+import { DynamoServiceRegistry } from "./service-registry.ts";
 
 export { DynamoBayTable, DEFAULT_EVENT_RETENTION_DAYS, type DynamoBayTableOptions } from "./bay-table.ts";
 export { DynamoBatchStore } from "./batch-store.ts";
 export { DynamoDiscoveryStore } from "./discovery-store.ts";
 export { DynamoQuotaStore } from "./quota-store.ts";
 export { DynamoReplayGuard } from "./replay-guard.ts";
+export { DynamoServiceRegistry } from "./service-registry.ts";
 export * from "./table-definition.ts";
 
 export interface DynamoStoresOptions {
@@ -40,6 +43,8 @@ export interface DynamoStores {
   batches: BatchStore;
   /** project quotas (/v1/quotas) */
   quotas: QuotaStore;
+  /** Bayforge's own services and their heartbeats (/v1/mservices) */
+  services: ServiceRegistry;
   /** the chat-ops webhook's record of signatures already accepted */
   replay: ReplayGuard;
 }
@@ -51,6 +56,7 @@ export function dynamoStores(options: DynamoStoresOptions): DynamoStores {
     discovery: new DynamoDiscoveryStore({ client, tableName, pageSize }),
     batches: new DynamoBatchStore({ client, tableName, pageSize }),
     quotas: new DynamoQuotaStore({ client, tableName, pageSize }),
+    services: new DynamoServiceRegistry({ client, tableName, pageSize }),
     replay: new DynamoReplayGuard({ client, tableName }),
   };
 }

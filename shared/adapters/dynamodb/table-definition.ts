@@ -1,4 +1,4 @@
-// The one DynamoDB table behind BayTable, DiscoveryStore, BatchStore, QuotaStore and the chat-ops replay
+// The one DynamoDB table behind BayTable, DiscoveryStore, BatchStore, QuotaStore, ServiceRegistry and the chat-ops replay
 // guard (single-table design): the key and index names, how every item type is keyed, and the
 // CreateTable input that the tests give dynalite and the CDK app mirrors (infra/aws imports
 // the constants below).
@@ -22,6 +22,9 @@
 //   quota          pk PROJECT#<project>   sk QUOTA#<resource>
 //                  gsi2 QUOTA / <id, 16 digits>
 //   quota ids      pk COUNTER#QUOTA       sk COUNTER     `value`: the last id handed out (ADD)
+//   service        pk SERVICE#<host>      sk BINARY#<binary>   (a heartbeat's row)
+//                  gsi2 SERVICE / <id, 16 digits>
+//   service ids    pk COUNTER#SERVICE     sk COUNTER     `value`: the last id handed out (ADD)
 // Besides its keys an item holds the domain object's own attributes (Bay, BayModel, ...),
 // plus `entity` (the item type, for people reading the table).
 //
@@ -42,6 +45,7 @@
 //  - a chat-ops signature seen before: conditional PutItem on REPLAY#<key>.
 //  - a project's quotas: Query pk = PROJECT#<project>, begins_with(sk, QUOTA#); every quota
 //    (admins): Query gsi2 on QUOTA (see quota-store.ts).
+//  - Bayforge's services (admins, /v1/mservices): Query gsi2 on SERVICE (service-registry.ts).
 // Every list is ordered by created_at then uuid: '#' sorts below every character of an ISO
 // 8601 time, so a time that is a prefix of another still sorts first, as with the SQLite
 // adapter's ORDER BY created_at, uuid.

@@ -1,11 +1,12 @@
 // The embedded default stores in one call: the bay table, the work queue, the etcd
-// discovery directories, the batches and the project quotas on one SQLite file under dataDir,
+// discovery directories, the batches, the project quotas and the services' heartbeats on one SQLite file under dataDir,
 // sharing one connection (one handle per process is enough).
 import { join } from "node:path";
 import { SqliteBayTable } from "./bay-table.ts";
 import { SqliteBatchStore } from "./batch-store.ts";
 import { SqliteDiscoveryStore } from "./discovery-store.ts";
 import { SqliteQuotaStore } from "./quota-store.ts";
+import { SqliteServiceRegistry } from "./service-registry.ts";
 import { DEFAULT_DB_FILE, flushWrites, openDatabase, type OpenDatabaseOptions } from "./sqlite.ts";
 import { SqliteWorkQueue, type SqliteWorkQueueOptions } from "./work-queue.ts";
 
@@ -13,6 +14,7 @@ export { SqliteBayTable } from "./bay-table.ts";
 export { SqliteDiscoveryStore } from "./discovery-store.ts";
 export { SqliteBatchStore } from "./batch-store.ts";
 export { SqliteQuotaStore } from "./quota-store.ts";
+export { SqliteServiceRegistry } from "./service-registry.ts";
 export { SqliteWorkQueue } from "./work-queue.ts";
 export type { DeadLetter, DeadLetterHandler, QueueStats, SqliteWorkQueueOptions } from "./work-queue.ts";
 export { openDatabase, integrityCheck, SCHEMA_VERSION } from "./sqlite.ts";
@@ -30,6 +32,8 @@ export interface LocalStores {
   batches: SqliteBatchStore;
   /** project quotas (/v1/quotas) */
   quotas: SqliteQuotaStore;
+  /** Bayforge's own services and their heartbeats (/v1/mservices) */
+  services: SqliteServiceRegistry;
   /** the database file */
   file: string;
   /** Closes the connection (checkpoints the WAL when it is the last one). Idempotent. */
@@ -44,6 +48,7 @@ export function openLocalStores(dataDir: string, options: LocalStoresOptions = {
     discovery: new SqliteDiscoveryStore(db),
     batches: new SqliteBatchStore(db),
     quotas: new SqliteQuotaStore(db),
+    services: new SqliteServiceRegistry(db),
     file: join(dataDir, options.fileName ?? DEFAULT_DB_FILE),
     async close() {
       if (!db.open) return;

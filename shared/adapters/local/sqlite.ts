@@ -147,6 +147,18 @@ const MIGRATIONS: readonly string[] = [
     UNIQUE (project_id, resource)
   );
   `,
+  // 5: Bayforge's own services (service-registry.ts), one row per (host, binary), kept by heartbeats.
+  `
+  CREATE TABLE services (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    host          TEXT NOT NULL,
+    binary        TEXT NOT NULL,
+    report_count  INTEGER NOT NULL,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT,
+    UNIQUE (host, binary)
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

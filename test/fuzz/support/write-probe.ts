@@ -1,10 +1,14 @@
 // Tells whether anything was written to a Bayforge SQLite file, read directly (its own
 // read-only connection, not the stores' code): every table — bays, baymodels, certificates,
-// events, queue messages and dead letters, discovery directories, batches. SQLite's
+// events, queue messages and dead letters, discovery directories, batches, quotas — but the
+// heartbeats' (written on a timer). SQLite's
 // data_version moves whenever another connection commits, so an unchanged one proves
 // nothing was written; when it moved, the tables' contents decide.
 import Database from "better-sqlite3";
 import { createHash } from "node:crypto";
+
+/** Tables written on a timer, not by requests. */
+const IGNORED = ["services", "sqlite_sequence"];
 
 export class WriteProbe {
   private readonly db: Database.Database;
@@ -17,7 +21,9 @@ export class WriteProbe {
     this.tables = this.db
       .prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
       .all()
-      .map((r) => r.name);
+      .map((r) => r.name)
+      // the running parts' heartbeats (/v1/mservices) are written every 10 s whatever is asked
+      .filter((t) => !IGNORED.includes(t));
     this.version = this.dataVersion();
     this.digest = this.contents();
   }
