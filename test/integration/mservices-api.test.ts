@@ -4,7 +4,7 @@
 // through the store. Admin calls use noauth's X-Roles, as Magnum's noauth trusts it.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
+import { eventually } from "../support/eventually.ts";
 import { HARNESS_HOST, startApi, type ApiHarness } from "../support/api-harness.ts";
 import { SERVICE_DOWN_SECONDS } from "../../shared/bays/services.ts";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -41,9 +41,10 @@ describe("GET /v1/mservices", () => {
     assert.ok(Number.isInteger(first.id) && (first.id as number) >= 1);
     assert.match(first.created_at as string, ISO);
     assert.equal(first.last_seen_up, first.updated_at ?? first.created_at);
-    await sleep(700);
-    const later = apiRow(await list());
-    assert.ok(later);
+    const later = await eventually("another beat", async () => {
+      const row = apiRow(await list());
+      return row && (row.report_count as number) > (first.report_count as number) ? row : undefined;
+    });
     assert.equal(later.id, first.id);
     assert.ok((later.report_count as number) > (first.report_count as number), `${first.report_count} → ${later.report_count}`);
     assert.match(later.updated_at as string, ISO);

@@ -11,6 +11,7 @@ import { openLocalStores } from "../../shared/adapters/local/index.ts";
 import { createLogger } from "../../shared/observability/logger.ts";
 import { lambdaHeartbeat, startHeartbeat, withBeat } from "../../shared/bays/heartbeat.ts";
 import type { ServiceRegistry } from "../../shared/ports/service-registry.ts";
+import { eventually } from "../support/eventually.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "bf-heartbeat-"));
 const stores = openLocalStores(dir);
@@ -31,11 +32,10 @@ describe("startHeartbeat (long-running processes)", () => {
     const { log } = logged();
     const h = await startHeartbeat(stores.services, { host: "timer-host", binary: "bayforge-worker", log, everyMs: 50 });
     assert.equal((await rowOf("timer-host"))?.report_count, 1);
-    await sleep(280);
+    await eventually("three beats", async () => ((await rowOf("timer-host"))!.report_count >= 3 ? true : undefined));
     await h.stop();
     const counted = (await rowOf("timer-host"))!.report_count;
-    assert.ok(counted >= 3, `${counted} beats`);
-    await sleep(150);
+    await sleep(150); // three periods: a timer left running would have beaten again
     assert.equal((await rowOf("timer-host"))!.report_count, counted);
     await h.stop(); // idempotent
   });
@@ -43,10 +43,9 @@ describe("startHeartbeat (long-running processes)", () => {
   it("logs a failed beat as a warning and keeps going", async () => {
     const { lines, log } = logged();
     const h = await startHeartbeat(failing, { host: "h", binary: "bayforge-api", log, everyMs: 30 });
-    await sleep(100);
+    const warnings = () => lines.map((l) => JSON.parse(l)).filter((l) => l.level === "warn" && /heartbeat failed/.test(l.msg));
+    await eventually("two warnings: the timer kept going after a failed beat", () => (warnings().length >= 2 ? true : undefined));
     await h.stop();
-    const warnings = lines.map((l) => JSON.parse(l)).filter((l) => l.level === "warn" && /heartbeat failed/.test(l.msg));
-    assert.ok(warnings.length >= 2, `${warnings.length} warnings`);
   });
 });
 

@@ -1,7 +1,7 @@
-// What both DynamoDB adapters share: paginated queries, conditional-failure detection, and
-// the conversion between domain objects and items.
-import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
-import { KEY_ATTRIBUTES } from "./table-definition.ts";
+// What the DynamoDB adapters share: paginated queries, conditional-failure detection, integer
+// ids from a counter item, and the conversion between domain objects and items.
+import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { ENTITY_ATTRIBUTE, KEY_ATTRIBUTES, PARTITION_KEY, SEP, SORT_KEY } from "./table-definition.ts";
 
 export type Item = Record<string, unknown>;
 
@@ -48,4 +48,24 @@ export function domainOf<T>(item: Item): T {
   const out: Item = { ...item };
   for (const k of KEY_ATTRIBUTES) delete out[k];
   return out as T;
+}
+
+/**
+ * The next integer id of `counter` (1, 2, 3, ...: Magnum's quotas and services have integer
+ * ids): one atomic ADD on the counter's own item, so two writers never get the same id.
+ */
+export async function nextCounterValue(ctx: DynamoContext, counter: string): Promise<number> {
+  const { Attributes } = await ctx.client.send(
+    new UpdateCommand({
+      TableName: ctx.tableName,
+      Key: { [PARTITION_KEY]: `COUNTER${SEP}${counter}`, [SORT_KEY]: "COUNTER" },
+      UpdateExpression: "ADD #value :one SET #entity = :entity",
+      ExpressionAttributeNames: { "#value": "value", "#entity": ENTITY_ATTRIBUTE },
+      ExpressionAttributeValues: { ":one": 1, ":entity": "counter" },
+      ReturnValues: "UPDATED_NEW",
+    }),
+  );
+  const id = Number((Attributes as { value?: unknown } | undefined)?.value);
+  if (!Number.isSafeInteger(id) || id < 1) throw new Error(`the ${counter} id counter returned ${String(Attributes?.value)}`);
+  return id;
 }

@@ -9,12 +9,11 @@
 // to an existing quota is skipped, never handed out again, so ids only grow and may have gaps.
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { QuotaExists, type Quota, type QuotaResource, type QuotaStore } from "../../ports/quota-store.ts";
-import { attributesOf, domainOf, isConditionFailed, queryAll, type DynamoContext, type Item } from "./items.ts";
+import { attributesOf, domainOf, isConditionFailed, nextCounterValue, queryAll, type DynamoContext, type Item } from "./items.ts";
 import { BY_KIND_INDEX, BY_KIND_PK, BY_KIND_SK, ENTITY_ATTRIBUTE, PARTITION_KEY, SEP, SORT_KEY, keys } from "./table-definition.ts";
 
 const QUOTA_KIND = "QUOTA";
 const QUOTA_PREFIX = `QUOTA${SEP}`;
-const COUNTER_KEY = { [PARTITION_KEY]: `COUNTER${SEP}QUOTA`, [SORT_KEY]: "COUNTER" };
 /** zero-padded so the index's string sort key orders ids numerically (up to Number.MAX_SAFE_INTEGER) */
 const ID_DIGITS = 16;
 
@@ -24,7 +23,7 @@ export class DynamoQuotaStore implements QuotaStore {
   constructor(private readonly ctx: DynamoContext) {}
 
   async createQuota(q: Omit<Quota, "id" | "updated_at">): Promise<Quota> {
-    const quota: Quota = { id: await this.nextId(), project_id: q.project_id, resource: q.resource, hard_limit: q.hard_limit, created_at: q.created_at, updated_at: null };
+    const quota: Quota = { id: await nextCounterValue(this.ctx, "QUOTA"), project_id: q.project_id, resource: q.resource, hard_limit: q.hard_limit, created_at: q.created_at, updated_at: null };
     try {
       await this.ctx.client.send(
         new PutCommand({
@@ -97,23 +96,6 @@ export class DynamoQuotaStore implements QuotaStore {
       new DeleteCommand({ TableName: this.ctx.tableName, Key: quotaKey(projectId, resource), ReturnValues: "ALL_OLD" }),
     );
     return Attributes !== undefined;
-  }
-
-  /** The counter's next value: ADD is atomic, so concurrent creates never share an id. */
-  private async nextId(): Promise<number> {
-    const { Attributes } = await this.ctx.client.send(
-      new UpdateCommand({
-        TableName: this.ctx.tableName,
-        Key: COUNTER_KEY,
-        UpdateExpression: "ADD #value :one SET #entity = :entity",
-        ExpressionAttributeNames: { "#value": "value", "#entity": ENTITY_ATTRIBUTE },
-        ExpressionAttributeValues: { ":one": 1, ":entity": "counter" },
-        ReturnValues: "UPDATED_NEW",
-      }),
-    );
-    const id = Number((Attributes as { value?: unknown } | undefined)?.value);
-    if (!Number.isSafeInteger(id) || id < 1) throw new Error(`the quota id counter returned ${String(Attributes?.value)}`);
-    return id;
   }
 }
 

@@ -10,11 +10,10 @@
 // gaps. The list is one Query of the by-kind index on SERVICE, already in id order.
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { checkService, type ServiceRecord, type ServiceRegistry } from "../../ports/service-registry.ts";
-import { domainOf, isConditionFailed, queryAll, type DynamoContext, type Item } from "./items.ts";
+import { domainOf, isConditionFailed, nextCounterValue, queryAll, type DynamoContext, type Item } from "./items.ts";
 import { BY_KIND_INDEX, BY_KIND_PK, BY_KIND_SK, ENTITY_ATTRIBUTE, PARTITION_KEY, SEP, SORT_KEY } from "./table-definition.ts";
 
 const SERVICE_KIND = "SERVICE";
-const COUNTER_KEY = { [PARTITION_KEY]: `COUNTER${SEP}SERVICE`, [SORT_KEY]: "COUNTER" };
 /** zero-padded so the index's string sort key orders ids numerically */
 const ID_DIGITS = 16;
 
@@ -27,7 +26,7 @@ export class DynamoServiceRegistry implements ServiceRegistry {
     checkService(host, binary);
     const again = await this.beatKnown(host, binary, at);
     if (again) return again;
-    const id = await this.nextId();
+    const id = await nextCounterValue(this.ctx, "SERVICE");
     try {
       const { Attributes } = await this.ctx.client.send(
         new UpdateCommand({
@@ -88,22 +87,6 @@ export class DynamoServiceRegistry implements ServiceRegistry {
     }
   }
 
-  /** The counter's next value: ADD is atomic, so concurrent first beats never share an id. */
-  private async nextId(): Promise<number> {
-    const { Attributes } = await this.ctx.client.send(
-      new UpdateCommand({
-        TableName: this.ctx.tableName,
-        Key: COUNTER_KEY,
-        UpdateExpression: "ADD #value :one SET #entity = :entity",
-        ExpressionAttributeNames: { "#value": "value", "#entity": ENTITY_ATTRIBUTE },
-        ExpressionAttributeValues: { ":one": 1, ":entity": "counter" },
-        ReturnValues: "UPDATED_NEW",
-      }),
-    );
-    const id = Number((Attributes as { value?: unknown } | undefined)?.value);
-    if (!Number.isSafeInteger(id) || id < 1) throw new Error(`the service id counter returned ${String(Attributes?.value)}`);
-    return id;
-  }
 }
 
 /** The row out of its item, its attributes in the port's order (the key and index attributes dropped). */
