@@ -86,7 +86,6 @@ export class DynamoServiceRegistry implements ServiceRegistry {
       throw err;
     }
   }
-
 }
 
 /** The row out of its item, its attributes in the port's order (the key and index attributes dropped). */
