@@ -28,8 +28,12 @@ export function delegationMarker(bayUuid: string, operation: number): Date {
 }
 
 export interface MakeOptions {
-  /** make the nodes' trustee user and its trust too (a new bay) */
+  /** make the nodes' trustee user and its trust too (a new bay, a credential rotation) */
   trustee: boolean;
+  /** make the user's trust to Bayforge (default); a rotation keeps the one the stack's Heat trust derives from */
+  trust?: boolean;
+  /** the trustee of a credential rotation: its generation (trusteeName) */
+  generation?: number;
   /** the operation's marker (delegationMarker) */
   marker: Date;
   /** an earlier step may have made the trust: look for it before making one */
@@ -42,11 +46,12 @@ export interface MakeOptions {
 export async function makeCredentials(identity: Identity, vault: KeyVault, token: string, who: Delegator, bayUuid: string, o: MakeOptions): Promise<BayCredentials> {
   // the trust to Bayforge, and (for a new bay) the trustee user with its trust, side by side
   const trust = (async () => {
+    if (o.trust === false) return null;
     const id = (o.lookFirst && (await identity.findDelegation(token, who, o.marker))) || (await identity.delegate(token, who, o.marker));
     o.onTrust?.(id);
     return id;
   })();
-  const trustee = o.trustee ? identity.createTrustee(token, who, bayUuid) : Promise.resolve(undefined);
+  const trustee = o.trustee ? identity.createTrustee(token, who, bayUuid, o.generation) : Promise.resolve(undefined);
   const [made, madeTrustee] = await Promise.allSettled([trust, trustee]);
   const trust_id = made.status === "fulfilled" ? made.value : null;
   let t: NewTrustee | undefined = madeTrustee.status === "fulfilled" ? madeTrustee.value : undefined;
@@ -66,16 +71,17 @@ export async function makeCredentials(identity: Identity, vault: KeyVault, token
 /** Removes each credential; returns those Keystone would not remove (after the adapter's retries). */
 export async function releaseCredentials(
   identity: Identity | undefined,
-  c: { trust_id?: string | null; trustee?: Pick<TrusteeRecord, "user_id" | "trust_id"> | null },
+  c: { trust_id?: string | null; trustee?: Pick<TrusteeRecord, "user_id" | "trust_id"> | null; trustees?: Array<Pick<TrusteeRecord, "user_id" | "trust_id"> | null | undefined> },
   log?: Logger,
 ): Promise<string[]> {
   const left: string[] = [];
   if (!identity) return left;
   const steps: Array<[string, () => Promise<void>]> = [];
   if (c.trust_id) steps.push([`trust ${c.trust_id}`, () => identity.deleteTrust(c.trust_id!)]);
-  if (c.trustee) {
-    steps.push([`trust ${c.trustee.trust_id}`, () => identity.deleteTrust(c.trustee!.trust_id)]);
-    steps.push([`user ${c.trustee.user_id}`, () => identity.deleteUser(c.trustee!.user_id)]);
+  for (const t of [c.trustee, ...(c.trustees ?? [])]) {
+    if (!t) continue;
+    steps.push([`trust ${t.trust_id}`, () => identity.deleteTrust(t.trust_id)]);
+    steps.push([`user ${t.user_id}`, () => identity.deleteUser(t.user_id)]);
   }
   for (const [what, run] of steps) {
     try {

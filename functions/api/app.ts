@@ -20,6 +20,7 @@ import { versionRoutes } from "./routes/versions.ts";
 import { statsRoutes } from "./routes/stats.ts";
 import { quotaRoutes } from "./routes/quotas.ts";
 import { mserviceRoutes } from "./routes/mservices.ts";
+import { credentialRoutes } from "./routes/credentials.ts";
 import { bootstrapAllows } from "./bootstrap-auth.ts";
 import { DISCOVERY_PATH, discoveryRoutes } from "./routes/discovery.ts";
 
@@ -77,6 +78,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route("/v1/clusters", clusterRoutes(deps));
   app.route("/v1/clustertemplates", clusterTemplateRoutes(deps));
   app.route("/v1/stats", statsRoutes(deps));
+  app.route("/v1/credentials", credentialRoutes(deps));
   if (deps.quotas) app.route("/v1/quotas", quotaRoutes({ ...deps, quotas: deps.quotas }));
   if (deps.services) app.route("/v1/mservices", mserviceRoutes({ ...deps, services: deps.services }));
 

@@ -3,6 +3,7 @@
 import type { Bay, BayModel } from "../../shared/domain/model.ts";
 import { effectiveModel } from "../../shared/domain/cluster.ts";
 import { links, time } from "./views.ts";
+import { atLeast, type Version } from "./microversion.ts";
 
 /** Magnum's driver name for what Bayforge provisions. */
 export const DRIVER = "k8s_fedora_atomic_v1";
@@ -60,6 +61,15 @@ export function clusterView(bay: Bay, model: BayModel | undefined, base: string)
     created_at: time(bay.created_at),
     updated_at: time(bay.updated_at),
   };
+}
+
+/**
+ * API 1.13 names the stack `cluster_id` (Magnum deprecated `stack_id`): in the same place, and
+ * `stack_id` no longer shown. Older versions see `stack_id` only.
+ */
+export function withClusterId<T extends object>(view: T, v: Version): T | Omit<T, "stack_id"> {
+  if (!atLeast(v, "1.13")) return view;
+  return Object.fromEntries(Object.entries(view).map(([k, value]) => (k === "stack_id" ? ["cluster_id", value] : [k, value]))) as Omit<T, "stack_id">;
 }
 
 export function clusterListView(bay: Bay, model: BayModel | undefined, base: string) {

@@ -6,11 +6,13 @@ import { ApiError } from "../../shared/domain/errors.ts";
 
 export const MIN_VERSION = "1.1";
 /**
- * 1.2: asynchronous create answers 202 {uuid}; 1.5 CA rotation; 1.7 the resize action;
- * 1.9 nodegroups (read-only here). Magnum 15 serves 1.10; what Bayforge leaves out of the
- * versions between (quotas, stats, upgrade, federations) is listed in the README.
+ * 1.2: asynchronous create answers 202 {uuid}; 1.4 stats; 1.5 CA rotation; 1.6 quotas; 1.7 the
+ * resize action; 1.9 nodegroups (read-only here); 1.11 no bays or baymodels; 1.12 credential
+ * rotation; 1.13 cluster_id for stack_id. Current Magnum serves 1.14 (nodegroup node_labels
+ * and node_taints), which comes with nodegroup create and update; what Bayforge leaves out is
+ * listed in the README.
  */
-export const MAX_VERSION = "1.10";
+export const MAX_VERSION = "1.13";
 const SERVICES = ["container-infra", "container-infrastructure-management", "container-infrastructure"];
 
 export interface Version {
@@ -58,6 +60,24 @@ export function negotiate(modern: string | undefined, legacy: string | undefined
   if (!v) throw new ApiError(400, `Invalid API version ${JSON.stringify(want).slice(0, 40)}: expected MAJOR.MINOR such as 1.1, or "latest".`);
   if (cmp(v, parse(MIN_VERSION)!) < 0 || cmp(v, parse(MAX_VERSION)!) > 0) throw new UnsupportedVersion(want);
   return v;
+}
+
+/**
+ * A resource that microversion `version` removed (1.11: bays and baymodels): 404 from that
+ * version on, as Magnum serves no such resource; older versions keep it.
+ */
+export function removedAt(version: string, what: string, instead: string): MiddlewareHandler<{ Variables: { version: Version } }> {
+  const removed = parse(version)!;
+  const last = fmt({ major: removed.major, minor: removed.minor - 1 });
+  return async (c, next) => {
+    const v = c.get("version");
+    if (!atLeast(v, version)) return next();
+    throw new ApiError(
+      404,
+      "Not Found",
+      `No resource at ${c.req.method} ${c.req.path} in API version ${fmt(v)}: Magnum removed ${what} in version ${version}. Use ${instead}, or ask for version ${last} (OpenStack-API-Version: container-infra ${last}).`,
+    );
+  };
 }
 
 /** Sets the version range headers on every answer and the negotiated version on the context. */

@@ -44,7 +44,8 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
     table: p.table,
     queue: p.queue,
     heatFor: (bay) => cloudFor(bay).heat,
-    releaseCredentials: (bay, o) => releaseCredentials(p.identity, { trust_id: bay.trust_id, trustee: o.trustee ? bay.trustee : null }, p.log),
+    releaseCredentials: (bay, o) =>
+      releaseCredentials(p.identity, { trust_id: bay.trust_id, trustee: o.trustee ? bay.trustee : null, trustees: o.rotated ? [bay.update?.trustee, ...(bay.update?.trustees_left ?? [])] : [] }, p.log),
     ...(p.identity
       ? {
           makeCredentials: (bay, token, o) =>

@@ -46,15 +46,17 @@ export interface WorkerDeps {
   now(): Date;
   /**
    * Removes the bay's trust to Bayforge (its operation is over) and, with `trustee`, the
-   * nodes' trustee user and trust (a failed create, a deleted bay). Returns what was left.
+   * nodes' trustee user and trust (a failed create, a deleted bay); with `rotated`, also the
+   * trustees a credential rotation left on the bay's update. Returns what was left.
    */
-  releaseCredentials?(bay: Bay, o: { trustee: boolean }): Promise<string[]>;
+  releaseCredentials?(bay: Bay, o: { trustee: boolean; rotated?: boolean }): Promise<string[]>;
   /**
    * Keystone mode: makes the operation's credentials with the caller's token the bay carries
    * (bay.delegation): the trust to Bayforge and, with `trustee`, the nodes' trustee user.
-   * `lookFirst`: an earlier step may have made the trust and lost its answer.
+   * `lookFirst`: an earlier step may have made the trust and lost its answer. A credential
+   * rotation makes a trustee only (`trust: false`), named by its `generation`.
    */
-  makeCredentials?(bay: Bay, token: string, o: { trustee: boolean; lookFirst: boolean }): Promise<BayCredentials>;
+  makeCredentials?(bay: Bay, token: string, o: { trustee: boolean; lookFirst: boolean; trust?: boolean; generation?: number }): Promise<BayCredentials>;
   /** batch manifests (batch.apply); absent → a batch.apply fails (no store to apply it from) */
   batches?: BatchStore;
   /** what the bay operations need, with which batch.apply creates and scales bays (shared/bays) */

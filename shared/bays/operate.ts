@@ -3,7 +3,7 @@
 // taken back, so a user is never told "accepted" about work nobody will do. The same for the
 // mitaka bay API, the cluster API, chat-ops and batch manifests.
 import type { Bay, BayUpdate } from "../domain/model.ts";
-import { checkDeletable, planScale, type ScaleRequest } from "../domain/bay-update.ts";
+import { checkDeletable, planRotation, planScale, type ScaleRequest } from "../domain/bay-update.ts";
 import { ApiError, conflict } from "../domain/errors.ts";
 import { VersionConflict } from "../ports/bay-table.ts";
 import type { WorkMessage } from "../ports/work-queue.ts";
@@ -31,6 +31,28 @@ export async function scaleBay(deps: BayOpsDeps, caller: Caller, bay: Bay, want:
   return { bay: await start(deps, caller, bay, patch, "bay.update", requestId, "updated"), update };
 }
 
+/**
+ * Credential rotation (API 1.12): an update that gives the stack a new trustee user and trust,
+ * made by the worker with the caller's token; the old ones go once the stack has the new ones.
+ */
+export async function rotateCredentials(deps: BayOpsDeps, caller: Caller, bay: Bay, requestId: string): Promise<Bay> {
+  // Magnum's answer when its driver cannot rotate; here: no Keystone, so no trustee exists
+  if (!deps.identity) throw new ApiError(400, "Bad Request", "Credential rotation is not supported by driver: Bayforge runs without Keystone (noauth), so bays hold no trustee credential.");
+  const now = deps.now?.() ?? new Date();
+  const update = planRotation(bay, { now, requestId });
+  const minutes = deadlineMinutes(deps, bay);
+  const patch: Partial<Bay> = {
+    status: "UPDATE_IN_PROGRESS",
+    status_reason: null,
+    update,
+    faults: [],
+    deadline_at: minutes > 0 ? new Date(now.getTime() + minutes * 60_000).toISOString() : null,
+    // the new trust to the trustee is the caller's: made by the worker with the caller's token
+    delegation: await delegationFor(deps, caller, bay.uuid),
+  };
+  return start(deps, caller, bay, patch, "bay.update", requestId, "given new credentials");
+}
+
 /** Delete: refused (409) while another operation runs, as Magnum does. */
 export function deleteBay(deps: BayOpsDeps, caller: Caller, bay: Bay, requestId: string): Promise<Bay> {
   checkDeletable(bay);
@@ -41,7 +63,7 @@ async function start(deps: BayOpsDeps, caller: Caller, bay: Bay, patch: Partial<
   const now = deps.now?.() ?? new Date();
   // A living stack keeps its trust (Heat acts through one derived from it); a bay whose create
   // failed lost it, and this operation's first step makes a new one with the caller's token.
-  const delegation = bay.trust_id ? undefined : await delegationFor(deps, caller, bay.uuid);
+  const delegation = bay.trust_id || patch.delegation ? undefined : await delegationFor(deps, caller, bay.uuid);
   if (delegation) patch = { ...patch, delegation };
   // A new operation starts a new poll chain: messages of the old one carry a stale seq.
   const next: Bay = { ...bay, ...patch, poll_seq: bay.poll_seq + 1, version: bay.version + 1, updated_at: now.toISOString() };
@@ -69,6 +91,7 @@ async function start(deps: BayOpsDeps, caller: Caller, bay: Bay, patch: Partial<
 function describe(kind: WorkMessage["kind"], bay: Bay, patch: Partial<Bay>): string {
   if (kind === "bay.delete") return `delete of bay ${bay.name} accepted (was ${bay.status})`;
   const u = patch.update!;
+  if (u.rotate_credentials) return `credential rotation of bay ${bay.name} accepted: a new trustee user and trust for its stack`;
   const removing = u.nodes_to_remove.length ? `, removing ${u.nodes_to_remove.join(", ")}` : "";
   return `scale of bay ${bay.name} from ${u.previous_node_count} to ${u.node_count} nodes accepted${removing}`;
 }

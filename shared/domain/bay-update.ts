@@ -9,7 +9,7 @@ import { DEFAULT_MAX_NODES_PER_BAY } from "./bay.ts";
 /** Attributes a user may name in a bay PATCH but never change (magnum BayPatchType + API fields). */
 const BAY_ATTRIBUTES = new Set([
   "uuid", "name", "baymodel_id", "node_count", "master_count", "discovery_url", "bay_create_timeout",
-  "stack_id", "status", "status_reason", "api_address", "node_addresses", "master_addresses",
+  "stack_id", "cluster_id", "status", "status_reason", "api_address", "node_addresses", "master_addresses",
   "links", "created_at", "updated_at", "project_id", "user_id",
 ]);
 
@@ -110,6 +110,40 @@ export function planScale(bay: Bay, req: ScaleRequest, o: { now: Date; requestId
     requested_at: o.now.toISOString(),
     request_id: o.requestId,
     ...(req.rollback ? { rollback: true } : {}),
+    ...leftTrustees(bay),
+  };
+}
+
+/** Trustees an earlier rotation left on the bay's update, carried to the next one. */
+function leftTrustees(bay: Bay): Pick<BayUpdate, "trustees_left"> {
+  const left = [...(bay.update?.trustees_left ?? []), ...(bay.update?.trustee ? [bay.update.trustee] : [])];
+  return left.length ? { trustees_left: left } : {};
+}
+
+/** The statuses Magnum rotates a cluster's credential from (credential_conductor.py), *_IN_PROGRESS aside. */
+const ROTATABLE = new Set(["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_FAILED", "RESUME_COMPLETE", "RESTORE_COMPLETE", "ROLLBACK_COMPLETE", "SNAPSHOT_COMPLETE", "CHECK_COMPLETE", "ADOPT_COMPLETE"]);
+
+/**
+ * Checks a credential rotation (PATCH /v1/credentials, API 1.12) against the bay and returns
+ * the update to record: the stack keeps its nodes and gets a new trustee. Magnum rotates during
+ * an update too (synchronously, in its conductor); here a rotation is itself an update, so it
+ * waits for the running one (409). Trustees an earlier rotation left are carried, to be removed
+ * with the bay.
+ */
+export function planRotation(bay: Bay, o: { now: Date; requestId: string }): BayUpdate {
+  ensureIdle(bay, "given new credentials");
+  if (!ROTATABLE.has(bay.status)) throw badRequest(`Credential rotation when cluster status is "${bay.status}" is not supported.`);
+  if (!bay.trustee || !bay.trust_id)
+    throw badRequest(`Cluster ${bay.uuid} has no trustee credential to rotate: it was created without Keystone (noauth), so its nodes hold none.`);
+  return {
+    node_count: bay.node_count,
+    nodes_to_remove: [],
+    previous_node_count: bay.node_count,
+    requested_at: o.now.toISOString(),
+    request_id: o.requestId,
+    rotate_credentials: true,
+    trustee: null,
+    ...leftTrustees(bay),
   };
 }
 

@@ -142,6 +142,14 @@ export interface BayUpdate {
   stack_update_sent_at?: string;
   /** `?rollback=True` (API 1.3+): Heat undoes a failed update, and the bay ends ROLLBACK_COMPLETE as in Magnum */
   rollback?: boolean;
+  /**
+   * A credential rotation (PATCH /v1/credentials, API 1.12): the stack is given a new trustee
+   * user and trust (`trustee`, once made); the old ones go once the stack has the new ones.
+   */
+  rotate_credentials?: boolean;
+  trustee?: TrusteeRecord | null;
+  /** trustees of earlier rotations not removed from Keystone yet (it refused, or the rotation stopped): removed with the bay */
+  trustees_left?: TrusteeRecord[];
 }
 
 /** One failed resource of the bay's stack (or of a nested stack). */

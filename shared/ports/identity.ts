@@ -27,8 +27,12 @@ export interface Identity {
   delegate(userToken: string, who: Delegator, marker: Date): Promise<string>;
   /** The user's trust to Bayforge on the project made with `marker`, if there is one. */
   findDelegation(userToken: string, who: Delegator, marker: Date): Promise<string | undefined>;
-  /** The bay's trustee user and the user's trust to it (for the nodes). */
-  createTrustee(userToken: string, who: Delegator, bayUuid: string): Promise<NewTrustee>;
+  /**
+   * The bay's trustee user and the user's trust to it (for the nodes). `generation` names the
+   * user of a credential rotation (the first trustee has none), so old and new coexist until
+   * the stack uses the new one.
+   */
+  createTrustee(userToken: string, who: Delegator, bayUuid: string, generation?: number): Promise<NewTrustee>;
   /** Removals tolerate what is already gone. */
   deleteTrust(trustId: string): Promise<void>;
   deleteUser(userId: string): Promise<void>;

@@ -38,6 +38,8 @@ interface ParameterMapping {
   param: string;
   value: (s: Source) => unknown;
   required?: boolean;
+  /** a row of the nodes' trustee credentials (what a credential rotation changes) */
+  trustee?: true;
 }
 
 const label = (name: string) => (s: Source) => s.baymodel.labels?.[name];
@@ -53,11 +55,11 @@ export const PARAMETERS: readonly ParameterMapping[] = [
   { param: "no_proxy", value: (s) => s.baymodel.no_proxy },
   { param: "number_of_masters", value: (s) => s.bay.master_count },
   { param: "auth_url", value: (s) => s.ctx.authUrl, required: true },
-  { param: "trustee_domain_id", value: (s) => s.ctx.trustee?.domainId },
-  { param: "trustee_user_id", value: (s) => s.ctx.trustee?.userId },
-  { param: "trustee_username", value: (s) => s.ctx.trustee?.username },
-  { param: "trustee_password", value: (s) => s.ctx.trustee?.password },
-  { param: "trust_id", value: (s) => s.ctx.trustee?.trustId },
+  { param: "trustee_domain_id", value: (s) => s.ctx.trustee?.domainId, trustee: true },
+  { param: "trustee_user_id", value: (s) => s.ctx.trustee?.userId, trustee: true },
+  { param: "trustee_username", value: (s) => s.ctx.trustee?.username, trustee: true },
+  { param: "trustee_password", value: (s) => s.ctx.trustee?.password, trustee: true },
+  { param: "trust_id", value: (s) => s.ctx.trustee?.trustId, trustee: true },
   // K8sTemplateDefinition
   { param: "master_flavor", value: (s) => s.baymodel.master_flavor_id },
   { param: "minion_flavor", value: (s) => s.baymodel.flavor_id },
@@ -138,6 +140,12 @@ export function heatParameters(bay: Bay, template: BayModel, ctx: DefinitionCont
     out[row.param] = v;
   }
   return out;
+}
+
+/** The trustee rows alone, for the stack update of a credential rotation (the rest is kept). */
+export function trusteeParameters(trustee: NonNullable<DefinitionContext["trustee"]>): Record<string, unknown> {
+  const source = { ctx: { trustee } } as Source; // the trustee rows read nothing else
+  return Object.fromEntries(PARAMETERS.filter((row) => row.trustee).map((row) => [row.param, row.value(source)]));
 }
 
 /** The bay's fields that come from the stack's outputs. */

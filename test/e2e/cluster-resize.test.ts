@@ -51,7 +51,7 @@ describe("cluster resize with nodes_to_remove on the real Heat", () => {
   it("shrinks 4 → 1 removing the lowest-numbered minion by name: Heat keeps only the next one, and the bay shows it", async () => {
     // Heat removes the named minions first, then the highest numbered: naming the lowest one
     // makes the survivor the second lowest, which Heat would never pick on its own.
-    const before = (await minionsInHeat((await api(bf.url, "GET", `/v1/clusters/${id}`, undefined, LATEST)).json.stack_id)).sort((a, b) => Number(a) - Number(b));
+    const before = (await minionsInHeat((await api(bf.url, "GET", `/v1/clusters/${id}`, undefined, LATEST)).json.cluster_id)).sort((a, b) => Number(a) - Number(b));
     const [named, survivor] = before;
     const r = await api(bf.url, "POST", `/v1/clusters/${id}/actions/resize`, { node_count: 1, nodes_to_remove: [named] }, LATEST);
     assert.equal(r.status, 202, JSON.stringify(r.json));

@@ -44,13 +44,13 @@ after(async () => {
 
 const counts = async () => ({ bays: (await stores.table.listBays({})).length, models: (await stores.table.listBayModels({})).length, queued: (await stores.queue.stats()).visible });
 
-/** What Keystone still holds of a bay's credentials. */
-async function leftInKeystone(bayUuid: string, creds: { trust_id?: string | null; trustee?: { trust_id: string; user_id: string } | null }) {
+/** What Keystone still holds of a bay's credentials (its first trustee user by name, a rotated one by its own). */
+async function leftInKeystone(bayUuid: string, creds: { trust_id?: string | null; trustee?: { trust_id: string; user_id: string; username?: string } | null }) {
   const trusts = new TrustClient(admin.session);
   const users = new TrusteeUsers(admin.session);
   const left: string[] = [];
   for (const id of [creds.trust_id, creds.trustee?.trust_id]) if (id && (await trusts.get(id))) left.push(`trust ${id}`);
-  if (await users.find(await users.domainId(), trusteeName(bayUuid))) left.push(`user ${trusteeName(bayUuid)}`);
+  for (const name of new Set([trusteeName(bayUuid), creds.trustee?.username])) if (name && (await users.find(await users.domainId(), name))) left.push(`user ${name}`);
   return left;
 }
 
@@ -150,6 +150,32 @@ describe("two projects", () => {
     assert.ok(stored.trust_id && (await new TrustClient(admin.session).get(stored.trust_id)), "the user's trust to Bayforge stays: Heat's own trust for the stack derives from it");
     assert.ok(stored.trustee?.user_id, "the nodes' trustee stays while the bay lives");
     assert.ok(!JSON.stringify(stored).includes("password\":"), "no plaintext password stored");
+  });
+
+  it("credential rotation (API 1.12): the stack gets a new trustee user and trust, the old ones are removed once it has them", async () => {
+    const before = (await stores.table.getBay(ids["demo-bay"]))!;
+    const at = (v: string, who: Record<string, string>) => ({ ...who, "OpenStack-API-Version": `container-infra ${v}` });
+    assert.equal((await api(bf.url, "PATCH", `/v1/credentials/${before.uuid}`, undefined, at("1.11", as.demo))).status, 406, "not before 1.12");
+    assert.equal((await api(bf.url, "PATCH", `/v1/credentials/${before.uuid}`, undefined, at("1.12", as.demo2))).status, 404, "not another project's");
+    assert.equal((await stores.table.getBay(before.uuid))!.version, before.version, "refusals wrote nothing");
+    const r = await api(bf.url, "PATCH", `/v1/credentials/${before.uuid}`, undefined, at("1.12", as.demo));
+    assert.equal(r.status, 202, JSON.stringify(r.json));
+    assert.deepEqual(r.json, { uuid: before.uuid });
+    assert.equal((await api(bf.url, "PATCH", `/v1/credentials/${before.uuid}`, undefined, at("1.12", as.demo))).status, 409, "one rotation at a time");
+    const bay = await waitForBay(bf.url, before.uuid, 180_000);
+    assert.equal(bay.status, "UPDATE_COMPLETE", bay.status_reason);
+    const after = (await stores.table.getBay(before.uuid))!;
+    assert.ok(after.trustee && before.trustee);
+    assert.notEqual(after.trustee.user_id, before.trustee.user_id, "a new trustee user");
+    assert.notEqual(after.trustee.trust_id, before.trustee.trust_id, "and a new trust to it");
+    assert.equal(after.trust_id, before.trust_id, "the trust the stack's Heat trust derives from stays");
+    assert.ok(await new TrustClient(admin.session).get(after.trustee.trust_id), "the new trust exists");
+    const stack = await demo.heat.getStack(after.stack_name, after.stack_id!);
+    assert.equal(stack?.parameters.trustee_user_id, after.trustee.user_id, "the stack has the new trustee");
+    assert.equal(stack?.parameters.trustee_username, after.trustee.username);
+    assert.deepEqual(await leftInKeystone(before.uuid, { trustee: before.trustee }), [], "the old trustee user and its trust are gone");
+    assert.deepEqual([after.node_count, after.node_addresses, after.minions], [before.node_count, before.node_addresses, before.minions], "the nodes stay as they were");
+    assert.ok(!after.update?.trustee && !after.update?.trustees_left?.length, "nothing left pending");
   });
 
   it("deleting the bay leaves no trust, trustee user, certificate or stack behind", async () => {

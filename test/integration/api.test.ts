@@ -47,7 +47,7 @@ describe("POST /v1/bays", () => {
     assert.equal(r.headers.get("location"), `http://bayforge.test:9511/v1/bays/${r.json.uuid}`);
     assert.equal(r.headers.get("openstack-api-version"), "container-infra 1.1");
     assert.equal(r.headers.get("openstack-api-minimum-version"), "container-infra 1.1");
-    assert.equal(r.headers.get("x-openstack-magnum-api-maximum-version"), "1.10");
+    assert.equal(r.headers.get("x-openstack-magnum-api-maximum-version"), "1.13");
     assert.equal(r.json.status, "CREATE_IN_PROGRESS");
     assert.equal(r.json.node_count, 2);
     assert.equal(r.json.master_count, 1);
@@ -81,8 +81,24 @@ describe("POST /v1/bays", () => {
     assert.match(r.json.name, /^bay-/);
   });
   it("treats 'latest' as the newest version", async () => {
-    const r = await api.call("GET", "/v1/bays", undefined, { "OpenStack-API-Version": "container-infra latest" });
-    assert.equal(r.headers.get("openstack-api-version"), "container-infra 1.10");
+    const r = await api.call("GET", "/v1/clusters", undefined, { "OpenStack-API-Version": "container-infra latest" });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get("openstack-api-version"), "container-infra 1.13");
+  });
+  it("serves bays and baymodels up to 1.10 and answers 404 from 1.11 on (Magnum removed them), saying what to use", async () => {
+    for (const path of ["/v1/bays", "/v1/baymodels", "/v1/bays/detail"]) {
+      const old = await api.call("GET", path, undefined, { "OpenStack-API-Version": "container-infra 1.10" });
+      assert.equal(old.status, 200, path);
+      for (const v of ["1.11", "latest"]) {
+        const gone = await api.call("GET", path, undefined, { "OpenStack-API-Version": `container-infra ${v}` });
+        assert.equal(gone.status, 404, `${path} at ${v}`);
+        assert.match(gone.json.errors[0].detail, /Magnum removed bay(model)?s in version 1\.11\. Use \/v1\/cluster(template)?s, or ask for version 1\.10/);
+      }
+    }
+    const before = await api.counts();
+    const refused = await api.call("POST", "/v1/bays", { baymodel_id: "k8s-model" }, { "X-OpenStack-Magnum-API-Version": "1.11" });
+    assert.equal(refused.status, 404);
+    assert.deepEqual(await api.counts(), before, "nothing written");
   });
   it("lists bays in the collection view and finds one by name; a name two bays share gives 409", async () => {
     const list = await api.call("GET", "/v1/bays");

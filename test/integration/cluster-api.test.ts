@@ -29,11 +29,17 @@ describe("version discovery", () => {
   it("serves / and /v1 without a token, with the microversion range", async () => {
     const root = await api.call("GET", "/");
     assert.equal(root.status, 200);
-    assert.deepEqual(root.json.versions.map((v: any) => [v.id, v.min_version, v.max_version, v.status]), [["v1", "1.1", "1.10", "CURRENT"]]);
+    assert.deepEqual(root.json.versions.map((v: any) => [v.id, v.min_version, v.max_version, v.status]), [["v1", "1.1", "1.13", "CURRENT"]]);
     const v1 = await api.call("GET", "/v1");
     assert.equal(v1.status, 200);
-    for (const k of ["bays", "baymodels", "clusters", "clustertemplates", "certificates"]) assert.equal(v1.json[k][0].href, `http://bayforge.test:9511/v1/${k}/`);
-    assert.equal(v1.headers.get("openstack-api-maximum-version"), "container-infra 1.10");
+    for (const k of ["bays", "baymodels", "clusters", "clustertemplates", "certificates", "credentials"]) assert.equal(v1.json[k][0].href, `http://bayforge.test:9511/v1/${k}/`);
+    assert.equal(v1.headers.get("openstack-api-maximum-version"), "container-infra 1.13");
+  });
+  it("lists bays and baymodels under /v1 only for clients at 1.10 or older (1.11 removed them)", async () => {
+    const current = await api.call("GET", "/v1", undefined, LATEST);
+    assert.deepEqual(Object.keys(current.json).filter((k) => !["id", "media_types", "links"].includes(k)), ["clustertemplates", "clusters", "quotas", "certificates", "mservices", "stats", "nodegroups", "credentials"]);
+    const old = await api.call("GET", "/v1", undefined, { "OpenStack-API-Version": "container-infra 1.10" });
+    assert.ok(old.json.bays && old.json.baymodels);
   });
   it("refuses a microversion above the maximum with 406", async () => {
     const r = await api.call("GET", "/v1/clusters", undefined, { "OpenStack-API-Version": "container-infra 1.99" });
@@ -98,11 +104,27 @@ describe("clusters", () => {
     assert.equal((await api.call("GET", `/v1/bays/${id}`)).json.baymodel_id, tplId);
   });
   it("lists in Magnum 15's collection view, and in full under /detail", async () => {
-    const list = (await api.call("GET", "/v1/clusters", undefined, LATEST)).json.clusters;
+    const V12 = { "OpenStack-API-Version": "container-infra 1.12" };
+    const list = (await api.call("GET", "/v1/clusters", undefined, V12)).json.clusters;
     assert.deepEqual(Object.keys(list[0]), ["uuid", "name", "cluster_template_id", "keypair", "node_count", "master_count", "docker_volume_size", "labels", "master_flavor_id", "flavor_id", "create_timeout", "links", "stack_id", "status", "health_status", "merge_labels"]);
-    const detail = (await api.call("GET", "/v1/clusters/detail", undefined, LATEST)).json.clusters;
+    const detail = (await api.call("GET", "/v1/clusters/detail", undefined, V12)).json.clusters;
     assert.equal(detail[0].api_address, null);
     assert.ok("node_addresses" in detail[0]);
+  });
+  it("names the stack cluster_id from 1.13 on, in stack_id's place, and stack_id before (list, detail, show)", async () => {
+    const bay = (await api.stores.table.getBay(id))!;
+    await api.stores.table.updateBay({ ...bay, stack_id: "5f0e3c1a-0000-4000-8000-00000000beef", version: bay.version + 1 }, bay.version); // as the worker records it
+    const at = (v: string) => ({ "OpenStack-API-Version": `container-infra ${v}` });
+    for (const [path, pick] of [["/v1/clusters", (j: any) => j.clusters.find((c: any) => c.uuid === id)], ["/v1/clusters/detail", (j: any) => j.clusters.find((c: any) => c.uuid === id)], [`/v1/clusters/${id}`, (j: any) => j]] as const) {
+      const now = pick((await api.call("GET", path, undefined, at("1.13"))).json);
+      assert.equal(now.cluster_id, "5f0e3c1a-0000-4000-8000-00000000beef", path);
+      assert.ok(!("stack_id" in now), path);
+      const keys = Object.keys(now);
+      assert.equal(keys[keys.indexOf("links") + 1], "cluster_id", `${path}: in stack_id's place`);
+      const before = pick((await api.call("GET", path, undefined, at("1.12"))).json);
+      assert.equal(before.stack_id, "5f0e3c1a-0000-4000-8000-00000000beef", path);
+      assert.ok(!("cluster_id" in before), path);
+    }
   });
   it("has the default master and worker nodegroups", async () => {
     const r = await api.call("GET", `/v1/clusters/${id}/nodegroups`, undefined, LATEST);
@@ -315,5 +337,22 @@ describe("stats (1.4)", () => {
     const old = await api.call("GET", "/v1/stats", undefined, { "OpenStack-API-Version": "container-infra 1.3" });
     assert.equal(old.status, 406);
     assert.match(old.json.errors[0].detail, /1\.4 or later/);
+  });
+});
+
+describe("credential rotation (1.12) without Keystone", () => {
+  it("answers Magnum's 'not supported by driver' (no trustee exists in noauth), 406 before 1.12, 404 for an unknown cluster; nothing written", async () => {
+    const before = await api.counts();
+    const bay = (await api.stores.table.listBays({}))[0];
+    const rotate = (ident: string, v: string) => api.call("PATCH", `/v1/credentials/${ident}`, undefined, { "OpenStack-API-Version": `container-infra ${v}` });
+    const noauth = await rotate(bay.uuid, "1.12");
+    assert.equal(noauth.status, 400);
+    assert.match(noauth.json.errors[0].detail, /^Credential rotation is not supported by driver: Bayforge runs without Keystone/);
+    const old = await rotate(bay.uuid, "1.11");
+    assert.equal(old.status, 406);
+    assert.match(old.json.errors[0].detail, /1\.12 or later/);
+    assert.equal((await rotate("no-such-cluster", "latest")).status, 404);
+    assert.deepEqual(await api.counts(), before);
+    assert.equal((await api.stores.table.getBay(bay.uuid))!.version, bay.version);
   });
 });

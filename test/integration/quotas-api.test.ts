@@ -97,7 +97,7 @@ describe("quotas enforced on create", () => {
     assert.equal(refused.json.errors[0].title, "Resource limit exceeded");
     assert.equal(refused.json.errors[0].detail, "Resource limit exceeded: You have reached the maximum clusters per project, 2. You may delete a cluster to make room for a new one.");
     // the other entry points count the same bays
-    const bay = await api.call("POST", "/v1/bays", { name: "full-bay", baymodel_id: "full-tpl", node_count: 1 }, as("p-full"));
+    const bay = await api.call("POST", "/v1/bays", { name: "full-bay", baymodel_id: "full-tpl", node_count: 1 }, { ...as("p-full"), "OpenStack-API-Version": "container-infra 1.10" });
     assert.equal(bay.status, 403, JSON.stringify(bay.json));
     assert.deepEqual(await api.counts(), before, "nothing stored or queued");
 

@@ -9,9 +9,11 @@ import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
 import { getBayModel, scope } from "../../../shared/bays/lookup.ts";
 import { baymodelListView, baymodelView } from "../views.ts";
+import { removedAt } from "../microversion.ts";
 
 export function baymodelRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const r = new Hono<ApiEnv>();
+  r.use(removedAt("1.11", "baymodels", "/v1/clustertemplates"));
   const now = () => (deps.now?.() ?? new Date()).toISOString();
 
   r.post("/", async (c) => {

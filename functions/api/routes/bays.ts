@@ -8,13 +8,14 @@ import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
 import { findBayModel, getBay, scope } from "../../../shared/bays/lookup.ts";
 import { bayListView, bayView } from "../views.ts";
-import { atLeast } from "../microversion.ts";
+import { atLeast, removedAt } from "../microversion.ts";
 import { parseBayPatch } from "../../../shared/domain/bay-update.ts";
 import { acceptAndEnqueue } from "../../../shared/bays/accept.ts";
 import { deleteBay, scaleBay } from "../../../shared/bays/operate.ts";
 
 export function bayRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const r = new Hono<ApiEnv>();
+  r.use(removedAt("1.11", "bays", "/v1/clusters"));
 
   r.post("/", async (c) => {
     const caller = c.get("caller");

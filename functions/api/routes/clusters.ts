@@ -10,7 +10,7 @@ import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
 import { pageQuery, paginate } from "../pagination.ts";
 import { findBayModel, getBay, scope } from "../../../shared/bays/lookup.ts";
-import { clusterListView, clusterView, nodegroupViews } from "../cluster-views.ts";
+import { clusterListView, clusterView, nodegroupViews, withClusterId } from "../cluster-views.ts";
 import { acceptAndEnqueue } from "../../../shared/bays/accept.ts";
 import { deleteBay, scaleBay } from "../../../shared/bays/operate.ts";
 import { atLeast } from "../microversion.ts";
@@ -58,14 +58,15 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
       keys: { cluster_template_id: "baymodel_id", create_timeout: "bay_create_timeout" },
     });
     const tpl = await templatesOf(page);
-    return c.json({ clusters: page.map((b) => (detail ? clusterView(b, tpl(b), base) : clusterListView(b, tpl(b), base))), ...(next ? { next } : {}) });
+    const v = c.get("version");
+    return c.json({ clusters: page.map((b) => withClusterId(detail ? clusterView(b, tpl(b), base) : clusterListView(b, tpl(b), base), v)), ...(next ? { next } : {}) });
   };
   r.get("/", list(false));
   r.get("/detail", list(true));
 
   r.get("/:ident", async (c) => {
     const bay = await getCluster(c, c.req.param("ident"));
-    return c.json(clusterView(bay, await deps.table.getBayModel(bay.baymodel_id), c.get("base")));
+    return c.json(withClusterId(clusterView(bay, await deps.table.getBayModel(bay.baymodel_id), c.get("base")), c.get("version")));
   });
 
   r.patch("/:ident", async (c) => {

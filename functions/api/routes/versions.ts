@@ -2,9 +2,11 @@
 // public_api_routes), so clients and the catalog can find the API and its microversions.
 import { Hono } from "hono";
 import type { ApiEnv } from "../env.ts";
-import { MAX_VERSION, MIN_VERSION } from "../microversion.ts";
+import { MAX_VERSION, MIN_VERSION, atLeast } from "../microversion.ts";
 
+/** In Magnum's order; bays and baymodels only for clients that ask for 1.10 or older (1.11 removed them). */
 const RESOURCES = ["baymodels", "bays", "clustertemplates", "clusters", "quotas", "certificates", "mservices", "stats"];
+const REMOVED_IN_1_11 = new Set(["baymodels", "bays"]);
 
 export function versionRoutes(): Hono<ApiEnv> {
   const r = new Hono<ApiEnv>();
@@ -29,8 +31,10 @@ export function versionRoutes(): Hono<ApiEnv> {
       media_types: [{ base: "application/json", type: "application/vnd.openstack.magnum.v1+json" }],
       links: [{ href: `${base}/v1/`, rel: "self" }],
     };
-    for (const k of RESOURCES) body[k] = [{ href: `${base}/v1/${k}/`, rel: "self" }, { href: `${base}/${k}/`, rel: "bookmark" }];
+    const current = atLeast(c.get("version"), "1.11");
+    for (const k of RESOURCES) if (!(current && REMOVED_IN_1_11.has(k))) body[k] = [{ href: `${base}/v1/${k}/`, rel: "self" }, { href: `${base}/${k}/`, rel: "bookmark" }];
     body.nodegroups = [{ href: `${base}/v1/clusters/{cluster_id}/nodegroups`, rel: "self" }, { href: `${base}/clusters/{cluster_id}/nodegroups`, rel: "bookmark" }];
+    body.credentials = [{ href: `${base}/v1/credentials/`, rel: "self" }, { href: `${base}/credentials/`, rel: "bookmark" }];
     return c.json(body);
   });
   return r;

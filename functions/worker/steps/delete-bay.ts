@@ -44,7 +44,7 @@ export async function finishDelete(deps: WorkerDeps, bay: Bay, requestId?: strin
   await deps.table.deleteCerts(bay.uuid);
   // the trusts and the trustee user go first: if Keystone fails, the delete is retried
   if (deps.releaseCredentials) {
-    const left = await deps.releaseCredentials(bay, { trustee: true });
+    const left = await deps.releaseCredentials(bay, { trustee: true, rotated: true });
     if (left.length) throw new Error(`Keystone did not remove ${left.join(", ")}; the delete will be retried`);
   }
   // A step still running for the bay can write it after our read (a create that the delete

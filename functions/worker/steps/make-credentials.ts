@@ -8,6 +8,8 @@
 // it is taken over, and the trust the dead step may have made is looked for (by its marker)
 // before a new one is made.
 // The token goes from the bay as soon as the credentials are recorded.
+// A credential rotation (bay.update.rotate_credentials) makes only a new trustee user and its
+// trust, recorded on the update: the stack update that follows gives them to the stack.
 import { randomUUID } from "node:crypto";
 import type { Bay } from "../../../shared/domain/model.ts";
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
@@ -59,12 +61,15 @@ export async function ensureCredentials(msg: WorkMessage, deps: WorkerDeps, bay:
   }
 
   const token = await deps.vault.decrypt(d.token_encrypted, context(bay.uuid));
-  const trustee = !claimed.trustee && claimed.status === "CREATE_IN_PROGRESS";
+  const rotation = isRotation(claimed);
+  const trustee = rotation || (!claimed.trustee && claimed.status === "CREATE_IN_PROGRESS");
+  // a rotation's trustee is named by its operation, so a redelivery makes (or resets) the same user
+  const only = rotation ? { trust: false, generation: claimed.poll_seq } : {};
   let made;
   try {
     const renew = () =>
       updateBay(deps.table, claimed, (b) => (b.delegation?.claimed_by === claim ? { delegation: { ...b.delegation, claimed_at: deps.now().toISOString() } } : undefined), deps.now());
-    made = await whileClaimed(deps, renew, () => deps.makeCredentials!(claimed, token, { trustee, lookFirst: !!d.attempted }));
+    made = await whileClaimed(deps, renew, () => deps.makeCredentials!(claimed, token, { trustee, lookFirst: !!d.attempted, ...only }));
   } catch (e) {
     if (e instanceof IdentityError && e.status !== undefined && e.status < 500 && e.status !== 429) {
       await failBay(deps, claimed, `Keystone would not let Bayforge act for you on project ${bay.project_id}: ${e.message.slice(0, 500)}`);
@@ -78,19 +83,27 @@ export async function ensureCredentials(msg: WorkMessage, deps: WorkerDeps, bay:
   const saved = await updateBay(
     deps.table,
     claimed,
-    (b) => ((recorded = isInProgress(b.status) && b.delegation?.claimed_by === claim) ? { trust_id: made.trust_id, ...(made.trustee ? { trustee: made.trustee } : {}), delegation: null } : undefined),
+    (b) =>
+      (recorded = isInProgress(b.status) && b.delegation?.claimed_by === claim && isRotation(b) === rotation)
+        ? rotation
+          ? { update: { ...b.update!, trustee: made.trustee }, delegation: null }
+          : { trust_id: made.trust_id, ...(made.trustee ? { trustee: made.trustee } : {}), delegation: null }
+        : undefined,
     deps.now(),
   );
   if (!recorded) {
     // The bay moved on (deleted, failed) or a step that took the claim over recorded its own:
     // ours are nobody's, but for the trustee user, which is the bay's by name and may be theirs.
-    const theirs = saved?.trustee?.user_id === made.trustee?.user_id;
+    const theirs = (rotation ? saved?.update?.trustee : saved?.trustee)?.user_id === made.trustee?.user_id;
     const mine = { ...claimed, trust_id: made.trust_id, trustee: theirs ? null : (made.trustee ?? null) };
     await deps.releaseCredentials?.(mine, { trustee: !!mine.trustee });
     return undefined;
   }
   await deps.table
-    .appendEvent({ bay_uuid: bay.uuid, at: deps.now().toISOString(), kind: "credentials", detail: `trust ${made.trust_id}${made.trustee ? ` and trustee user ${made.trustee.username}` : ""} made in Keystone`, request_id: msg.requestId })
+    .appendEvent({ bay_uuid: bay.uuid, at: deps.now().toISOString(), kind: "credentials", detail: rotation ? `new trustee user ${made.trustee?.username} and its trust made in Keystone for the credential rotation` : `trust ${made.trust_id}${made.trustee ? ` and trustee user ${made.trustee.username}` : ""} made in Keystone`, request_id: msg.requestId })
     .catch((err) => deps.log.warn("event not recorded", { err }));
   return saved;
 }
+
+/** A credential rotation in flight: only its new trustee is made, and recorded on the update. */
+const isRotation = (bay: Bay): boolean => bay.status === "UPDATE_IN_PROGRESS" && !!bay.update?.rotate_credentials;

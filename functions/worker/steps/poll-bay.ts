@@ -3,7 +3,7 @@
 // until the stack is terminal for that operation or Bayforge's own deadline passes.
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Orchestrator, Stack } from "../../../shared/ports/orchestrator.ts";
-import type { Bay, BayFault } from "../../../shared/domain/model.ts";
+import type { Bay, BayFault, TrusteeRecord } from "../../../shared/domain/model.ts";
 import { bayStatusFromStack, isInProgress, type BayStatus } from "../../../shared/domain/status.ts";
 import { bayOutputs, stackOutput } from "../../../shared/templates/kubernetes-definition.ts";
 import { effectiveModel } from "../../../shared/domain/cluster.ts";
@@ -129,6 +129,8 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
   // Magnum's poller keeps node_count in step with what the stack really has.
   const minions = Number(stack.parameters.number_of_minions);
   if (bay.status === "UPDATE_IN_PROGRESS" && Number.isInteger(minions) && minions > 0) patch.node_count = minions;
+  const rotation = bay.status === "UPDATE_IN_PROGRESS" ? settleRotation(bay, stack) : undefined;
+  if (rotation) Object.assign(patch, rotation.patch);
   // Only the delivery whose write moved the bay reports it: a duplicate poll that read the
   // same stack concurrently must not log, record or notify the completion a second time.
   let moved = false;
@@ -139,7 +141,31 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
     await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: status.endsWith("_COMPLETE") && status !== "ROLLBACK_COMPLETE" ? "completed" : "failed", detail: `${status}: ${stack.stack_status_reason ?? ""}${faults}`.trim() });
     await notifyCompletion(deps, { ...saved, notify: bay.notify });
     if (status === "CREATE_FAILED") await releaseAfterOperation(deps, saved, { trustee: true });
+    if (rotation) await retireTrustee(deps, saved, rotation.retired, at);
   }
+}
+
+/**
+ * A credential rotation's end: the trustee the stack now has (its parameters say which; a
+ * failed update may or may not have stored them) becomes the bay's, and the other is retired.
+ */
+function settleRotation(bay: Bay, stack: Stack): { patch: Partial<Bay>; retired: TrusteeRecord } | undefined {
+  const u = bay.update;
+  if (!u?.rotate_credentials || !u.trustee) return undefined;
+  const adopted = stack.parameters.trustee_user_id === u.trustee.user_id;
+  const retired = adopted ? bay.trustee : u.trustee;
+  if (!retired) return undefined;
+  return { patch: { ...(adopted ? { trustee: u.trustee } : {}), update: { ...u, trustee: null } }, retired };
+}
+
+/** Removes a retired trustee from Keystone; one Keystone keeps stays on the update, removed with the bay. */
+async function retireTrustee(deps: WorkerDeps, bay: Bay, retired: TrusteeRecord, at: Date): Promise<void> {
+  const left = (await deps.releaseCredentials?.({ ...bay, trust_id: null, trustee: retired }, { trustee: true })) ?? [];
+  const detail = left.length
+    ? `trustee user ${retired.username} could not be removed from Keystone yet (${left.join(", ")}); it is removed with the bay`
+    : `trustee user ${retired.username} and its trust removed from Keystone`;
+  if (left.length) await updateBay(deps.table, bay, (b) => (b.update ? { update: { ...b.update, trustees_left: [...(b.update.trustees_left ?? []), retired] } } : undefined), deps.now()).catch((err) => deps.log.warn("retired trustee not recorded", { bay: bay.uuid, err }));
+  await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "credentials", detail }).catch((err) => deps.log.warn("event not recorded", { err }));
 }
 
 /**

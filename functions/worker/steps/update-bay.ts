@@ -1,5 +1,6 @@
 // bay.update: sends the scale to Heat as a PATCH update (existing parameters kept, new
 // number_of_minions, minions_to_remove naming the minions to drop first), once, then polls.
+// A credential rotation is the same PATCH with the new trustee's rows instead.
 // A redelivery finds the update already sent (recorded on the bay, or visible on the stack)
 // and only makes sure a poll follows.
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
@@ -13,6 +14,7 @@ import { updateBay } from "../bay-store.ts";
 import { bootstrapMinutes } from "./create-bay.ts";
 import { isInProgress } from "../../../shared/domain/status.ts";
 import { drainLeavingMinions } from "./drain-nodes.ts";
+import { trusteeParameters } from "../../../shared/templates/kubernetes-definition.ts";
 
 export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   let bay = await deps.table.getBay(msg.bayId);
@@ -20,6 +22,10 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
   bay = await ensureCredentials(msg, deps, bay); // a bay whose create failed has no trust left
   if (!bay?.update) return;
   const u = bay.update;
+  if (u.rotate_credentials && !u.trustee) {
+    await failBay(deps, bay, "The credential rotation has no new trustee to give the stack (Keystone mode is needed).");
+    return;
+  }
   if (!u.stack_update_sent_at) {
     if (!bay.stack_id) {
       await failBay(deps, bay, "The bay has no Heat stack to update.");
@@ -31,17 +37,25 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
       return;
     }
     if (!alreadySent(stack, bay)) {
-      // New minions fetch their certificates with the token the stack already holds: a new
-      // one would change every minion's properties and make Heat replace them all. It is
-      // made valid again for the time of this update.
-      const fresh = await reopenBootstrapToken(deps, bay);
-      if (!fresh) return;
-      bay = fresh;
-      // Minions about to go are drained first, while the cluster can still move their pods.
-      await drainLeavingMinions(bay, stack, u.node_count, u.nodes_to_remove, deps);
+      let parameters: Record<string, unknown>;
+      if (u.trustee) {
+        const t = u.trustee;
+        const password = await deps.vault.decrypt(t.password_encrypted, `bay:${bay.uuid}:trustee`);
+        parameters = trusteeParameters({ domainId: t.domain_id, userId: t.user_id, username: t.username, password, trustId: t.trust_id });
+      } else {
+        // New minions fetch their certificates with the token the stack already holds: a new
+        // one would change every minion's properties and make Heat replace them all. It is
+        // made valid again for the time of this update.
+        const fresh = await reopenBootstrapToken(deps, bay);
+        if (!fresh) return;
+        bay = fresh;
+        // Minions about to go are drained first, while the cluster can still move their pods.
+        await drainLeavingMinions(bay, stack, u.node_count, u.nodes_to_remove, deps);
+        parameters = { number_of_minions: u.node_count, minions_to_remove: u.nodes_to_remove };
+      }
       try {
         await deps.heatFor(bay).updateStack(bay.stack_name, bay.stack_id!, {
-          parameters: { number_of_minions: u.node_count, minions_to_remove: u.nodes_to_remove },
+          parameters,
           ...(u.rollback ? { disable_rollback: false } : {}),
         });
       } catch (e) {
@@ -63,7 +77,15 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
     );
     if (!bay) return;
     if (recorded)
-      await deps.table.appendEvent({ bay_uuid: bay.uuid, at: at.toISOString(), kind: "stack_update_requested", detail: `stack ${bay.stack_name}: number_of_minions=${u.node_count}${u.nodes_to_remove.length ? `, minions_to_remove=${u.nodes_to_remove.join(",")}` : ""}`, request_id: msg.requestId });
+      await deps.table.appendEvent({
+        bay_uuid: bay.uuid,
+        at: at.toISOString(),
+        kind: "stack_update_requested",
+        detail: u.trustee
+          ? `stack ${bay.stack_name}: trustee_username=${u.trustee.username} (credential rotation)`
+          : `stack ${bay.stack_name}: number_of_minions=${u.node_count}${u.nodes_to_remove.length ? `, minions_to_remove=${u.nodes_to_remove.join(",")}` : ""}`,
+        request_id: msg.requestId,
+      });
   }
   await deps.queue.send(
     { v: 1, kind: "bay.poll", bayId: bay.uuid, projectId: bay.project_id, requestId: msg.requestId, attempt: 0, seq: bay.poll_seq },
@@ -76,6 +98,7 @@ function alreadySent(stack: Stack, bay: Bay): boolean {
   const u = bay.update!;
   if (stack.stack_status === "UPDATE_IN_PROGRESS") return true;
   const since = stack.updated_time ? Date.parse(stack.updated_time) >= Date.parse(u.requested_at) - 1000 : false;
+  if (u.trustee) return since && stack.parameters.trustee_user_id === u.trustee.user_id;
   return since && stack.parameters.number_of_minions === String(u.node_count);
 }
 

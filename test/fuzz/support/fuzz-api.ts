@@ -86,8 +86,11 @@ export async function send(base: string, req: Outgoing): Promise<Sent> {
   return readAnswer(res);
 }
 
-/** App-level middleware entries of app.routes (request id, versions, body limit, auth): not routes. */
-const MIDDLEWARE_PATHS = new Set(["/*", "/v1/*"]);
+/**
+ * Middleware entries of app.routes: not routes. App-level (request id, versions, body limit,
+ * auth), and the 1.11 gate of bays and baymodels (404 from that version on).
+ */
+const MIDDLEWARE_PATHS = new Set(["/*", "/v1/*", "/v1/bays/*", "/v1/baymodels/*"]);
 
 /** Every route the app serves, as "METHOD /path" (ALL = any method the route's other entries do not serve). */
 export function servedRoutes(app: Hono<any>): string[] {

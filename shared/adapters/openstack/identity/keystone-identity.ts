@@ -52,8 +52,8 @@ export class KeystoneIdentity implements Identity {
     return mine?.id;
   }
 
-  async createTrustee(userToken: string, who: Delegator, bayUuid: string): Promise<NewTrustee> {
-    const user = await this.trustees.create(bayUuid);
+  async createTrustee(userToken: string, who: Delegator, bayUuid: string, generation?: number): Promise<NewTrustee> {
+    const user = await this.trustees.create(bayUuid, generation);
     try {
       const t = await this.trusts.create(userToken, { trustorUserId: who.userId, trusteeUserId: user.userId, projectId: who.projectId, roles: who.roles, impersonation: true });
       return { user_id: user.userId, username: user.name, domain_id: user.domainId, password: user.password, trust_id: t.id };

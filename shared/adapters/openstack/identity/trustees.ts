@@ -23,8 +23,8 @@ export interface TrusteeUsersOptions {
   domainName?: string;
 }
 
-/** The trustee user's name for a bay. */
-export const trusteeName = (bayUuid: string): string => `bay-${bayUuid}`;
+/** The trustee user's name for a bay (`bay-<uuid>`), and for each credential rotation (`bay-<uuid>-<generation>`). */
+export const trusteeName = (bayUuid: string, generation?: number): string => `bay-${bayUuid}${generation === undefined ? "" : `-${generation}`}`;
 
 export class TrusteeUsers {
   private readonly domainName: string;
@@ -52,9 +52,9 @@ export class TrusteeUsers {
    * step: if the user already exists (an earlier attempt's answer was lost) its password is
    * replaced, since the old one cannot be read back.
    */
-  async create(bayUuid: string): Promise<TrusteeUser> {
+  async create(bayUuid: string, generation?: number): Promise<TrusteeUser> {
     const domainId = await this.domainId();
-    const name = trusteeName(bayUuid);
+    const name = trusteeName(bayUuid, generation);
     const password = randomBytes(24).toString("base64url");
     const res = await asService(this.session, {
       method: "POST",
