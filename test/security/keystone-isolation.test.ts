@@ -144,7 +144,7 @@ after(async () => {
 
 type Case =
   /** 404 as for an id that does not exist; `ghost` builds the same request for one */
-  | { kind: "hidden"; method: string; path: (id: string) => string; ids: string[]; body?: (id: string) => unknown; raw?: (id: string) => string; type?: string; owner?: "read" }
+  | { kind: "hidden"; method: string; path: (id: string) => string; ids: string[]; body?: (id: string) => unknown; raw?: (id: string) => string; type?: string; owner?: "read"; headers?: Record<string, string> }
   /** 400 "could not be found" for a body naming it, as for one that does not exist (Magnum: not found in a POST is a 400) */
   | { kind: "unknown-in-body"; method: string; path: string; ids: string[]; body?: (id: string) => unknown; raw?: (id: string) => string; type?: string }
   /** a list: 200 without any of demo's */
@@ -212,6 +212,7 @@ function cases(): Record<string, Case[]> {
 
     "GET /v1/certificates/:ident": [hidden("GET", (id) => `/v1/certificates/${id}`, bayIds(), { owner: "read" })],
     "PATCH /v1/certificates/:ident": [hidden("PATCH", (id) => `/v1/certificates/${id}`, bayIds())],
+    "PATCH /v1/credentials/:ident": [hidden("PATCH", (id) => `/v1/credentials/${id}`, bayIds(), { headers: { "OpenStack-API-Version": "container-infra 1.12" } })],
     "POST /v1/certificates": [
       { kind: "unknown-in-body", method: "POST", path: "/v1/certificates", ids: bayIds(), body: (id) => ({ bay_uuid: id, csr }) },
       { kind: "unknown-in-body", method: "POST", path: "/v1/certificates", ids: bayIds(), body: (id) => ({ cluster_uuid: id, csr }) },
@@ -286,7 +287,7 @@ describe("another project's resources, on every route that names one (demo2 agai
           const ghost = ghostOf(id);
           const send = (x: string, headers: Record<string, string>) =>
             c.kind === "hidden"
-              ? call(c.method, c.path(encodeURIComponent(x)), { body: c.body?.(x), raw: c.raw?.(x), headers: { ...headers, ...(c.type ? { "content-type": c.type } : {}) } })
+              ? call(c.method, c.path(encodeURIComponent(x)), { body: c.body?.(x), raw: c.raw?.(x), headers: { ...headers, ...c.headers, ...(c.type ? { "content-type": c.type } : {}) } })
               : call(c.method, c.path, { body: c.body?.(x), raw: c.raw?.(x), headers: { ...headers, ...(c.type ? { "content-type": c.type } : {}) } });
           const r = await send(id, asDemo2());
           const wrote = probe.changed();
