@@ -1,6 +1,6 @@
 // How clusters, cluster templates and nodegroups look on the wire (modern Magnum's API
 // types), built from the same bays and baymodels the mitaka API serves.
-import type { Bay, BayModel } from "../../shared/domain/model.ts";
+import type { Bay, BayModel, NodeGroupRecord } from "../../shared/domain/model.ts";
 import { effectiveModel } from "../../shared/domain/cluster.ts";
 import { links, time } from "./views.ts";
 import { atLeast, type Version } from "./microversion.ts";
@@ -102,8 +102,42 @@ export function clusterTemplateListView(m: BayModel, base: string) {
   return clusterTemplateView(m, base);
 }
 
-/** The two nodegroups every Bayforge cluster has, as modern Magnum's default groups. */
+/** The two default nodegroups every Bayforge cluster has, as modern Magnum's, then its extra ones. */
 export function nodegroupViews(bay: Bay, model: BayModel | undefined, base: string) {
+  return [...defaultNodegroupViews(bay, model, base), ...(bay.nodegroups ?? []).map((g) => extraNodegroupView(bay, g, base))];
+}
+
+/** An extra worker group, in the default groups' shape. */
+export function extraNodegroupView(bay: Bay, g: NodeGroupRecord, base: string) {
+  return {
+    uuid: g.uuid,
+    name: g.name,
+    cluster_id: bay.uuid,
+    project_id: bay.project_id,
+    docker_volume_size: g.docker_volume_size,
+    labels: g.labels,
+    flavor_id: g.flavor_id,
+    image_id: g.image_id,
+    node_addresses: g.node_addresses,
+    node_count: g.node_count,
+    role: g.role,
+    max_node_count: g.max_node_count,
+    min_node_count: g.min_node_count,
+    is_default: false,
+    stack_id: bay.stack_id,
+    status: g.status,
+    status_reason: g.status_reason,
+    version: null,
+    links: [
+      { href: `${base}/v1/clusters/${bay.uuid}/nodegroups/${g.uuid}`, rel: "self" },
+      { href: `${base}/clusters/${bay.uuid}/nodegroups/${g.uuid}`, rel: "bookmark" },
+    ],
+    created_at: time(g.created_at),
+    updated_at: time(g.updated_at),
+  };
+}
+
+function defaultNodegroupViews(bay: Bay, model: BayModel | undefined, base: string) {
   const m = model ? effectiveModel(bay, model) : undefined;
   const group = (role: "master" | "worker") => {
     const id = `${bay.uuid.slice(0, 24)}${role === "master" ? "00000000aaaa" : "00000000bbbb"}`;

@@ -28,7 +28,7 @@ export async function scaleBay(deps: BayOpsDeps, caller: Caller, bay: Bay, want:
     faults: [],
     deadline_at: minutes > 0 ? new Date(now.getTime() + minutes * 60_000).toISOString() : null,
   };
-  return { bay: await start(deps, caller, bay, patch, "bay.update", requestId, "updated"), update };
+  return { bay: await startOperation(deps, caller, bay, patch, "bay.update", requestId, "updated"), update };
 }
 
 /**
@@ -50,16 +50,17 @@ export async function rotateCredentials(deps: BayOpsDeps, caller: Caller, bay: B
     // the new trust to the trustee is the caller's: made by the worker with the caller's token
     delegation: await delegationFor(deps, caller, bay.uuid),
   };
-  return start(deps, caller, bay, patch, "bay.update", requestId, "given new credentials");
+  return startOperation(deps, caller, bay, patch, "bay.update", requestId, "given new credentials");
 }
 
 /** Delete: refused (409) while another operation runs, as Magnum does. */
 export function deleteBay(deps: BayOpsDeps, caller: Caller, bay: Bay, requestId: string): Promise<Bay> {
   checkDeletable(bay);
-  return start(deps, caller, bay, { status: "DELETE_IN_PROGRESS", status_reason: null, deadline_at: null }, "bay.delete", requestId, "deleted");
+  return startOperation(deps, caller, bay, { status: "DELETE_IN_PROGRESS", status_reason: null, deadline_at: null }, "bay.delete", requestId, "deleted");
 }
 
-async function start(deps: BayOpsDeps, caller: Caller, bay: Bay, patch: Partial<Bay>, kind: WorkMessage["kind"], requestId: string, what: string): Promise<Bay> {
+/** Moves the bay into its operation (a conditional write), then enqueues its step; the write is taken back if the enqueue fails. */
+export async function startOperation(deps: BayOpsDeps, caller: Caller, bay: Bay, patch: Partial<Bay>, kind: WorkMessage["kind"], requestId: string, what: string): Promise<Bay> {
   const now = deps.now?.() ?? new Date();
   // A living stack keeps its trust (Heat acts through one derived from it); a bay whose create
   // failed lost it, and this operation's first step makes a new one with the caller's token.
@@ -92,6 +93,11 @@ function describe(kind: WorkMessage["kind"], bay: Bay, patch: Partial<Bay>): str
   if (kind === "bay.delete") return `delete of bay ${bay.name} accepted (was ${bay.status})`;
   const u = patch.update!;
   if (u.rotate_credentials) return `credential rotation of bay ${bay.name} accepted: a new trustee user and trust for its stack`;
+  if (u.nodegroup) {
+    const g = patch.nodegroups?.find((n) => n.uuid === u.nodegroup!.uuid);
+    const what = u.nodegroup.action === "resize" ? `resize from ${u.nodegroup.previous_node_count} to ${g?.node_count} nodes` : u.nodegroup.action;
+    return `node group ${g?.name} ${what} accepted${u.nodegroup.action === "create" ? ` (${g?.node_count} nodes of flavor ${g?.flavor_id}, image ${g?.image_id})` : ""}`;
+  }
   const removing = u.nodes_to_remove.length ? `, removing ${u.nodes_to_remove.join(", ")}` : "";
   return `scale of bay ${bay.name} from ${u.previous_node_count} to ${u.node_count} nodes accepted${removing}`;
 }

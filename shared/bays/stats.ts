@@ -20,5 +20,6 @@ export async function clusterStats(table: BayTable, caller: Caller, q: { project
     if (projectId !== caller.projectId) throw new ApiError(403, "Not authorized", "Not authorized: only an administrator may read another project's stats.");
   }
   const bays = await table.listBays({ projectId });
-  return { clusters: bays.length, nodes: bays.reduce((n, b) => n + b.node_count + b.master_count, 0) };
+  const extra = (b: (typeof bays)[number]) => (b.nodegroups ?? []).reduce((n, g) => n + g.node_count, 0);
+  return { clusters: bays.length, nodes: bays.reduce((n, b) => n + b.node_count + b.master_count + extra(b), 0) };
 }

@@ -47,13 +47,14 @@ export function parseBayPatch(body: unknown, bay: Bay, maxNodes = DEFAULT_MAX_NO
 }
 
 /** The modern resize action body `{node_count, nodes_to_remove?, nodegroup?}`; node_count up to `maxNodes`. */
-export function parseResize(body: unknown, maxNodes = DEFAULT_MAX_NODES_PER_BAY): ScaleRequest & { nodegroup?: string } {
+/** `zeroNodes` (API 1.10+): node_count 0 passes here (only an extra nodegroup may then have it). */
+export function parseResize(body: unknown, maxNodes = DEFAULT_MAX_NODES_PER_BAY, o: { zeroNodes?: boolean } = {}): ScaleRequest & { nodegroup?: string } {
   if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("The request body must be a JSON object with node_count.");
   const { node_count, nodes_to_remove, nodegroup, ...extra } = body as Record<string, unknown>;
   const unknown = Object.keys(extra);
   if (unknown.length) throw badRequest(`Unknown attribute(s) for resize: ${unknown.join(", ")}.`);
   if (node_count === undefined) throw invalidField("node_count", node_count, "Mandatory field missing.");
-  const count = checkNodeCount(node_count, maxNodes);
+  const count = o.zeroNodes && node_count === 0 ? 0 : checkNodeCount(node_count, maxNodes);
   let remove: string[] = [];
   if (nodes_to_remove !== undefined && nodes_to_remove !== null) {
     if (!Array.isArray(nodes_to_remove) || nodes_to_remove.some((n) => typeof n !== "string" || !n))
@@ -115,7 +116,7 @@ export function planScale(bay: Bay, req: ScaleRequest, o: { now: Date; requestId
 }
 
 /** Trustees an earlier rotation left on the bay's update, carried to the next one. */
-function leftTrustees(bay: Bay): Pick<BayUpdate, "trustees_left"> {
+export function leftTrustees(bay: Bay): Pick<BayUpdate, "trustees_left"> {
   const left = [...(bay.update?.trustees_left ?? []), ...(bay.update?.trustee ? [bay.update.trustee] : [])];
   return left.length ? { trustees_left: left } : {};
 }

@@ -106,6 +106,35 @@ export interface Bay {
   create_claim?: { by: string | null; at: string | null; settles_at?: string | null } | null;
   /** chat-ops: where the worker posts the operation's outcome (the slash command's response_url) */
   notify?: { response_url: string; platform: "slack" | "mattermost" } | null;
+  /** worker groups beyond the default ones (API 1.9+), each a resource group of the bay's stack */
+  nodegroups?: NodeGroupRecord[];
+}
+
+/**
+ * An extra worker nodegroup (Magnum's NodeGroup, not default): its own flavor, image, labels
+ * and count, made as its own resource group (`key`) in the bay's stack.
+ */
+export interface NodeGroupRecord {
+  uuid: string;
+  name: string;
+  role: string;
+  flavor_id: string | null;
+  image_id: string;
+  docker_volume_size: number | null;
+  labels: Record<string, string>;
+  node_count: number;
+  min_node_count: number;
+  max_node_count: number | null;
+  /** the stack's resource group and parameter prefix for it (`ng_<hex>`), fixed at create */
+  key: string;
+  /** Magnum's nodegroup statuses: CREATE_/UPDATE_/DELETE_ IN_PROGRESS, COMPLETE, FAILED */
+  status: BayStatus;
+  status_reason: string | null;
+  node_addresses: string[];
+  /** minion resource name ("0", "1", ...) → private address, from the last completed stack */
+  minions: Record<string, string>;
+  created_at: string;
+  updated_at: string | null;
 }
 
 export interface DelegationRecord {
@@ -150,6 +179,8 @@ export interface BayUpdate {
   trustee?: TrusteeRecord | null;
   /** trustees of earlier rotations not removed from Keystone yet (it refused, or the rotation stopped): removed with the bay */
   trustees_left?: TrusteeRecord[];
+  /** an operation on an extra nodegroup (the default groups are the bay's own counts) */
+  nodegroup?: { uuid: string; action: "create" | "resize" | "delete"; previous_node_count?: number };
 }
 
 /** One failed resource of the bay's stack (or of a nested stack). */

@@ -345,6 +345,25 @@ const quotaResource = fc.oneof({ weight: 4, arbitrary: fc.constant("Cluster") },
 const quotaLimit = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 100 }) }, fc.constantFrom(0, -1, 2 ** 53, 1.5));
 const validQuota = fc.record({ project_id: fc.constantFrom(OTHER, "default", "q-new"), resource: fc.constant("Cluster"), hard_limit: quotaLimit }, { requiredKeys: ["project_id"] });
 const bayPatchOp = fc.integer({ min: 1, max: 5 }).map((n) => ({ op: "replace", path: "/node_count", value: n }));
+const NODEGROUP_KEYS = ["name", "flavor_id", "image_id", "node_count", "min_node_count", "max_node_count", "labels", "merge_labels", "role", "docker_volume_size", "uuid", "status", "is_default"];
+const validNodegroup = fc.record(
+  {
+    name: bayName,
+    flavor_id: fc.constantFrom("m1.large", null),
+    image_id: fc.constantFrom("fedora-atomic", null),
+    node_count: fc.integer({ min: 0, max: 4 }),
+    min_node_count: fc.integer({ min: 0, max: 2 }),
+    max_node_count: fc.option(fc.integer({ min: 0, max: 5 }), { nil: null }),
+    labels,
+    merge_labels: fc.boolean(),
+    role: fc.constantFrom("worker", "gpu", "master", null),
+  },
+  { requiredKeys: ["name"] },
+);
+const nodegroupPatchOp = fc.oneof(
+  fc.tuple(fc.constantFrom("/min_node_count", "/max_node_count"), fc.integer({ min: 0, max: 6 })).map(([path, value]) => ({ op: "replace", path, value })),
+  fc.constantFrom({ op: "remove", path: "/max_node_count" }, { op: "replace", path: "/max_node_count", value: null }),
+);
 
 const json = (arb: fc.Arbitrary<string>) => ({ body: arb, contentType });
 
@@ -438,6 +457,9 @@ function routeCases(): Record<string, fc.Arbitrary<Outgoing>> {
     "POST /v1/clusters/:ident/actions/resize": request("POST", cluster("/actions/resize"), json(jsonBody(validResize, ["node_count", "nodes_to_remove", "nodegroup"]))),
     "GET /v1/clusters/:ident/nodegroups": request("GET", cluster("/nodegroups"), { query: query(["role"], fc.constantFrom("master", "worker", "", "x")) }),
     "GET /v1/clusters/:ident/nodegroups/:ng": request("GET", p("/v1/clusters/", bayIdent, "/nodegroups/", nodegroupIdent)),
+    "POST /v1/clusters/:ident/nodegroups": request("POST", cluster("/nodegroups"), json(jsonBody(validNodegroup, NODEGROUP_KEYS))),
+    "PATCH /v1/clusters/:ident/nodegroups/:ng": request("PATCH", p("/v1/clusters/", bayIdent, "/nodegroups/", nodegroupIdent), json(patchBody(nodegroupPatchOp, ["/min_node_count", "/max_node_count", "/node_count", "/name", "/nope"]))),
+    "DELETE /v1/clusters/:ident/nodegroups/:ng": request("DELETE", p("/v1/clusters/", bayIdent, "/nodegroups/", nodegroupIdent)),
 
     "GET /v1/certificates/:ident": request("GET", p("/v1/certificates/", bayIdent)),
     "POST /v1/certificates": request("POST", fc.constant("/v1/certificates"), json(jsonBody(validSign, ["bay_uuid", "cluster_uuid", "csr", "pem", "links"]))),

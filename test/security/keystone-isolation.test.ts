@@ -210,6 +210,10 @@ function cases(): Record<string, Case[]> {
       hidden("GET", (id) => `/v1/clusters/${id}/nodegroups/${ng()}`, bayIds(), { owner: "read" }),
     ],
 
+    "POST /v1/clusters/:ident/nodegroups": [hidden("POST", (id) => `/v1/clusters/${id}/nodegroups`, bayIds(), { body: () => ({ name: "stolen" }), headers: { "OpenStack-API-Version": "container-infra 1.9" } })],
+    "PATCH /v1/clusters/:ident/nodegroups/:ng": [hidden("PATCH", (id) => `/v1/clusters/${id}/nodegroups/default-worker`, bayIds(), { body: () => [{ op: "replace", path: "/max_node_count", value: 3 }], headers: { "OpenStack-API-Version": "container-infra 1.9" } })],
+    "DELETE /v1/clusters/:ident/nodegroups/:ng": [hidden("DELETE", (id) => `/v1/clusters/${id}/nodegroups/default-worker`, bayIds(), { headers: { "OpenStack-API-Version": "container-infra 1.9" } })],
+
     "GET /v1/certificates/:ident": [hidden("GET", (id) => `/v1/certificates/${id}`, bayIds(), { owner: "read" })],
     "PATCH /v1/certificates/:ident": [hidden("PATCH", (id) => `/v1/certificates/${id}`, bayIds())],
     "PATCH /v1/credentials/:ident": [hidden("PATCH", (id) => `/v1/credentials/${id}`, bayIds(), { headers: { "OpenStack-API-Version": "container-infra 1.12" } })],

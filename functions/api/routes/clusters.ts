@@ -10,10 +10,12 @@ import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
 import { pageQuery, paginate } from "../pagination.ts";
 import { findBayModel, getBay, scope } from "../../../shared/bays/lookup.ts";
-import { clusterListView, clusterView, nodegroupViews, withClusterId } from "../cluster-views.ts";
+import { clusterListView, clusterView, extraNodegroupView, nodegroupViews, withClusterId } from "../cluster-views.ts";
+import { createNodeGroup, deleteNodeGroup, patchNodeGroupBounds, resizeNodeGroup } from "../../../shared/bays/nodegroups.ts";
+import { findNodeGroup, nodeGroupNotFound } from "../../../shared/domain/nodegroup.ts";
 import { acceptAndEnqueue } from "../../../shared/bays/accept.ts";
 import { deleteBay, scaleBay } from "../../../shared/bays/operate.ts";
-import { atLeast } from "../microversion.ts";
+import { atLeast, requireVersion } from "../microversion.ts";
 
 /**
  * `?rollback=True` on a cluster update (API 1.3+, as Magnum's `types.boolean`): Heat then undoes
@@ -84,12 +86,50 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
   });
 
   r.post("/:ident/actions/resize", async (c) => {
-    const req = parseResize(await readJson(c), deps.maxNodesPerBay);
+    const v = c.get("version");
+    const req = parseResize(await readJson(c), deps.maxNodesPerBay, { zeroNodes: atLeast(v, "1.10") });
     const bay = await getCluster(c, c.req.param("ident"));
-    if (req.nodegroup !== undefined && !["default-worker", nodegroupViews(bay, undefined, "")[1].uuid].includes(req.nodegroup))
-      throw badRequest(`Nodegroup ${req.nodegroup} cannot be resized: Bayforge clusters resize their default-worker nodegroup only.`);
+    const [master, worker] = nodegroupViews(bay, undefined, "");
+    if (req.nodegroup !== undefined && [master.uuid, master.name].includes(req.nodegroup))
+      throw badRequest(`Nodegroup ${req.nodegroup} cannot be resized: a cluster's masters are fixed at create (Magnum's Heat driver does not resize them either).`);
+    if (req.nodegroup !== undefined && ![worker.uuid, worker.name].includes(req.nodegroup)) {
+      const group = findNodeGroup(bay, req.nodegroup);
+      if (!group) throw nodeGroupNotFound(req.nodegroup);
+      await resizeNodeGroup(deps, c.get("caller"), bay, group, req.node_count, req.nodes_to_remove, { requestId: c.get("requestId"), zeroNodes: atLeast(v, "1.10") });
+      return c.json({ uuid: bay.uuid }, 202);
+    }
+    if (req.node_count === 0) throw badRequest("Invalid input for field/attribute node_count. Value: '0'. The default-worker nodegroup keeps at least 1 node (an extra nodegroup may have 0 from API 1.10).");
     const { bay: saved } = await scaleBay(deps, c.get("caller"), bay, req, c.get("requestId"));
     return c.json({ uuid: saved.uuid }, 202);
+  });
+
+  r.post("/:ident/nodegroups", async (c) => {
+    const v = c.get("version");
+    requireVersion(v, "1.9", "POST /v1/clusters/{id}/nodegroups");
+    const body = await readJson(c);
+    const bay = await getCluster(c, c.req.param("ident"));
+    const model = await deps.table.getBayModel(bay.baymodel_id);
+    if (!model) throw badRequest(`The cluster's template ${bay.baymodel_id} could not be found.`);
+    const group = await createNodeGroup(deps, c.get("caller"), bay, model, body, { requestId: c.get("requestId"), zeroNodes: atLeast(v, "1.10") });
+    return c.json(extraNodegroupView(bay, group, c.get("base")), 202);
+  });
+
+  r.patch("/:ident/nodegroups/:ng", async (c) => {
+    requireVersion(c.get("version"), "1.9", "PATCH /v1/clusters/{id}/nodegroups/{id}");
+    const body = await readJson(c);
+    const bay = await getCluster(c, c.req.param("ident"));
+    const ng = c.req.param("ng");
+    if (nodegroupViews(bay, undefined, "").slice(0, 2).some((g) => g.uuid === ng || g.name === ng))
+      throw badRequest(`Nodegroup ${ng} is a default nodegroup: its node count is the cluster's (resize the cluster) and its bounds are fixed.`);
+    const group = await patchNodeGroupBounds(deps, bay, ng, body);
+    return c.json(extraNodegroupView(bay, group, c.get("base")), 202);
+  });
+
+  r.delete("/:ident/nodegroups/:ng", async (c) => {
+    requireVersion(c.get("version"), "1.9", "DELETE /v1/clusters/{id}/nodegroups/{id}");
+    const bay = await getCluster(c, c.req.param("ident"));
+    await deleteNodeGroup(deps, c.get("caller"), bay, c.req.param("ng"), c.get("requestId"));
+    return c.body(null, 204);
   });
 
   r.get("/:ident/nodegroups", async (c) => {

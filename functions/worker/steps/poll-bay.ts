@@ -3,7 +3,8 @@
 // until the stack is terminal for that operation or Bayforge's own deadline passes.
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Orchestrator, Stack } from "../../../shared/ports/orchestrator.ts";
-import type { Bay, BayFault, TrusteeRecord } from "../../../shared/domain/model.ts";
+import type { Bay, BayFault, NodeGroupRecord, TrusteeRecord } from "../../../shared/domain/model.ts";
+import { nodeGroupOutputs } from "../../../shared/templates/nodegroups.ts";
 import { bayStatusFromStack, isInProgress, type BayStatus } from "../../../shared/domain/status.ts";
 import { bayOutputs, stackOutput } from "../../../shared/templates/kubernetes-definition.ts";
 import { effectiveModel } from "../../../shared/domain/cluster.ts";
@@ -131,6 +132,7 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
   if (bay.status === "UPDATE_IN_PROGRESS" && Number.isInteger(minions) && minions > 0) patch.node_count = minions;
   const rotation = bay.status === "UPDATE_IN_PROGRESS" ? settleRotation(bay, stack) : undefined;
   if (rotation) Object.assign(patch, rotation.patch);
+  if (bay.status === "UPDATE_IN_PROGRESS" && bay.update?.nodegroup) patch.nodegroups = settleNodeGroup(bay, stack, status, at);
   // Only the delivery whose write moved the bay reports it: a duplicate poll that read the
   // same stack concurrently must not log, record or notify the completion a second time.
   let moved = false;
@@ -143,6 +145,30 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
     if (status === "CREATE_FAILED") await releaseAfterOperation(deps, saved, { trustee: true });
     if (rotation) await retireTrustee(deps, saved, rotation.retired, at);
   }
+}
+
+/** A node group operation's end: the group's own status, its addresses, or (deleted) the group gone. */
+function settleNodeGroup(bay: Bay, stack: Stack, status: BayStatus, at: Date): NodeGroupRecord[] {
+  const op = bay.update!.nodegroup!;
+  const ok = status === "UPDATE_COMPLETE";
+  const groups = bay.nodegroups ?? [];
+  if (ok && op.action === "delete") return groups.filter((g) => g.uuid !== op.uuid);
+  const ended: Record<typeof op.action, BayStatus> = ok
+    ? { create: "CREATE_COMPLETE", resize: "UPDATE_COMPLETE", delete: "DELETE_COMPLETE" }
+    : { create: "CREATE_FAILED", resize: "UPDATE_FAILED", delete: "DELETE_FAILED" };
+  return groups.map((g) => {
+    if (g.uuid !== op.uuid) return g;
+    // what the stack has (a failed resize may have stopped part way)
+    const count = Number(stack.parameters[`${g.key}_count`]);
+    return {
+      ...g,
+      status: ended[op.action],
+      status_reason: stack.stack_status_reason,
+      updated_at: at.toISOString(),
+      ...(Number.isInteger(count) && count >= 0 ? { node_count: count } : {}),
+      ...(nodeGroupOutputs(stack.outputs ?? [], g) ?? {}),
+    };
+  });
 }
 
 /**

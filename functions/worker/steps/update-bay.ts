@@ -1,11 +1,12 @@
 // bay.update: sends the scale to Heat as a PATCH update (existing parameters kept, new
 // number_of_minions, minions_to_remove naming the minions to drop first), once, then polls.
-// A credential rotation is the same PATCH with the new trustee's rows instead.
+// A credential rotation is the same PATCH with the new trustee's rows instead; a node group's
+// create, resize or delete sends the template with the bay's groups as they will be.
 // A redelivery finds the update already sent (recorded on the bay, or visible on the stack)
 // and only makes sure a poll follows.
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import { OrchestratorError, type Stack } from "../../../shared/ports/orchestrator.ts";
-import type { Bay } from "../../../shared/domain/model.ts";
+import type { Bay, NodeGroupRecord } from "../../../shared/domain/model.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { pollDelay } from "../deps.ts";
 import { failBay } from "./fail-bay.ts";
@@ -15,6 +16,8 @@ import { bootstrapMinutes } from "./create-bay.ts";
 import { isInProgress } from "../../../shared/domain/status.ts";
 import { drainLeavingMinions } from "./drain-nodes.ts";
 import { trusteeParameters } from "../../../shared/templates/kubernetes-definition.ts";
+import { nodeGroupParameters, withNodeGroups } from "../../../shared/templates/nodegroups.ts";
+import type { LoadedTemplate } from "../../../shared/templates/load-template.ts";
 
 export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   let bay = await deps.table.getBay(msg.bayId);
@@ -38,7 +41,20 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
     }
     if (!alreadySent(stack, bay)) {
       let parameters: Record<string, unknown>;
-      if (u.trustee) {
+      let template: LoadedTemplate | undefined;
+      let cleared: string[] = [];
+      if (u.nodegroup) {
+        const groups = groupsAfter(bay);
+        if (!groups) {
+          await failBay(deps, bay, `Node group ${u.nodegroup.uuid} is no longer recorded on the bay.`);
+          return;
+        }
+        const g = (bay.nodegroups ?? []).find((n) => n.uuid === u.nodegroup!.uuid)!;
+        template = withNodeGroups(deps.template(), groups);
+        parameters = nodeGroupParameters(groups, u.nodegroup.action === "resize" ? { key: g.key, names: u.nodes_to_remove } : undefined);
+        // a group's parameters go with it: Heat refuses values for parameters its template lacks
+        if (u.nodegroup.action === "delete") cleared = Object.keys(nodeGroupParameters([g]));
+      } else if (u.trustee) {
         const t = u.trustee;
         const password = await deps.vault.decrypt(t.password_encrypted, `bay:${bay.uuid}:trustee`);
         parameters = trusteeParameters({ domainId: t.domain_id, userId: t.user_id, username: t.username, password, trustId: t.trust_id });
@@ -56,6 +72,8 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
       try {
         await deps.heatFor(bay).updateStack(bay.stack_name, bay.stack_id!, {
           parameters,
+          ...(template ? { template: template.template, files: template.files } : {}),
+          ...(cleared.length ? { clear_parameters: cleared } : {}),
           ...(u.rollback ? { disable_rollback: false } : {}),
         });
       } catch (e) {
@@ -81,7 +99,9 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
         bay_uuid: bay.uuid,
         at: at.toISOString(),
         kind: "stack_update_requested",
-        detail: u.trustee
+        detail: u.nodegroup
+          ? `stack ${bay.stack_name}: node group ${bay.nodegroups?.find((g) => g.uuid === u.nodegroup!.uuid)?.name} ${u.nodegroup.action}`
+          : u.trustee
           ? `stack ${bay.stack_name}: trustee_username=${u.trustee.username} (credential rotation)`
           : `stack ${bay.stack_name}: number_of_minions=${u.node_count}${u.nodes_to_remove.length ? `, minions_to_remove=${u.nodes_to_remove.join(",")}` : ""}`,
         request_id: msg.requestId,
@@ -99,6 +119,12 @@ function alreadySent(stack: Stack, bay: Bay): boolean {
   if (stack.stack_status === "UPDATE_IN_PROGRESS") return true;
   const since = stack.updated_time ? Date.parse(stack.updated_time) >= Date.parse(u.requested_at) - 1000 : false;
   if (u.trustee) return since && stack.parameters.trustee_user_id === u.trustee.user_id;
+  if (u.nodegroup) {
+    const g = bay.nodegroups?.find((n) => n.uuid === u.nodegroup!.uuid);
+    if (!g) return false;
+    const count = stack.parameters[`${g.key}_count`];
+    return since && (u.nodegroup.action === "delete" ? count === undefined : count === String(g.node_count));
+  }
   return since && stack.parameters.number_of_minions === String(u.node_count);
 }
 
@@ -106,4 +132,12 @@ async function reopenBootstrapToken(deps: WorkerDeps, bay: Bay): Promise<Bay | u
   const expires_at = new Date(deps.now().getTime() + bootstrapMinutes(bay) * 60_000).toISOString();
   const saved = await updateBay(deps.table, bay, (b) => (isInProgress(b.status) && b.bootstrap ? { bootstrap: { ...b.bootstrap, expires_at } } : isInProgress(b.status) ? {} : undefined), deps.now());
   return saved?.status === "UPDATE_IN_PROGRESS" ? saved : undefined;
+}
+
+/** The extra groups the stack is to have after this operation; undefined when its group is gone. */
+function groupsAfter(bay: Bay): NodeGroupRecord[] | undefined {
+  const op = bay.update!.nodegroup!;
+  const groups = bay.nodegroups ?? [];
+  if (!groups.some((g) => g.uuid === op.uuid)) return undefined;
+  return op.action === "delete" ? groups.filter((g) => g.uuid !== op.uuid) : groups;
 }

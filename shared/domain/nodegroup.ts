@@ -1,0 +1,194 @@
+// Node groups (API 1.9+) as Magnum's NodeGroupController takes them: a cluster has its default
+// master and worker groups (the bay's own counts) and may get extra worker groups, each with its
+// own flavor, image, labels and count. Creating, resizing and deleting one is an update of the
+// bay (UPDATE_IN_PROGRESS, one operation at a time); the group carries its own status meanwhile.
+// Magnum's rules and wording (nodegroup.py, cluster_actions.py, exception.py). No I/O.
+import { checkBody, type FieldRule } from "./fields.ts";
+import { BAY_NAME_PATTERN, DEFAULT_MAX_NODES_PER_BAY } from "./bay.ts";
+import { ApiError, badRequest, conflict, notFound } from "./errors.ts";
+import { ensureIdle, leftTrustees } from "./bay-update.ts";
+import type { Bay, BayModel, BayUpdate, NodeGroupRecord } from "./model.ts";
+
+/** At most this many extra groups per cluster: each is a resource group in the bay's stack. */
+export const MAX_EXTRA_NODEGROUPS = 20;
+
+/** Node names are `<bay prefix>-<group name>-<index>`: a group's name stays short and DNS-safe. */
+const NAME_MAX = 63;
+
+const str255: FieldRule = { spec: { type: "string", min: 1, max: 255 }, nullable: true };
+const ro: FieldRule = { spec: { type: "string" }, readonly: true };
+
+function fields(maxNodes: number, zeroNodes: boolean): Record<string, FieldRule> {
+  const count = (min: number): FieldRule => ({ spec: { type: "integer", min, max: maxNodes, maxReason: "the maximum nodes per bay" } });
+  return {
+    name: { spec: { type: "string", min: 1, max: NAME_MAX, pattern: BAY_NAME_PATTERN, patternText: `Value should match ${BAY_NAME_PATTERN.source} (it names the group's nodes)` }, required: true },
+    flavor_id: str255,
+    image_id: str255,
+    docker_volume_size: { spec: { type: "integer", min: 1 }, nullable: true },
+    labels: { spec: { type: "labels" }, nullable: true },
+    merge_labels: { spec: { type: "boolean" }, nullable: true },
+    role: { spec: { type: "string", min: 1, max: 255 }, nullable: true },
+    // 1.10 allows groups with no nodes, as Magnum does
+    node_count: { ...count(zeroNodes ? 0 : 1), nullable: true },
+    min_node_count: { ...count(0), nullable: true },
+    max_node_count: { ...count(0), nullable: true },
+    ...Object.fromEntries(
+      ["uuid", "id", "cluster_id", "project_id", "links", "node_addresses", "is_default", "stack_id", "status", "status_reason", "version", "created_at", "updated_at",
+        "labels_overridden", "labels_added", "labels_skipped"].map((k) => [k, ro]),
+    ),
+  };
+}
+
+/** Magnum's NodeGroupInvalidInput: a Conflict (409) naming the attribute and the group. */
+const invalidInput = (attr: string, name: string, why: string): ApiError => conflict(`${attr} for ${name} is invalid (${why}).`);
+
+/** Magnum's _validate_node_count. */
+export function checkCounts(g: Pick<NodeGroupRecord, "name" | "node_count" | "min_node_count" | "max_node_count">): void {
+  if (g.max_node_count) {
+    if (g.max_node_count < g.min_node_count)
+      throw invalidInput("max_node_count", g.name, `min_node_count (${g.min_node_count}) should be less or equal to max_node_count (${g.max_node_count})`);
+    if (g.node_count > g.max_node_count)
+      throw invalidInput("max_node_count", g.name, `node_count (${g.node_count}) should be less or equal to max_node_count (${g.max_node_count})`);
+  }
+  if (g.min_node_count > g.node_count)
+    throw invalidInput("min_node_count", g.name, `min_node_count (${g.min_node_count}) should be less or equal to node_count (${g.node_count})`);
+}
+
+/** The group's stack resource (and parameter prefix): fixed, from its uuid. */
+export const nodegroupKey = (uuid: string): string => `ng_${uuid.replace(/-/g, "").slice(0, 12)}`;
+
+/**
+ * A POST /v1/clusters/{id}/nodegroups body on `bay` (whose template, with the bay's own
+ * choices, is `model`) → the new group, CREATE_IN_PROGRESS. Magnum's defaults: the cluster's
+ * image and worker flavor, its labels (merged with the group's when merge_labels), role worker.
+ */
+export function newNodeGroup(
+  body: unknown,
+  bay: Bay,
+  model: BayModel,
+  o: { uuid: string; now: Date; maxNodes?: number; zeroNodes: boolean },
+): NodeGroupRecord {
+  const f = checkBody("nodegroup", body, fields(o.maxNodes ?? DEFAULT_MAX_NODES_PER_BAY, o.zeroNodes));
+  const name = f.name as string;
+  if (!bay.api_address) throw conflict("Cluster API address is not available yet");
+  if (["default-master", "default-worker"].includes(name) || (bay.nodegroups ?? []).some((g) => g.name === name))
+    throw conflict(`A node group with name ${name} already exists in the cluster ${bay.name}.`);
+  if ((bay.nodegroups ?? []).length >= MAX_EXTRA_NODEGROUPS)
+    throw badRequest(`Cluster ${bay.name} already has ${MAX_EXTRA_NODEGROUPS} node groups besides its default ones, the most Bayforge makes in one stack.`);
+  const role = (f.role as string | null | undefined) ?? "worker";
+  if (role === "master") throw badRequest("Creating master nodegroups is currently not supported.");
+  const given = f.labels as Record<string, string> | null | undefined;
+  const labels = given == null ? { ...(model.labels ?? {}) } : f.merge_labels ? { ...(model.labels ?? {}), ...given } : given;
+  const g: NodeGroupRecord = {
+    uuid: o.uuid,
+    name,
+    role,
+    flavor_id: (f.flavor_id as string | null | undefined) ?? model.flavor_id,
+    image_id: (f.image_id as string | null | undefined) ?? model.image_id,
+    docker_volume_size: (f.docker_volume_size as number | null | undefined) ?? model.docker_volume_size,
+    labels,
+    node_count: (f.node_count as number | null | undefined) ?? 1,
+    min_node_count: (f.min_node_count as number | null | undefined) ?? 0,
+    max_node_count: (f.max_node_count as number | null | undefined) ?? null,
+    key: nodegroupKey(o.uuid),
+    status: "CREATE_IN_PROGRESS",
+    status_reason: null,
+    node_addresses: [],
+    minions: {},
+    created_at: o.now.toISOString(),
+    updated_at: null,
+  };
+  checkCounts(g);
+  return g;
+}
+
+/** The extra group `ident` (uuid or name) of the bay; the default ones are not extra. */
+export function findNodeGroup(bay: Bay, ident: string): NodeGroupRecord | undefined {
+  return (bay.nodegroups ?? []).find((g) => g.uuid === ident || g.name === ident);
+}
+
+/** PATCH of a group (Magnum: only min_node_count and max_node_count): the group as patched. */
+export function patchNodeGroup(g: NodeGroupRecord, body: unknown): NodeGroupRecord {
+  if (!Array.isArray(body) || body.length === 0)
+    throw badRequest('The request body must be a non-empty JSON patch list, e.g. [{"op": "replace", "path": "/max_node_count", "value": 5}].');
+  const next = { ...g };
+  body.forEach((op: unknown, i) => {
+    if (!op || typeof op !== "object" || Array.isArray(op)) throw badRequest(`Patch operation ${i} must be an object with op, path and value.`);
+    const { op: kind, path, value } = op as Record<string, unknown>;
+    if (path !== "/min_node_count" && path !== "/max_node_count")
+      throw badRequest(`${typeof path === "string" ? path.slice(0, 64) : "that path"} is an internal attribute and can not be updated: a nodegroup's /min_node_count and /max_node_count can be (its node_count through the cluster's resize action).`);
+    const field = path.slice(1) as "min_node_count" | "max_node_count";
+    if (kind === "remove") {
+      if (field === "min_node_count") next.min_node_count = 0;
+      else next.max_node_count = null;
+      return;
+    }
+    if (kind !== "replace" && kind !== "add") throw badRequest(`Patch operation ${i}: op must be one of add, replace, remove.`);
+    if (value === null && field === "max_node_count") {
+      next.max_node_count = null;
+      return;
+    }
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0)
+      throw badRequest(`Invalid input for field/attribute ${field}. Value: '${String(value).slice(0, 40)}'. Value should be an integer greater or equal to 0.`);
+    if (field === "min_node_count") next.min_node_count = value;
+    else next.max_node_count = value;
+  });
+  checkCounts(next);
+  return next;
+}
+
+/** The update that adds `g` to the bay's stack. */
+export function planNodeGroupCreate(bay: Bay, g: NodeGroupRecord, o: { now: Date; requestId: string }): BayUpdate {
+  ensureIdle(bay, "given a node group");
+  checkComplete(bay, "Adding a node group to");
+  return op(bay, { uuid: g.uuid, action: "create" }, o);
+}
+
+/** The update that resizes the extra group `g` (Magnum's NGResizeOutBounds within min/max). */
+export function planNodeGroupResize(bay: Bay, g: NodeGroupRecord, nodeCount: number, nodesToRemove: string[], o: { now: Date; requestId: string; zeroNodes: boolean }): BayUpdate {
+  ensureIdle(bay, "resized");
+  checkComplete(bay, "Resizing");
+  if (nodeCount < g.min_node_count || (g.max_node_count && nodeCount > g.max_node_count))
+    throw badRequest(`Resizing ${g.name} outside the allowed range: min_node_count = ${g.min_node_count}, max_node_count = ${g.max_node_count ?? "None"}`);
+  if (nodeCount === 0 && !o.zeroNodes) throw badRequest("Invalid input for field/attribute node_count. Value: '0'. Value should be greater or equal to 1 (API 1.10 allows node groups of 0 nodes).");
+  if (nodeCount === g.node_count && !nodesToRemove.length) throw badRequest(`Node group ${g.name} already has ${g.node_count} nodes; nothing to update.`);
+  if (nodesToRemove.length) {
+    if (nodeCount >= g.node_count) throw badRequest(`nodes_to_remove can only be given when node_count goes down (from ${g.node_count}; asked ${nodeCount}).`);
+    const known = new Set([...Object.keys(g.minions), ...Object.values(g.minions)]);
+    const unknown = nodesToRemove.filter((n) => !known.has(n));
+    if (unknown.length) throw badRequest(`nodes_to_remove: ${unknown.join(", ")} not in node group ${g.name}; its nodes: ${Object.entries(g.minions).map(([k, v]) => `${k} (${v})`).join(", ") || "none known"}.`);
+  }
+  return { ...op(bay, { uuid: g.uuid, action: "resize", previous_node_count: g.node_count }, o), nodes_to_remove: nodesToRemove };
+}
+
+/** The update that removes the extra group `g` from the bay's stack. */
+export function planNodeGroupDelete(bay: Bay, g: NodeGroupRecord, o: { now: Date; requestId: string }): BayUpdate {
+  ensureIdle(bay, "changed");
+  if (bay.status === "DELETE_IN_PROGRESS") throw conflict(`Cluster ${bay.uuid} is being deleted.`);
+  return op(bay, { uuid: g.uuid, action: "delete" }, o);
+}
+
+/** Magnum's answer for a default group: they go with the cluster. */
+export function refuseDefaultGroupDelete(ident: string, bay: Bay): void {
+  const defaults = ["default-master", "default-worker", `${bay.uuid.slice(0, 24)}00000000aaaa`, `${bay.uuid.slice(0, 24)}00000000bbbb`];
+  if (defaults.includes(ident)) throw badRequest("Deleting a default nodegroup is not supported.");
+}
+
+export const nodeGroupNotFound = (ident: string): ApiError => notFound(`Nodegroup ${ident.slice(0, 255)} could not be found.`);
+
+function checkComplete(bay: Bay, what: string): void {
+  if (!bay.status.endsWith("_COMPLETE") || bay.status === "DELETE_COMPLETE")
+    throw badRequest(`${what} a cluster when its status is ${bay.status} is not supported: the cluster must be CREATE_COMPLETE or UPDATE_COMPLETE.`);
+}
+
+function op(bay: Bay, nodegroup: NonNullable<BayUpdate["nodegroup"]>, o: { now: Date; requestId: string }): BayUpdate {
+  return {
+    node_count: bay.node_count,
+    nodes_to_remove: [],
+    previous_node_count: bay.node_count,
+    requested_at: o.now.toISOString(),
+    request_id: o.requestId,
+    nodegroup,
+    ...leftTrustees(bay),
+  };
+}
