@@ -129,7 +129,11 @@ describe("AWS stack (infra/aws, CDK)", () => {
       assert.ok(logGroups.has(lg), `${id} logs to its own log group`);
       assert.ok(logGroups.get(lg)!.Properties.RetentionInDays > 0);
     }
-    assert.equal(logGroups.size, 4);
+    // one per function, and the HTTP API's access log
+    assert.equal(logGroups.size, 5);
+    const [stageId, stage] = only("AWS::ApiGatewayV2::Stage");
+    assert.ok(logGroups.has(stage.Properties.AccessLogSettings.DestinationArn["Fn::GetAtt"][0]), `${stageId} logs access to its own log group`);
+    assert.doesNotMatch(stage.Properties.AccessLogSettings.Format, /\$context\.path|querystring/i, "no paths or query strings (discovery URLs) in the access log");
     // the handlers the functions name are what the bundles export
     template.hasResourceProperties("AWS::Lambda::Function", { Handler: "index.sweepHandler", Description: Match.stringLikeRegexp("sweeper") });
   });
@@ -227,7 +231,8 @@ describe("AWS stack: least privilege", () => {
       const queueId = idOf("AWS::SQS::Queue", (r) => !!r.Properties.RedrivePolicy, res);
       const dlqId = idOf("AWS::SQS::Queue", (r) => !r.Properties.RedrivePolicy, res);
       const allowed: Record<string, unknown[]> = {
-        dynamodb: [arnOf(tableId), { "Fn::Join": ["", [arnOf(tableId), "/index/*"]] }],
+        // the table and each index by name (no /index/*)
+        dynamodb: [arnOf(tableId), ...tableDefinition("unused").GlobalSecondaryIndexes!.map((g) => ({ "Fn::Join": ["", [arnOf(tableId), `/index/${g.IndexName}`]] }))],
         sqs: [arnOf(queueId), arnOf(dlqId)],
         kms: [arnOf(keyId)],
         secretsmanager: [ref("OpenStackSecretArn"), ...(res === chatResources ? [ref("ChatOpsSecretArn")] : [])],
@@ -341,7 +346,7 @@ describe("AWS stack: the chat-ops webhook (deployed only when its secret is name
     const lg = chatResources[p.LoggingConfig.LogGroup.Ref];
     assert.equal(lg.Type, "AWS::Logs::LogGroup");
     assert.equal(lg.Properties.RetentionInDays, 30);
-    assert.equal(ofType("AWS::Logs::LogGroup", chatResources).length, 5);
+    assert.equal(ofType("AWS::Logs::LogGroup", chatResources).length, 6); // five functions' and the access log
     // its code is the webhook bundle (the asset CDK staged for it)
     const staged = join(outdir, `asset.${String(p.Code.S3Key).replace(/\.zip$/, "")}`, "index.mjs");
     assert.ok(readFileSync(staged).equals(readFileSync(join(DIST, "webhook", "index.mjs"))), `${staged} is dist/webhook/index.mjs`);
