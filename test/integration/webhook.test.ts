@@ -346,11 +346,19 @@ describe("completion notice (worker)", () => {
 });
 
 describe("configuration", () => {
-  it("refuses to run chat-ops in keystone mode, and a malformed project map", async () => {
+  it("keystone mode: a mapping without an application credential is answered how to add one, and nothing is written; a malformed project map is refused", async () => {
     const { composeWebhook } = await import("../../functions/webhook/compose.ts");
     const { loadSettings } = await import("../../shared/config.ts");
-    const settings = loadSettings({ BAYFORGE_CHATOPS_SLACK_SIGNING_SECRET: "s" });
-    assert.throws(() => composeWebhook(settings, { ...bf.stores, vault: undefined as never }, createLogger({}, "error", () => {})), /BAYFORGE_AUTH=noauth/);
+    const settings = loadSettings({ BAYFORGE_CHATOPS_SLACK_SIGNING_SECRET: "s", BAYFORGE_CHATOPS_PROJECTS: JSON.stringify({ "slack:TK": PROJECT }) });
+    assert.equal(settings.auth, "keystone");
+    const app = composeWebhook(settings, { ...bf.stores, vault: undefined as never }, createLogger({}, "error", () => {}));
+    const before = (await bf.stores.table.listBays({ projectId: PROJECT })).length;
+    const body = new URLSearchParams({ team_id: "TK", channel_id: "C1", user_id: "U1", command: "/bay", text: "create kbay --model k8s" }).toString();
+    const ts = Math.floor(Date.now() / 1000);
+    const r = await app.request("/slack", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(ts), "x-slack-signature": slackSignature("s", ts, body) }, body });
+    assert.equal(r.status, 200);
+    assert.match(((await r.json()) as { text: string }).text, /without an application credential.*bayforge chatops map slack:TK/s);
+    assert.equal((await bf.stores.table.listBays({ projectId: PROJECT })).length, before);
     assert.throws(() => loadSettings({ BAYFORGE_CHATOPS_PROJECTS: "{nope" }), /not valid JSON/);
     assert.throws(() => loadSettings({ BAYFORGE_CHATOPS_PROJECTS: '{"T123": "p"}' }), /slack:<team id>/);
     assert.deepEqual(loadSettings({ BAYFORGE_CHATOPS_PROJECTS: '{"slack:T1": "p", "mattermost:m:c": "q"}' }).chatops.projects, { "slack:T1": "p", "mattermost:m:c": "q" });

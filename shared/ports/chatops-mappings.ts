@@ -1,0 +1,34 @@
+// Chat-ops mappings: a chat team or channel (`slack:T123`, `slack:T123:C456`, `mattermost:<team>`)
+// → the project it acts in, the application credential of that project the worker acts with
+// (created by a member of the project), and who may change bays from the chat. Locally they
+// are rows of the embedded store with the secret encrypted by the key vault (`bayforge chatops
+// map`); on AWS, entries of the chat-ops secret.
+
+export interface ChatOpsMapping {
+  /** `slack:<team>[:<channel>]` or `mattermost:<team>[:<channel>]` */
+  key: string;
+  project_id: string;
+  /** the application credential's id (its secret is never part of a mapping read) */
+  app_credential_id: string | null;
+  /** chat user ids allowed to create, scale and delete; null or empty: anyone in the channel */
+  allow: string[] | null;
+}
+
+/** An application credential of the mapped project, as the worker authenticates with it. */
+export interface AppCredential {
+  id: string;
+  secret: string;
+  project_id: string;
+}
+
+export interface ChatOpsMappings {
+  get(key: string): Promise<ChatOpsMapping | undefined>;
+  /** the mapping's application credential with its secret (decrypted); undefined when unmapped or without one */
+  appCredential(key: string): Promise<AppCredential | undefined>;
+}
+
+/** Keys as the webhook looks them up: a channel's own mapping first, then its team's. */
+export const MAPPING_KEY = /^(slack|mattermost):[^:\s]{1,64}(:[^:\s]{1,64})?$/;
+
+/** Whether a chat user may change bays under this mapping (create, scale, delete). */
+export const mayChange = (m: ChatOpsMapping, userId: string): boolean => !m.allow?.length || m.allow.includes(userId);
