@@ -1,7 +1,7 @@
 // Bayforge's own settings, from environment variables (the same names locally and in
 // Lambda). OpenStack credentials are not here: they come from clouds.yaml / OS_* as
 // openstacksdk reads them (shared/adapters/openstack/config/).
-import type { AppCredential, ChatOpsMapping } from "./ports/chatops-mappings.ts";
+import type { ChatOpsMapping, MappingCredential } from "./ports/chatops-mappings.ts";
 import { resolve } from "node:path";
 import { DEFAULT_MAX_NODES_PER_BAY } from "./domain/bay.ts";
 
@@ -50,11 +50,11 @@ export interface ChatOpsSettings {
    */
   projects: Record<string, string>;
   /**
-   * On AWS, from the chat-ops secret: mappings with an application credential and an
-   * allow-list (their secrets in `appCredentials`, by mapping key; kept in memory only).
+   * On AWS, from the chat-ops secret: mappings with an application credential (or a trust)
+   * and an allow-list; their credentials in `credentials`, by mapping key (in memory only).
    */
   mappings?: Record<string, ChatOpsMapping>;
-  appCredentials?: Record<string, AppCredential>;
+  credentials?: Record<string, MappingCredential>;
 }
 
 const int = (env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number => {

@@ -16,7 +16,7 @@ import type { BayOpsDeps, Caller } from "../../shared/bays/deps.ts";
 import { acceptAndEnqueue } from "../../shared/bays/accept.ts";
 import { deleteBay, scaleBay } from "../../shared/bays/operate.ts";
 import { findBayModel, getBay } from "../../shared/bays/lookup.ts";
-import { mayChange, type ChatOpsMapping } from "../../shared/ports/chatops-mappings.ts";
+import { hasCredential, mayChange, type ChatOpsMapping } from "../../shared/ports/chatops-mappings.ts";
 import { parseCommand, usage, UsageError, type Command } from "./command.ts";
 import { verifyMattermost, verifySlack, type ReplayGuard, type Verdict } from "./verify.ts";
 
@@ -35,7 +35,7 @@ export interface WebhookDeps {
    * Keystone mode: a mapping acts only with its application credential (the worker creates the
    * stacks with it, in the mapped project); one without is answered with how to add it.
    */
-  needsAppCredential: boolean;
+  needsCredential: boolean;
   replay: ReplayGuard;
   now?: () => Date;
 }
@@ -96,9 +96,9 @@ export function createWebhookApp(deps: WebhookDeps): Hono {
       rlog.warn("chat-ops team not mapped to a project");
       return ephemeral(`This ${platform === "slack" ? "workspace" : "team"} is not connected to a Bayforge project. An operator can map "${platform}:${team}" (or "${platform}:${team}:${channel}" for this channel only) to a project with \`bayforge chatops map\`.`);
     }
-    if (deps.needsAppCredential && !mapping.app_credential_id) {
+    if (deps.needsCredential && !hasCredential(mapping)) {
       rlog.warn("chat-ops mapping has no application credential", { mapping: mapping.key });
-      return ephemeral(`This ${platform === "slack" ? "workspace" : "team"} is mapped to project ${project} without an application credential, which Bayforge needs to act in that project. An operator can add one with \`bayforge chatops map ${mapping.key} --project ${project} --application-credential-id <id>\` (a member of the project creates it: \`openstack application credential create\`).`);
+      return ephemeral(`This ${platform === "slack" ? "workspace" : "team"} is mapped to project ${project} without an application credential (or trust), which Bayforge needs to act in that project. An operator can add one with \`bayforge chatops map ${mapping.key} --project ${project} --application-credential-id <id>\` (a member of the project creates it: \`openstack application credential create\`).`);
     }
     let command: Command;
     try {
@@ -117,7 +117,7 @@ export function createWebhookApp(deps: WebhookDeps): Hono {
       userId: `${platform}:${userId || "unknown"}`,
       userName: form.get("user_name") ?? undefined,
       isAdmin: false,
-      ...(mapping.app_credential_id ? { appCredentialRef: mapping.key } : {}),
+      ...(hasCredential(mapping) ? { chatopsMapping: mapping.key } : {}),
     };
     const responseUrl = form.get("response_url");
     const notify = responseUrl && /^https?:\/\//i.test(responseUrl) ? { response_url: responseUrl, platform } : null;

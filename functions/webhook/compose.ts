@@ -47,7 +47,7 @@ export function composeWebhook(settings: Settings, parts: WebhookParts, log: Log
     if (stored) return stored;
     if (Object.hasOwn(fixed, key)) return fixed[key];
     const project = Object.hasOwn(settings.chatops.projects, key) ? settings.chatops.projects[key] : undefined;
-    return project ? { key, project_id: project, app_credential_id: null, allow: null } : undefined;
+    return project ? { key, project_id: project, app_credential_id: null, trust_id: null, allow: null } : undefined;
   };
   log.info("chat-ops webhook ready", {
     slack: !!settings.chatops.slackSigningSecret,
@@ -75,7 +75,7 @@ export function composeWebhook(settings: Settings, parts: WebhookParts, log: Log
     slackSigningSecret: settings.chatops.slackSigningSecret,
     mattermostToken: settings.chatops.mattermostToken,
     mapping,
-    needsAppCredential: settings.auth === "keystone",
+    needsCredential: settings.auth === "keystone",
     replay: parts.replay ?? new MemoryReplayGuard(),
     now: parts.now,
   };

@@ -18,8 +18,8 @@ import type { Identity } from "../../shared/ports/identity.ts";
 import type { Bay } from "../../shared/domain/model.ts";
 import { delegationMarker, makeCredentials, releaseCredentials } from "../../shared/bay-credentials.ts";
 import { bayClouds } from "../../shared/adapters/openstack/bay-clouds.ts";
-import { appCredentialClouds } from "../../shared/adapters/openstack/app-credential-clouds.ts";
-import type { AppCredential } from "../../shared/ports/chatops-mappings.ts";
+import { mappingClouds } from "../../shared/adapters/openstack/mapping-clouds.ts";
+import type { MappingCredential } from "../../shared/ports/chatops-mappings.ts";
 import { PollSchedule } from "./poll-schedule.ts";
 import { RsaKeyPool } from "../../shared/certs/bay-ca.ts";
 
@@ -38,20 +38,20 @@ export interface WorkerParts {
   discovery?: DiscoveryStore;
   /** project quotas, enforced on the bays a batch creates */
   quotas?: QuotaStore;
-  /** chat-ops: a mapping's application credential (bay.app_credential_ref); absent → such bays fail */
-  appCredential?: (ref: string) => Promise<AppCredential | undefined>;
+  /** chat-ops: a mapping's credential (bay.chatops_mapping); absent → such bays fail */
+  mappingCredential?: (ref: string) => Promise<MappingCredential | undefined>;
 }
 
 export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
   const auth = p.session.cloud.auth;
   const cloudFor = bayClouds({ session: p.session, heat: p.heat });
-  // chat-ops bays act with their mapping's application credential (a trust, once made, wins)
-  const appCloudFor = appCredentialClouds(p.session, p.appCredential ?? (async () => undefined));
-  const viaAppCredential = (bay: Pick<Bay, "trust_id" | "app_credential_ref">) => !bay.trust_id && !!bay.app_credential_ref;
+  // chat-ops bays act with their mapping's credential, in the mapped project (a bay's own trust wins)
+  const mappingCloudFor = mappingClouds(p.session, p.mappingCredential ?? (async () => undefined));
+  const viaMapping = (bay: Pick<Bay, "trust_id" | "chatops_mapping">) => !bay.trust_id && !!bay.chatops_mapping;
   return {
     table: p.table,
     queue: p.queue,
-    heatFor: (bay) => (viaAppCredential(bay) ? appCloudFor(bay.app_credential_ref!).heat : cloudFor(bay).heat),
+    heatFor: (bay) => (viaMapping(bay) ? mappingCloudFor(bay.chatops_mapping!).heat : cloudFor(bay).heat),
     releaseCredentials: (bay, o) => releaseCredentials(p.identity, { trust_id: bay.trust_id, trustee: o.trustee ? bay.trustee : null }, p.log),
     ...(p.identity
       ? {
@@ -99,7 +99,7 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
     now: () => new Date(),
     async definitionContext(bay, bootstrapToken) {
       // as the bay's user (through its trust), like Magnum's request context
-      const info = viaAppCredential(bay) ? await appCloudFor(bay.app_credential_ref!).tokenInfo() : await cloudFor(bay).session.tokenInfo();
+      const info = viaMapping(bay) ? await mappingCloudFor(bay.chatops_mapping!).tokenInfo() : await cloudFor(bay).session.tokenInfo();
       const t = bay.trustee;
       return {
         authUrl: identityV3Url(auth.authUrl),

@@ -72,7 +72,7 @@ export async function startEmbedded(
     if (parts.worker && cloud) {
       const workerLog = log.child({ fn: "worker" });
       // the stores include the batch store: the worker applies batch.apply (composeWorker)
-      workerDeps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, vault, identity, log: workerLog, appCredential: (ref) => mappings.appCredential(ref) });
+      workerDeps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, vault, identity, log: workerLog, mappingCredential: (ref) => mappings.credential(ref) });
       worker = startLocalWorker(stores.queue, workerDeps, {
         concurrency: settings.workerConcurrency,
         visibilitySeconds: settings.visibilitySeconds,

@@ -23,7 +23,7 @@ export interface Caller {
   userName?: string;
   projectName?: string;
   /** chat-ops: the mapping whose application credential the worker acts with (no token, no trust) */
-  appCredentialRef?: string;
+  chatopsMapping?: string;
   /** set when the caller is a bay's nodes holding its bootstrap token: that bay only */
   bootstrapBay?: string;
   /** with bootstrapBay: the node role the token was verified for (its subject policy) */

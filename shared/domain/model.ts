@@ -108,7 +108,7 @@ export interface Bay {
    * chat-ops: the mapping (its key, e.g. `slack:T123`; never the secret) whose application
    * credential the worker acts with, so the stack is the mapped project's own
    */
-  app_credential_ref?: string | null;
+  chatops_mapping?: string | null;
   /** chat-ops: where the worker posts the operation's outcome (the slash command's response_url) */
   notify?: { response_url: string; platform: "slack" | "mattermost" } | null;
 }

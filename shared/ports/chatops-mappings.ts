@@ -1,6 +1,7 @@
 // Chat-ops mappings: a chat team or channel (`slack:T123`, `slack:T123:C456`, `mattermost:<team>`)
-// → the project it acts in, the application credential of that project the worker acts with
-// (created by a member of the project), and who may change bays from the chat. Locally they
+// → the project it acts in, the credential of that project the worker acts with (created by a
+// member of the project: an application credential, or a trust to Bayforge's service user),
+// and who may change bays from the chat. Locally they
 // are rows of the embedded store with the secret encrypted by the key vault (`bayforge chatops
 // map`); on AWS, entries of the chat-ops secret.
 
@@ -10,6 +11,8 @@ export interface ChatOpsMapping {
   project_id: string;
   /** the application credential's id (its secret is never part of a mapping read) */
   app_credential_id: string | null;
+  /** or a trust from a member of the project to Bayforge's service user (impersonation, one redelegation) */
+  trust_id?: string | null;
   /** chat user ids allowed to create, scale and delete; null or empty: anyone in the channel */
   allow: string[] | null;
 }
@@ -21,11 +24,17 @@ export interface AppCredential {
   project_id: string;
 }
 
+/** What the worker acts with for a mapping's bays. */
+export type MappingCredential = ({ kind: "application_credential" } & AppCredential) | { kind: "trust"; trust_id: string; project_id: string };
+
 export interface ChatOpsMappings {
   get(key: string): Promise<ChatOpsMapping | undefined>;
-  /** the mapping's application credential with its secret (decrypted); undefined when unmapped or without one */
-  appCredential(key: string): Promise<AppCredential | undefined>;
+  /** the mapping's credential (an application credential's secret decrypted); undefined when unmapped or without one */
+  credential(key: string): Promise<MappingCredential | undefined>;
 }
+
+/** Whether the mapping can act in its project (Keystone mode needs it). */
+export const hasCredential = (m: ChatOpsMapping): boolean => !!(m.app_credential_id || m.trust_id);
 
 /** Keys as the webhook looks them up: a channel's own mapping first, then its team's. */
 export const MAPPING_KEY = /^(slack|mattermost):[^:\s]{1,64}(:[^:\s]{1,64})?$/;

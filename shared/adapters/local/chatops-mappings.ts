@@ -2,7 +2,7 @@
 // on the machine holding the data dir) and read by the webhook and the worker of `npm start`.
 // The application credential's secret is stored only encrypted with the key vault, bound to
 // its mapping's key (a ciphertext copied to another mapping's row does not decrypt).
-import type { AppCredential, ChatOpsMapping, ChatOpsMappings } from "../../ports/chatops-mappings.ts";
+import type { ChatOpsMapping, ChatOpsMappings, MappingCredential } from "../../ports/chatops-mappings.ts";
 import type { KeyVault } from "../../ports/key-vault.ts";
 import { durable, type SqliteDatabase } from "./sqlite.ts";
 
@@ -36,10 +36,11 @@ export class SqliteChatOpsMappings implements ChatOpsMappings {
     return this.sql.list.all().map((r) => view(JSON.parse(r.doc) as Doc));
   }
 
-  async appCredential(key: string): Promise<AppCredential | undefined> {
+  async credential(key: string): Promise<MappingCredential | undefined> {
     const d = this.doc(key);
+    if (d?.trust_id) return { kind: "trust", trust_id: d.trust_id, project_id: d.project_id };
     if (!d?.app_credential_id || !d.app_credential_secret_encrypted) return undefined;
-    return { id: d.app_credential_id, secret: await this.vault.decrypt(d.app_credential_secret_encrypted, mappingContext(key)), project_id: d.project_id };
+    return { kind: "application_credential", id: d.app_credential_id, secret: await this.vault.decrypt(d.app_credential_secret_encrypted, mappingContext(key)), project_id: d.project_id };
   }
 
   /** Adds or replaces a mapping (checked by the caller with Keystone first). */
@@ -58,4 +59,4 @@ export class SqliteChatOpsMappings implements ChatOpsMappings {
   }
 }
 
-const view = (d: Doc): ChatOpsMapping => ({ key: d.key, project_id: d.project_id, app_credential_id: d.app_credential_id, allow: d.allow });
+const view = (d: Doc): ChatOpsMapping => ({ key: d.key, project_id: d.project_id, app_credential_id: d.app_credential_id, trust_id: d.trust_id ?? null, allow: d.allow });
