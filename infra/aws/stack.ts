@@ -153,7 +153,7 @@ export class BayforgeStack extends Stack {
           new CfnParameter(this, "ChatOpsSecretArn", {
             type: "String",
             description:
-              'Complete ARN of the Secrets Manager secret of the chat-ops webhook: JSON {"slackSigningSecret": "...", "mattermostToken": "...", "projects": {"slack:T123": "project-id"}}',
+              'Complete ARN of the Secrets Manager secret of chat-ops: JSON {"slackSigningSecret": "...", "mattermostToken": "...", "projects": {"slack:T123": {"project": "<id>", "applicationCredentialId": "...", "applicationCredentialSecret": "...", "allow": ["U0123"]}}}; each mapping\'s application credential (or "trustId") is created by a member of the project, and the worker makes that mapping\'s stacks with it, in the project',
             allowedPattern: SECRET_ARN_PATTERN,
             constraintDescription: "the secret's complete ARN, e.g. arn:aws:secretsmanager:eu-west-1:123456789012:secret:bayforge/chatops-AbCdEf",
             default: props.chatopsSecretArn,
@@ -277,6 +277,7 @@ export class BayforgeStack extends Stack {
       description: "Bayforge worker: certificates, Heat stack create/poll/update/delete",
       memoryMB: 1024, // CPU for the RSA keys of a bay's CA and client certificate
       timeout: workerTimeout,
+      ...(chatopsSecret ? { environment: { ...environment, [ENV.chatopsSecret]: chatopsSecret.secretArn } } : {}),
     });
     this.deadLetterWorker = fn("DeadLetterFunction", "worker-dlq", {
       description: "Bayforge dead letters: fails the bay of a message that kept failing",
@@ -329,6 +330,8 @@ export class BayforgeStack extends Stack {
     // worker's dependencies (functions/worker/lambda.ts), which read the secret on first use.
     this.queue.grantSendMessages(this.sweeper);
     openstackSecret.grantRead(this.sweeper);
+    // worker: the chat-ops mappings' credentials (its chat-ops bays' stacks are made with them)
+    if (chatopsSecret) chatopsSecret.grantRead(this.worker);
     // webhook: stores bays (and its replay records) in the table, queues their work, reads its
     // own secret. A secret encrypted with a customer managed key also needs kms:Decrypt on
     // that key for this function (the default aws/secretsmanager key needs nothing).

@@ -316,8 +316,14 @@ describe("AWS stack: least privilege", () => {
     assert.ok(queueActions.includes("sqs:SendMessage") && !queueActions.includes("sqs:ReceiveMessage") && !queueActions.includes("sqs:DeleteMessage"), queueActions.join(","));
     assert.ok(grants.has(JSON.stringify(ref("ChatOpsSecretArn"))));
     assert.ok(!grants.has(JSON.stringify(ref("OpenStackSecretArn"))), "the webhook does not read the OpenStack secret");
-    // and no other function reads the chat-ops secret
-    for (const s of statements(chatResources)) if (s.fn !== webhook) assert.ok(!s.resources.some((r) => JSON.stringify(r) === JSON.stringify(ref("ChatOpsSecretArn"))), `${s.fn} reads the chat-ops secret`);
+    // and besides it only the worker reads the chat-ops secret (its mappings' credentials make
+    // the chat-ops bays' stacks), named in its environment
+    const worker = fnId("index.handler", /worker: certificates/, chatResources);
+    for (const s of statements(chatResources))
+      if (s.fn !== webhook && s.fn !== worker) assert.ok(!s.resources.some((r) => JSON.stringify(r) === JSON.stringify(ref("ChatOpsSecretArn"))), `${s.fn} reads the chat-ops secret`);
+    assert.deepEqual([...grantsOf(worker, chatResources).get(JSON.stringify(ref("ChatOpsSecretArn")))!].sort(), ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]);
+    assert.deepEqual(chatResources[worker].Properties.Environment.Variables[ENV.chatopsSecret], ref("ChatOpsSecretArn"));
+    assert.equal(resources[fnId("index.handler", /worker: certificates/)].Properties.Environment.Variables[ENV.chatopsSecret], undefined, "without chat-ops, no such variable");
   });
 });
 
