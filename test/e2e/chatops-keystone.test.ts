@@ -14,6 +14,7 @@ import { deleteStacks, demoCloud, stacksNamed } from "../support/heat-check.ts";
 import { WriteProbe } from "../fuzz/support/write-probe.ts";
 import { openstackFromEnv, type OpenStack } from "../../shared/adapters/openstack/index.ts";
 import { slackSignature } from "../../functions/webhook/verify.ts";
+import { mappingClouds } from "../../shared/adapters/openstack/mapping-clouds.ts";
 
 const RUN = `cks${Date.now().toString(36)}`;
 const SECRET = `chatops-keystone-${RUN}`;
@@ -108,6 +109,13 @@ describe("chat-ops in Keystone mode (npm start, the real dev cloud)", () => {
         assert.equal(probe.changed(), false);
       }
       assert.ok(!good.out.includes(cred.secret), "the secret is never printed");
+
+      // the worker's clouds per mapping: with the application credential it is in demo's
+      // project (Heat answers for it); a mapping gone fails saying how to fix it
+      const clouds = mappingClouds(service.session, async (ref) => (ref === "slack:OK" ? { kind: "application_credential", id: cred.id, secret: cred.secret, project_id: me.projectId } : undefined));
+      assert.equal((await clouds("slack:OK").tokenInfo()).projectId, me.projectId);
+      assert.equal(await clouds("slack:OK").heat.findStack(`${RUN}-none`), undefined);
+      await assert.rejects(clouds("slack:GONE").heat.findStack("x"), /chat-ops mapping slack:GONE is gone .*bayforge chatops map slack:GONE/);
     } finally {
       probe.close();
     }
