@@ -94,7 +94,7 @@ export function createWebhookApp(deps: WebhookDeps): Hono {
     const rlog = log.child({ platform, team, channel, user: userId || undefined, requestId });
     if (!mapping || !project) {
       rlog.warn("chat-ops team not mapped to a project");
-      return ephemeral(`This ${platform === "slack" ? "workspace" : "team"} is not connected to a Bayforge project. An operator can map "${platform}:${team}" (or "${platform}:${team}:${channel}" for this channel only) to a project with \`bayforge chatops map\`.`);
+      return ephemeral(`This ${platform === "slack" ? "workspace" : "team"} is not connected to a Bayforge project. An operator can map "${platform}:${team.slice(0, 64)}" (or "${platform}:${team.slice(0, 64)}:${channel.slice(0, 64)}" for this channel only) to a project with \`bayforge chatops map\`.`);
     }
     if (deps.needsCredential && !hasCredential(mapping)) {
       rlog.warn("chat-ops mapping has no application credential", { mapping: mapping.key });
