@@ -39,5 +39,17 @@ export const hasCredential = (m: ChatOpsMapping): boolean => !!(m.app_credential
 /** Keys as the webhook looks them up: a channel's own mapping first, then its team's. */
 export const MAPPING_KEY = /^(slack|mattermost):[^:\s]{1,64}(:[^:\s]{1,64})?$/;
 
+/**
+ * A chat-ops bay's mapping (or its credential) was removed while the bay still needs it: the
+ * worker fails the bay's operation at once with this message (retrying cannot bring it back).
+ */
+export class MappingGone extends Error {
+  readonly retryable = false;
+  constructor(readonly key: string) {
+    super(`The chat-ops mapping ${key} this bay acts with is gone or has no credential: an operator can map it again (bayforge chatops map ${key} ...), then retry the operation.`);
+    this.name = "MappingGone";
+  }
+}
+
 /** Whether a chat user may change bays under this mapping (create, scale, delete). */
 export const mayChange = (m: ChatOpsMapping, userId: string): boolean => !m.allow?.length || m.allow.includes(userId);

@@ -115,7 +115,7 @@ describe("chat-ops in Keystone mode (npm start, the real dev cloud)", () => {
       const clouds = mappingClouds(service.session, async (ref) => (ref === "slack:OK" ? { kind: "application_credential", id: cred.id, secret: cred.secret, project_id: me.projectId } : undefined));
       assert.equal((await clouds("slack:OK").tokenInfo()).projectId, me.projectId);
       assert.equal(await clouds("slack:OK").heat.findStack(`${RUN}-none`), undefined);
-      await assert.rejects(clouds("slack:GONE").heat.findStack("x"), /chat-ops mapping slack:GONE is gone .*bayforge chatops map slack:GONE/);
+      await assert.rejects(clouds("slack:GONE").heat.findStack("x"), /chat-ops mapping slack:GONE this bay acts with is gone .*bayforge chatops map slack:GONE/);
     } finally {
       probe.close();
     }

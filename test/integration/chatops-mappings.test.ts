@@ -12,6 +12,10 @@ import { openLocalStores, type LocalStores } from "../../shared/adapters/local/i
 import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
 import { mayChange } from "../../shared/ports/chatops-mappings.ts";
 import { chatops } from "../../cli/commands/chatops.ts";
+import { handleMessage } from "../../functions/worker/handle-message.ts";
+import { mappingClouds } from "../../shared/adapters/openstack/mapping-clouds.ts";
+import { Session } from "../../shared/adapters/openstack/identity/session.ts";
+import { stepDeps, storedBay } from "../support/worker-deps.ts";
 
 const SECRET = "app-cred-secret-Zq81xP0o";
 let dir: string;
@@ -63,6 +67,27 @@ describe("chat-ops mappings (embedded store)", () => {
     assert.equal(mayChange(m, "U2"), false);
     assert.equal(mayChange({ ...m, allow: null }, "U2"), true);
     assert.equal(mayChange({ ...m, allow: [] }, "U2"), true);
+  });
+});
+
+describe("the worker and a mapping gone", () => {
+  it("a chat-ops bay whose mapping was removed fails its operation at once, saying how to fix it (no redelivery, nothing sent to Heat)", async () => {
+    const mappings = stores.chatops(vault);
+    await mappings.put({ key: "slack:TGONE", project_id: "p", app_credential_id: null, trust_id: "tr", allow: null }, null);
+    await mappings.remove("slack:TGONE");
+    // the worker's clouds for mapped bays, as composeWorker makes them (no Keystone is reached: the mapping is read first)
+    const service = new Session({ cloud: "t", source: "test", auth: { type: "password", authUrl: "http://127.0.0.1:9/v3", username: "u", password: "x" }, interface: "public", insecure: false, endpointOverrides: {} });
+    const clouds = mappingClouds(service, (ref) => mappings.credential(ref));
+    // its stack being made when the operator unmapped it: the next poll reads Heat with the mapping
+    const bay = await storedBay(stores.table, "gone-bay", { chatops_mapping: "slack:TGONE", stack_id: "stack-gone" });
+    const sent: unknown[] = [];
+    const deps = stepDeps({ table: stores.table, queue: { send: async (m) => void sent.push(m) }, heatFor: (b) => clouds(b.chatops_mapping!).heat });
+    await handleMessage({ v: 1, kind: "bay.poll", bayId: bay.uuid, projectId: "p", requestId: "r", attempt: 0, seq: bay.poll_seq }, deps);
+    const failed = await stores.table.getBay(bay.uuid);
+    assert.equal(failed?.status, "CREATE_FAILED");
+    assert.match(failed!.status_reason!, /chat-ops mapping slack:TGONE this bay acts with is gone .*bayforge chatops map slack:TGONE/);
+    assert.deepEqual(sent, [], "not retried");
+    await service.close();
   });
 });
 

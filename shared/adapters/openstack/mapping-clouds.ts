@@ -8,7 +8,7 @@
 // mapping replaced or removed takes effect at once; sessions are kept per credential, a
 // bounded few, on the service session's connection pool.
 import { createHash, randomBytes } from "node:crypto";
-import type { AppCredential, MappingCredential } from "../../ports/chatops-mappings.ts";
+import { MappingGone, type AppCredential, type MappingCredential } from "../../ports/chatops-mappings.ts";
 import type { Orchestrator } from "../../ports/orchestrator.ts";
 import { Session } from "./identity/session.ts";
 import { IdentityError, keystoneMessage, type TokenInfo } from "./identity/results.ts";
@@ -104,8 +104,7 @@ export function mappingClouds(service: Session, load: (ref: string) => Promise<M
   const sessions = new Map<string, { session: Session; heat: HeatClient }>();
   const current = async (ref: string) => {
     const c = await load(ref);
-    if (!c)
-      throw new IdentityError(`chat-ops mapping ${ref} is gone or has no credential: map it again (bayforge chatops map ${ref} ...) to act on its bays`, undefined, false);
+    if (!c) throw new MappingGone(ref);
     // an application credential by id and a digest of its secret: one replaced under the same id gets a new session
     const k = c.kind === "trust" ? `trust:${c.trust_id}` : `ac:${c.id}:${createHash("sha256").update(c.secret).digest("hex")}`;
     let entry = sessions.get(k);
