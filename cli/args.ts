@@ -19,6 +19,7 @@ export const USAGE = `usage: bayforge [--url URL] [--token TOKEN] [--json] <comm
                                     baymodels + bays from a manifest (kubectl apply style):
                                     creates missing bays, scales changed node_count; --wait
                                     until every bay is done (exit 1 if any failed)
+  chatops map|unmap|list ...        chat-ops mappings in the local data dir (bayforge chatops -h)
 
 options:
   --url URL      Bayforge's API (default $BAYFORGE_URL or http://127.0.0.1:9511)

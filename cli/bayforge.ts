@@ -8,6 +8,7 @@ import { baymodelCreate, baymodelList, baymodelShow } from "./commands/baymodel.
 import type { Ctx } from "./commands/context.ts";
 import { bayWait } from "./commands/wait.ts";
 import { apply } from "./commands/apply.ts";
+import { chatops } from "./commands/chatops.ts";
 
 const COMMANDS: Record<string, (ctx: Ctx) => Promise<number>> = {
   "bay create": bayCreate,
@@ -29,6 +30,8 @@ async function readStdin(): Promise<string> {
 }
 
 export async function main(argv: string[], env: Env = process.env): Promise<number> {
+  // operator commands on the local data dir (not the API): chat-ops mappings
+  if (argv[0] === "chatops") return chatops(argv.slice(1), env as NodeJS.ProcessEnv, { stdout: process.stdout, stderr: process.stderr, readStdin });
   let cmd;
   try {
     const parsed = parseCommand(argv);

@@ -1,6 +1,7 @@
 // Bayforge's own settings, from environment variables (the same names locally and in
 // Lambda). OpenStack credentials are not here: they come from clouds.yaml / OS_* as
 // openstacksdk reads them (shared/adapters/openstack/config/).
+import type { ChatOpsMapping, MappingCredential } from "./ports/chatops-mappings.ts";
 import { resolve } from "node:path";
 import { DEFAULT_MAX_NODES_PER_BAY } from "./domain/bay.ts";
 
@@ -48,6 +49,12 @@ export interface ChatOpsSettings {
    * "mattermost:<team id>": "..."}`; a channel's own entry wins over its team's.
    */
   projects: Record<string, string>;
+  /**
+   * On AWS, from the chat-ops secret: mappings with an application credential (or a trust)
+   * and an allow-list; their credentials in `credentials`, by mapping key (in memory only).
+   */
+  mappings?: Record<string, ChatOpsMapping>;
+  credentials?: Record<string, MappingCredential>;
 }
 
 const int = (env: NodeJS.ProcessEnv, name: string, dflt: number, min = 0): number => {

@@ -16,6 +16,7 @@ import type { BayOpsDeps, Caller } from "../../shared/bays/deps.ts";
 import { acceptAndEnqueue } from "../../shared/bays/accept.ts";
 import { deleteBay, scaleBay } from "../../shared/bays/operate.ts";
 import { findBayModel, getBay } from "../../shared/bays/lookup.ts";
+import { hasCredential, mayChange, type ChatOpsMapping } from "../../shared/ports/chatops-mappings.ts";
 import { parseCommand, usage, UsageError, type Command } from "./command.ts";
 import { verifyMattermost, verifySlack, type ReplayGuard, type Verdict } from "./verify.ts";
 
@@ -28,8 +29,13 @@ export interface WebhookDeps {
   maxBodyBytes: number;
   slackSigningSecret?: string;
   mattermostToken?: string;
-  /** "slack:<team>[:<channel>]" / "mattermost:<team>[:<channel>]" → project id */
-  projects: Record<string, string>;
+  /** the mapping of "slack:<team>[:<channel>]" / "mattermost:<team>[:<channel>]" */
+  mapping(key: string): Promise<ChatOpsMapping | undefined>;
+  /**
+   * Keystone mode: a mapping acts only with its application credential (the worker creates the
+   * stacks with it, in the mapped project); one without is answered with how to add it.
+   */
+  needsCredential: boolean;
   replay: ReplayGuard;
   now?: () => Date;
 }
@@ -82,11 +88,17 @@ export function createWebhookApp(deps: WebhookDeps): Hono {
     const team = form.get("team_id") ?? "";
     const channel = form.get("channel_id") ?? "";
     const requestId = `req-${randomUUID()}`;
-    const project = (channel && deps.projects[`${platform}:${team}:${channel}`]) || deps.projects[`${platform}:${team}`];
-    const rlog = log.child({ platform, team, channel, user: form.get("user_id") ?? undefined, requestId });
-    if (!team || !project) {
+    const mapping = team ? ((channel && (await deps.mapping(`${platform}:${team}:${channel}`))) || (await deps.mapping(`${platform}:${team}`))) : undefined;
+    const project = mapping?.project_id;
+    const userId = form.get("user_id") ?? "";
+    const rlog = log.child({ platform, team, channel, user: userId || undefined, requestId });
+    if (!mapping || !project) {
       rlog.warn("chat-ops team not mapped to a project");
-      return ephemeral(`This ${platform === "slack" ? "workspace" : "team"} is not connected to a Bayforge project. An operator can add "${platform}:${team}" (or "${platform}:${team}:${channel}" for this channel only) to BAYFORGE_CHATOPS_PROJECTS.`);
+      return ephemeral(`This ${platform === "slack" ? "workspace" : "team"} is not connected to a Bayforge project. An operator can map "${platform}:${team.slice(0, 64)}" (or "${platform}:${team.slice(0, 64)}:${channel.slice(0, 64)}" for this channel only) to a project with \`bayforge chatops map\`.`);
+    }
+    if (deps.needsCredential && !hasCredential(mapping)) {
+      rlog.warn("chat-ops mapping has no application credential", { mapping: mapping.key });
+      return ephemeral(`This ${platform === "slack" ? "workspace" : "team"} is mapped to project ${project} without an application credential (or trust), which Bayforge needs to act in that project. An operator can add one with \`bayforge chatops map ${mapping.key} --project ${project} --application-credential-id <id>\` (a member of the project creates it: \`openstack application credential create\`).`);
     }
     let command: Command;
     try {
@@ -95,7 +107,18 @@ export function createWebhookApp(deps: WebhookDeps): Hono {
       if (e instanceof UsageError) return ephemeral(`${e.message}\n${usage(cmd)}`);
       throw e;
     }
-    const caller: Caller = { projectId: project, userId: `${platform}:${form.get("user_id") || "unknown"}`, userName: form.get("user_name") ?? undefined, isAdmin: false };
+    // create, scale and delete only for the mapping's allow-list (list, status and help for anyone)
+    if ((command.action === "create" || command.action === "scale" || command.action === "delete") && !mayChange(mapping, userId)) {
+      rlog.warn("chat-ops user not on the mapping's allow-list", { action: command.action, mapping: mapping.key });
+      return ephemeral(`You are not allowed to ${command.action} bays from here: only the users on this channel's allow-list may create, scale or delete (anyone may list and show). Ask an operator to add your user id (${userId.slice(0, 64) || "unknown"}) to the mapping ${mapping.key}. Nothing was changed.`);
+    }
+    const caller: Caller = {
+      projectId: project,
+      userId: `${platform}:${userId || "unknown"}`,
+      userName: form.get("user_name") ?? undefined,
+      isAdmin: false,
+      ...(hasCredential(mapping) ? { chatopsMapping: mapping.key } : {}),
+    };
     const responseUrl = form.get("response_url");
     const notify = responseUrl && /^https?:\/\//i.test(responseUrl) ? { response_url: responseUrl, platform } : null;
     rlog.info("chat-ops command", { action: command.action, project });

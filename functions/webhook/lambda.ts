@@ -11,8 +11,10 @@
 //   (conditional put, TTL), not in this container's memory.
 // - It is its own authority (signed requests from mapped teams), as chat-ops always is: chat
 //   requests carry no Keystone token, so this function composes the webhook noauth-style even
-//   though the API function beside it is Keystone-only. The worker creates these bays with
-//   Bayforge's own cloud credentials (bays without a trust), as for BAYFORGE_AUTH=noauth.
+//   though the API function beside it is Keystone-only. A mapping with an application
+//   credential (or trust) in the secret makes bays that name it, and the worker (which reads
+//   the same secret) makes their stacks with it, in the mapped project; a bare project id's
+//   bays are made with Bayforge's own cloud credentials, as for BAYFORGE_AUTH=noauth.
 // - It holds no key: without a Keystone token it makes no trustee, so it never encrypts or
 //   decrypts anything (and is granted no KMS key: reading the table, it gets only ciphertext).
 //

@@ -15,8 +15,11 @@ import { KubernetesClients } from "../../shared/adapters/kubernetes/index.ts";
 import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
 import { CLAIM_MS, type WorkerDeps } from "./deps.ts";
 import type { Identity } from "../../shared/ports/identity.ts";
+import type { Bay } from "../../shared/domain/model.ts";
 import { delegationMarker, makeCredentials, releaseCredentials } from "../../shared/bay-credentials.ts";
 import { bayClouds } from "../../shared/adapters/openstack/bay-clouds.ts";
+import { mappingClouds } from "../../shared/adapters/openstack/mapping-clouds.ts";
+import type { MappingCredential } from "../../shared/ports/chatops-mappings.ts";
 import { PollSchedule } from "./poll-schedule.ts";
 import { RsaKeyPool } from "../../shared/certs/bay-ca.ts";
 
@@ -35,15 +38,20 @@ export interface WorkerParts {
   discovery?: DiscoveryStore;
   /** project quotas, enforced on the bays a batch creates */
   quotas?: QuotaStore;
+  /** chat-ops: a mapping's credential (bay.chatops_mapping); absent → such bays fail */
+  mappingCredential?: (ref: string) => Promise<MappingCredential | undefined>;
 }
 
 export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
   const auth = p.session.cloud.auth;
   const cloudFor = bayClouds({ session: p.session, heat: p.heat });
+  // chat-ops bays act with their mapping's credential, in the mapped project (a bay's own trust wins)
+  const mappingCloudFor = mappingClouds(p.session, p.mappingCredential ?? (async () => undefined));
+  const viaMapping = (bay: Pick<Bay, "trust_id" | "chatops_mapping">) => !bay.trust_id && !!bay.chatops_mapping;
   return {
     table: p.table,
     queue: p.queue,
-    heatFor: (bay) => cloudFor(bay).heat,
+    heatFor: (bay) => (viaMapping(bay) ? mappingCloudFor(bay.chatops_mapping!).heat : cloudFor(bay).heat),
     releaseCredentials: (bay, o) =>
       releaseCredentials(p.identity, { trust_id: bay.trust_id, trustee: o.trustee ? bay.trustee : null, trustees: o.rotated ? [bay.update?.trustee, ...(bay.update?.trustees_left ?? [])] : [] }, p.log),
     ...(p.identity
@@ -92,7 +100,7 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
     now: () => new Date(),
     async definitionContext(bay, bootstrapToken) {
       // as the bay's user (through its trust), like Magnum's request context
-      const info = await cloudFor(bay).session.tokenInfo();
+      const info = viaMapping(bay) ? await mappingCloudFor(bay.chatops_mapping!).tokenInfo() : await cloudFor(bay).session.tokenInfo();
       const t = bay.trustee;
       return {
         authUrl: identityV3Url(auth.authUrl),

@@ -17,7 +17,11 @@ import { PollSchedule } from "./poll-schedule.ts";
 export interface WorkerDeps {
   table: BayTable;
   queue: WorkQueue;
-  /** Heat as the bay's user: through the bay's trust in keystone mode, else Bayforge's own */
+  /**
+   * Heat as the bay's user: through the bay's trust in keystone mode; a chat-ops bay without
+   * one with its mapping's credential (bay.chatops_mapping), in the mapped project; else
+   * Bayforge's own
+   */
   heatFor(bay: Bay): Orchestrator;
   vault: KeyVault;
   /** bays' own Kubernetes APIs (the scale-down drain); absent → drains are skipped and recorded */

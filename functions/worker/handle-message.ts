@@ -15,6 +15,7 @@ import { applyBatch, deadLetterBatch } from "./steps/apply-batch.ts";
 import { updateBay } from "./bay-store.ts";
 import { isInProgress } from "../../shared/domain/status.ts";
 import { isRetryableError } from "../../shared/domain/retryable.ts";
+import { MappingGone } from "../../shared/ports/chatops-mappings.ts";
 
 const STEPS: Partial<Record<WorkMessage["kind"], (m: WorkMessage, d: WorkerDeps) => Promise<void>>> = {
   "bay.create": createBay,
@@ -37,6 +38,13 @@ export async function handleMessage(msg: WorkMessage, deps: WorkerDeps): Promise
   try {
     await step(msg, deps);
   } catch (e) {
+    if (e instanceof MappingGone) {
+      // no redelivery can bring the credential back: the operation fails now, saying why
+      const gone = await deps.table.getBay(msg.bayId);
+      log.warn("chat-ops mapping gone; failing the operation", { mapping: e.key });
+      if (gone && isInProgress(gone.status)) await failBay(deps, gone, e.message);
+      return;
+    }
     if (!isRetryableError(e)) throw e;
     const bay = await deps.table.getBay(msg.bayId);
     if (!bay || !isInProgress(bay.status)) return;

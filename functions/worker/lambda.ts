@@ -6,7 +6,8 @@
 //
 // Configuration is the environment: BAYFORGE_TABLE_NAME, BAYFORGE_QUEUE_URL,
 // BAYFORGE_KMS_KEY_ID, BAYFORGE_PUBLIC_URL, BAYFORGE_OPENSTACK_SECRET_ARN (else OS_* /
-// OS_CLOUD), plus loadSettings' BAYFORGE_* tuning. Everything expensive (AWS clients, the
+// OS_CLOUD), BAYFORGE_CHATOPS_SECRET_ARN when chat-ops is deployed (its mappings' credentials:
+// chat-ops bays are made with them, in the mapped project), plus loadSettings' BAYFORGE_* tuning. Everything expensive (AWS clients, the
 // secret, the Keystone session) is made once per container, on the first invocation; a
 // failed start is not remembered, so the next invocation tries again. Every handler beats the
 // services' row (bayforge-worker, host: the function's name) at most every 10 s per container,
@@ -17,6 +18,8 @@ import { createLogger, type Logger } from "../../shared/observability/logger.ts"
 import { awsConfigFromEnv, lambdaSettings, once, openAwsStores, openstackFromAws } from "../../shared/adapters/aws/index.ts";
 import { SERVICE_BINARIES, lambdaHeartbeat, lambdaHost, withBeat } from "../../shared/bays/heartbeat.ts";
 import { KeystoneIdentity } from "../../shared/adapters/openstack/index.ts";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { ChatOpsSecret } from "../../shared/adapters/aws/chatops-secret.ts";
 import { composeWorker } from "./compose.ts";
 import type { WorkerDeps } from "./deps.ts";
 import { handleDlqBatch, handleSqsBatch } from "./lambda-batch.ts";
@@ -38,7 +41,11 @@ export async function awsWorkerFromEnv(env: NodeJS.ProcessEnv = process.env, log
   if (!cloud)
     throw new Error("no OpenStack cloud configured: set BAYFORGE_OPENSTACK_SECRET_ARN (a secret holding clouds.yaml or OS_* variables), or OS_CLOUD / OS_* for Bayforge's service user");
   const identity = new KeystoneIdentity(cloud.session, { trusteeDomain: settings.trusteeDomain });
-  const deps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, identity, log });
+  // chat-ops bays name their mapping; its credential is in the chat-ops secret (cached, re-read every few minutes)
+  const chatopsSecretId = env.BAYFORGE_CHATOPS_SECRET_ARN?.trim();
+  const chatops = chatopsSecretId ? new ChatOpsSecret({ client: new SecretsManagerClient({}), secretId: chatopsSecretId, logger: log }) : undefined;
+  const mappingCredential = chatops ? async (ref: string) => (await chatops.settings()).credentials?.[ref] : undefined;
+  const deps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, identity, log, mappingCredential });
   const host = lambdaHost(env);
   const beat = host ? lambdaHeartbeat(stores.services, { host, binary: SERVICE_BINARIES.worker, log }) : undefined;
   log.info("worker ready", { cloud: cloud.session.cloud.cloud, table: cfg.tableName });

@@ -55,6 +55,9 @@ export async function startEmbedded(
     // One vault (one key file under the data dir, or BAYFORGE_MASTER_KEY_FILE) for both parts:
     // the worker encrypts the CA keys that the API decrypts to sign nodes' CSRs.
     const vault = await LocalKeyVault.forDataDir(settings.dataDir, env);
+    // chat-ops mappings (`bayforge chatops map`): the webhook finds the project, the worker
+    // acts with the mapping's application credential
+    const mappings = stores.chatops(vault);
     // Bayforge's own cloud: the worker's (its service user, which acts through the users'
     // trusts) and, in keystone mode, the API's (to validate tokens and make trusts).
     const needsCloud = parts.worker || settings.auth === "keystone";
@@ -69,7 +72,7 @@ export async function startEmbedded(
     if (parts.worker && cloud) {
       const workerLog = log.child({ fn: "worker" });
       // the stores include the batch store: the worker applies batch.apply (composeWorker)
-      workerDeps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, vault, identity, log: workerLog });
+      workerDeps = composeWorker(settings, { ...stores, heat: cloud.heat, session: cloud.session, vault, identity, log: workerLog, mappingCredential: (ref) => mappings.credential(ref) });
       worker = startLocalWorker(stores.queue, workerDeps, {
         concurrency: settings.workerConcurrency,
         visibilitySeconds: settings.visibilitySeconds,
@@ -82,7 +85,7 @@ export async function startEmbedded(
     if (parts.api) {
       const app = composeApi(settings, { ...stores, vault, session: cloud?.session, discovery: stores.discovery, batches: stores.batches, quotas: stores.quotas }, log.child({ fn: "api" }));
       // chat-ops (functions/webhook) on the same server, when a signing secret or token is set
-      if (chatopsEnabled(settings)) app.route("/webhook", composeWebhook(settings, { ...stores, vault, discovery: stores.discovery }, log));
+      if (chatopsEnabled(settings)) app.route("/webhook", composeWebhook(settings, { ...stores, vault, discovery: stores.discovery, mappings }, log));
       http = await listen(app, settings.port, settings.host);
       await beat(SERVICE_BINARIES.api);
       log.info("api listening", { url: http.url, dataDir: settings.dataDir, auth: settings.auth });

@@ -32,6 +32,8 @@ export async function acceptAndEnqueue(deps: BayOpsDeps, caller: Caller, req: Ba
   // Keystone mode: the worker makes the trust and the trustee with the caller's token
   const delegation = await delegationFor(deps, caller, bay.uuid);
   if (delegation) bay.delegation = delegation;
+  // chat-ops: the worker acts with the mapping's application credential, in the mapped project
+  else if (caller.chatopsMapping) bay.chatops_mapping = caller.chatopsMapping;
   await deps.table.createBay(bay);
   try {
     await deps.queue.send({ v: 1, kind: "bay.create", bayId: bay.uuid, projectId: bay.project_id, requestId, attempt: 0 });

@@ -22,6 +22,8 @@ export interface Caller {
   roles?: string[];
   userName?: string;
   projectName?: string;
+  /** chat-ops: the mapping whose application credential the worker acts with (no token, no trust) */
+  chatopsMapping?: string;
   /** set when the caller is a bay's nodes holding its bootstrap token: that bay only */
   bootstrapBay?: string;
   /** with bootstrapBay: the node role the token was verified for (its subject policy) */

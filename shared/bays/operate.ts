@@ -66,6 +66,7 @@ export async function startOperation(deps: BayOpsDeps, caller: Caller, bay: Bay,
   // failed lost it, and this operation's first step makes a new one with the caller's token.
   const delegation = bay.trust_id || patch.delegation ? undefined : await delegationFor(deps, caller, bay.uuid);
   if (delegation) patch = { ...patch, delegation };
+  else if (!bay.trust_id && caller.chatopsMapping) patch = { ...patch, chatops_mapping: caller.chatopsMapping };
   // A new operation starts a new poll chain: messages of the old one carry a stale seq.
   const next: Bay = { ...bay, ...patch, poll_seq: bay.poll_seq + 1, version: bay.version + 1, updated_at: now.toISOString() };
   let saved: Bay;

@@ -104,6 +104,11 @@ export interface Bay {
    * Heat (it got no answer in time, or lost it); no other create is sent before then.
    */
   create_claim?: { by: string | null; at: string | null; settles_at?: string | null } | null;
+  /**
+   * chat-ops: the mapping (its key, e.g. `slack:T123`; never the secret) whose application
+   * credential the worker acts with, so the stack is the mapped project's own
+   */
+  chatops_mapping?: string | null;
   /** chat-ops: where the worker posts the operation's outcome (the slash command's response_url) */
   notify?: { response_url: string; platform: "slack" | "mattermost" } | null;
   /** worker groups beyond the default ones (API 1.9+), each a resource group of the bay's stack */

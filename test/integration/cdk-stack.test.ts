@@ -129,7 +129,11 @@ describe("AWS stack (infra/aws, CDK)", () => {
       assert.ok(logGroups.has(lg), `${id} logs to its own log group`);
       assert.ok(logGroups.get(lg)!.Properties.RetentionInDays > 0);
     }
-    assert.equal(logGroups.size, 4);
+    // one per function, and the HTTP API's access log
+    assert.equal(logGroups.size, 5);
+    const [stageId, stage] = only("AWS::ApiGatewayV2::Stage");
+    assert.ok(logGroups.has(stage.Properties.AccessLogSettings.DestinationArn["Fn::GetAtt"][0]), `${stageId} logs access to its own log group`);
+    assert.doesNotMatch(stage.Properties.AccessLogSettings.Format, /\$context\.path|querystring/i, "no paths or query strings (discovery URLs) in the access log");
     // the handlers the functions name are what the bundles export
     template.hasResourceProperties("AWS::Lambda::Function", { Handler: "index.sweepHandler", Description: Match.stringLikeRegexp("sweeper") });
   });
@@ -227,7 +231,8 @@ describe("AWS stack: least privilege", () => {
       const queueId = idOf("AWS::SQS::Queue", (r) => !!r.Properties.RedrivePolicy, res);
       const dlqId = idOf("AWS::SQS::Queue", (r) => !r.Properties.RedrivePolicy, res);
       const allowed: Record<string, unknown[]> = {
-        dynamodb: [arnOf(tableId), { "Fn::Join": ["", [arnOf(tableId), "/index/*"]] }],
+        // the table and each index by name (no /index/*)
+        dynamodb: [arnOf(tableId), ...tableDefinition("unused").GlobalSecondaryIndexes!.map((g) => ({ "Fn::Join": ["", [arnOf(tableId), `/index/${g.IndexName}`]] }))],
         sqs: [arnOf(queueId), arnOf(dlqId)],
         kms: [arnOf(keyId)],
         secretsmanager: [ref("OpenStackSecretArn"), ...(res === chatResources ? [ref("ChatOpsSecretArn")] : [])],
@@ -311,8 +316,14 @@ describe("AWS stack: least privilege", () => {
     assert.ok(queueActions.includes("sqs:SendMessage") && !queueActions.includes("sqs:ReceiveMessage") && !queueActions.includes("sqs:DeleteMessage"), queueActions.join(","));
     assert.ok(grants.has(JSON.stringify(ref("ChatOpsSecretArn"))));
     assert.ok(!grants.has(JSON.stringify(ref("OpenStackSecretArn"))), "the webhook does not read the OpenStack secret");
-    // and no other function reads the chat-ops secret
-    for (const s of statements(chatResources)) if (s.fn !== webhook) assert.ok(!s.resources.some((r) => JSON.stringify(r) === JSON.stringify(ref("ChatOpsSecretArn"))), `${s.fn} reads the chat-ops secret`);
+    // and besides it only the worker reads the chat-ops secret (its mappings' credentials make
+    // the chat-ops bays' stacks), named in its environment
+    const worker = fnId("index.handler", /worker: certificates/, chatResources);
+    for (const s of statements(chatResources))
+      if (s.fn !== webhook && s.fn !== worker) assert.ok(!s.resources.some((r) => JSON.stringify(r) === JSON.stringify(ref("ChatOpsSecretArn"))), `${s.fn} reads the chat-ops secret`);
+    assert.deepEqual([...grantsOf(worker, chatResources).get(JSON.stringify(ref("ChatOpsSecretArn")))!].sort(), ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]);
+    assert.deepEqual(chatResources[worker].Properties.Environment.Variables[ENV.chatopsSecret], ref("ChatOpsSecretArn"));
+    assert.equal(resources[fnId("index.handler", /worker: certificates/)].Properties.Environment.Variables[ENV.chatopsSecret], undefined, "without chat-ops, no such variable");
   });
 });
 
@@ -341,7 +352,7 @@ describe("AWS stack: the chat-ops webhook (deployed only when its secret is name
     const lg = chatResources[p.LoggingConfig.LogGroup.Ref];
     assert.equal(lg.Type, "AWS::Logs::LogGroup");
     assert.equal(lg.Properties.RetentionInDays, 30);
-    assert.equal(ofType("AWS::Logs::LogGroup", chatResources).length, 5);
+    assert.equal(ofType("AWS::Logs::LogGroup", chatResources).length, 6); // five functions' and the access log
     // its code is the webhook bundle (the asset CDK staged for it)
     const staged = join(outdir, `asset.${String(p.Code.S3Key).replace(/\.zip$/, "")}`, "index.mjs");
     assert.ok(readFileSync(staged).equals(readFileSync(join(DIST, "webhook", "index.mjs"))), `${staged} is dist/webhook/index.mjs`);

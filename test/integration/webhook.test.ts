@@ -346,11 +346,19 @@ describe("completion notice (worker)", () => {
 });
 
 describe("configuration", () => {
-  it("refuses to run chat-ops in keystone mode, and a malformed project map", async () => {
+  it("keystone mode: a mapping without an application credential is answered how to add one, and nothing is written; a malformed project map is refused", async () => {
     const { composeWebhook } = await import("../../functions/webhook/compose.ts");
     const { loadSettings } = await import("../../shared/config.ts");
-    const settings = loadSettings({ BAYFORGE_CHATOPS_SLACK_SIGNING_SECRET: "s" });
-    assert.throws(() => composeWebhook(settings, { ...bf.stores, vault: undefined as never }, createLogger({}, "error", () => {})), /BAYFORGE_AUTH=noauth/);
+    const settings = loadSettings({ BAYFORGE_CHATOPS_SLACK_SIGNING_SECRET: "s", BAYFORGE_CHATOPS_PROJECTS: JSON.stringify({ "slack:TK": PROJECT }) });
+    assert.equal(settings.auth, "keystone");
+    const app = composeWebhook(settings, { ...bf.stores, vault: undefined as never }, createLogger({}, "error", () => {}));
+    const before = (await bf.stores.table.listBays({ projectId: PROJECT })).length;
+    const body = new URLSearchParams({ team_id: "TK", channel_id: "C1", user_id: "U1", command: "/bay", text: "create kbay --model k8s" }).toString();
+    const ts = Math.floor(Date.now() / 1000);
+    const r = await app.request("/slack", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(ts), "x-slack-signature": slackSignature("s", ts, body) }, body });
+    assert.equal(r.status, 200);
+    assert.match(((await r.json()) as { text: string }).text, /without an application credential.*bayforge chatops map slack:TK/s);
+    assert.equal((await bf.stores.table.listBays({ projectId: PROJECT })).length, before);
     assert.throws(() => loadSettings({ BAYFORGE_CHATOPS_PROJECTS: "{nope" }), /not valid JSON/);
     assert.throws(() => loadSettings({ BAYFORGE_CHATOPS_PROJECTS: '{"T123": "p"}' }), /slack:<team id>/);
     assert.deepEqual(loadSettings({ BAYFORGE_CHATOPS_PROJECTS: '{"slack:T1": "p", "mattermost:m:c": "q"}' }).chatops.projects, { "slack:T1": "p", "mattermost:m:c": "q" });
@@ -427,6 +435,7 @@ describe("on AWS Lambda (DynamoDB on dynalite, SQS on fauxqs, its secret from a 
   const SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bayforge/chatops-AbCdEf";
   const AWS_SECRET = "aws-signing-secret-0123456789abcdef";
   const AWS_MM_TOKEN = "aws-mattermost-token-xyz";
+  const AC_SECRET = "application-credential-secret-value";
   const secrets = new Map<string, string>();
   let aws: LocalAws;
   let sm: Awaited<ReturnType<typeof stubSecretsManager>>;
@@ -436,7 +445,14 @@ describe("on AWS Lambda (DynamoDB on dynalite, SQS on fauxqs, its secret from a 
 
   before(async () => {
     aws = await startLocalAws();
-    secrets.set(SECRET_ARN, JSON.stringify({ slackSigningSecret: AWS_SECRET, mattermostToken: AWS_MM_TOKEN, projects: { "slack:T123": PROJECT, "mattermost:mmteam": PROJECT } }));
+    secrets.set(
+      SECRET_ARN,
+      JSON.stringify({
+        slackSigningSecret: AWS_SECRET,
+        mattermostToken: AWS_MM_TOKEN,
+        projects: { "slack:T123": PROJECT, "mattermost:mmteam": PROJECT, "slack:TAC": { project: PROJECT, applicationCredentialId: "ac-0123", applicationCredentialSecret: AC_SECRET, allow: ["UOK"] } },
+      }),
+    );
     sm = await stubSecretsManager(secrets);
     env = {
       BAYFORGE_TABLE_NAME: aws.tableName,
@@ -479,6 +495,23 @@ describe("on AWS Lambda (DynamoDB on dynalite, SQS on fauxqs, its secret from a 
     assert.equal(sm.calls.length, 2, "served from the container's cache");
   });
 
+  it("a mapping with an application credential: its bays name the mapping (never the secret) for the worker; a user off its allow-list is refused and nothing is stored or queued", async () => {
+    const ac = (user: string, name: string) => signed(slackForm(`create ${name} --model k8s-model`, { team_id: "TAC", user_id: user }));
+    const refused = await invoke(containers[1], ac("UNOPE", "aws-refused"));
+    assert.equal(refused.status, 200);
+    assert.match(refused.json.text, /^You are not allowed to create bays from here/);
+    assert.equal((await awsBays()).filter((b) => b.name === "aws-refused").length, 0);
+    assert.deepEqual(await aws.receiveRecords(), []);
+    const ok = await invoke(containers[1], ac("UOK", "aws-mapped"));
+    assert.match(ok.json.text, /^Accepted: bay aws-mapped /);
+    const bay = (await awsBays()).find((b) => b.name === "aws-mapped")!;
+    assert.equal(bay.chatops_mapping, "slack:TAC");
+    assert.ok(!JSON.stringify(bay).includes(AC_SECRET));
+    await aws.receiveRecords();
+    // what the worker reads from the same secret for that mapping
+    assert.deepEqual(chatopsFromSecret(secrets.get(SECRET_ARN)!).credentials?.["slack:TAC"], { kind: "application_credential", id: "ac-0123", secret: AC_SECRET, project_id: PROJECT });
+  });
+
   it("the same signed request replayed to ANOTHER container is refused (401) and changes nothing: seen signatures are in the table", async () => {
     const event = signed(slackForm("create aws-replayed --model k8s-model"));
     const first = await invoke(containers[0], event);
@@ -507,13 +540,13 @@ describe("on AWS Lambda (DynamoDB on dynalite, SQS on fauxqs, its secret from a 
     const rows = (await dynamoStores({ client: aws.dynamodb(), tableName: aws.tableName }).services.list()).filter((r) => r.host === "bayforge-webhook-fn");
     assert.equal(rows.length, 1);
     assert.equal(rows[0].binary, "bayforge-webhook");
-    // both containers were invoked (7 invocations so far): one beat each, more only if 10 s passed
-    assert.ok(rows[0].report_count >= 2 && rows[0].report_count < 7, `report_count ${rows[0].report_count}`);
+    // both containers were invoked (9 invocations so far): one beat each, more only if 10 s passed
+    assert.ok(rows[0].report_count >= 2 && rows[0].report_count < 9, `report_count ${rows[0].report_count}`);
   });
 
   it("never logs the secret's values", () => {
     const all = awsLogs.join("\n");
-    for (const v of [AWS_SECRET, AWS_MM_TOKEN]) assert.ok(!all.includes(v));
+    for (const v of [AWS_SECRET, AWS_MM_TOKEN, AC_SECRET]) assert.ok(!all.includes(v));
     assert.match(all, /chat-ops request refused/);
   });
 
@@ -563,6 +596,15 @@ describe("on AWS Lambda (DynamoDB on dynalite, SQS on fauxqs, its secret from a 
     assert.throws(bad(JSON.stringify({ projects: { "slack:T1": "p" } })), /neither slackSigningSecret nor mattermostToken/);
     assert.throws(bad(JSON.stringify({ slackSigningSecret: "hunter2", token: "x" })), (e: Error) => /unknown keys token/.test(e.message) && !e.message.includes("hunter2"));
     assert.throws(bad(JSON.stringify({ slackSigningSecret: "hunter2", projects: { T1: "p" } })), /projects must map "slack:<team id>/);
+    // a mapping with a credential: errors name the key and the field, never a value
+    const mapped = (v: unknown) => bad(JSON.stringify({ slackSigningSecret: "hunter2", projects: { "slack:T1": v } }));
+    assert.throws(mapped({ project: "p", applicationCredentialId: "id" }), (e: Error) => /projects\["slack:T1"\] needs applicationCredentialId and applicationCredentialSecret/.test(e.message) && !e.message.includes("hunter2"));
+    assert.throws(mapped({ project: "p", trustId: "t", applicationCredentialSecret: "s3cr3t" }), (e: Error) => /not both/.test(e.message) && !e.message.includes("s3cr3t"));
+    assert.throws(mapped({ applicationCredentialId: "id", applicationCredentialSecret: "s3cr3t" }), /needs project/);
+    assert.throws(mapped({ project: "p", trustId: "t", allow: "U1" }), /allow must be a list/);
+    assert.deepEqual(chatopsFromSecret(JSON.stringify({ slackSigningSecret: "x", projects: { "slack:T1": { project: "p", trustId: "t" } } })).mappings, {
+      "slack:T1": { key: "slack:T1", project_id: "p", app_credential_id: null, trust_id: "t", allow: null },
+    });
     // projects may come from BAYFORGE_CHATOPS_PROJECTS instead
     assert.deepEqual(chatopsFromSecret(JSON.stringify({ mattermostToken: "t" }), { projectsFallback: '{"mattermost:m": "p"}' }), { slackSigningSecret: undefined, mattermostToken: "t", projects: { "mattermost:m": "p" } });
   });

@@ -3,7 +3,18 @@
 // (which anyone allowed to read the function's configuration can read). The secret's
 // SecretString is JSON:
 //
-//   {"slackSigningSecret": "...", "mattermostToken": "...", "projects": {"slack:T123": "project-id"}}
+//   {"slackSigningSecret": "...", "mattermostToken": "...", "projects": {
+//     "slack:T123": {"project": "<id>", "applicationCredentialId": "...", "applicationCredentialSecret": "...",
+//                    "allow": ["U0123"]},
+//     "slack:T123:C456": {"project": "<id>", "trustId": "...", "allow": []},
+//     "mattermost:team1": "<project id>"}}
+//
+// A mapping's application credential (created by a member of the project) or trust (from a
+// member to Bayforge's service user, impersonating, one redelegation) is what the worker makes,
+// scales and deletes that mapping's stacks with, in the project: the worker reads this secret
+// too (the bay names its mapping, never the secret). `allow`: the chat user ids that may
+// create, scale and delete (absent or empty: anyone in the channel). A bare project id is the
+// old form: its bays' stacks are made with Bayforge's own credentials, in its own project.
 //
 // Either credential may be left out (that platform is then not served); `projects` may be
 // left out when BAYFORGE_CHATOPS_PROJECTS gives it (it names no secret). The values mean
@@ -16,6 +27,7 @@
 // stop a webhook that is already running. A failed first read is not kept.
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { loadSettings, type ChatOpsSettings } from "../../config.ts";
+import { MAPPING_KEY, type ChatOpsMapping, type MappingCredential } from "../../ports/chatops-mappings.ts";
 
 export interface ChatOpsSecretOptions {
   client: SecretsManagerClient;
@@ -102,15 +114,54 @@ export function chatopsFromSecret(text: string, o: { secretId?: string; projects
   for (const k of ["slackSigningSecret", "mattermostToken"])
     if (doc[k] !== undefined && doc[k] !== null && typeof doc[k] !== "string") throw new ChatOpsSecretError(`${what}: ${k} must be a string`);
   if (!doc.slackSigningSecret && !doc.mattermostToken) throw new ChatOpsSecretError(`${what} has neither slackSigningSecret nor mattermostToken`);
+  // mappings with a credential are read here; bare project ids go through the loader as before
+  const projects = doc.projects === undefined || doc.projects === null ? undefined : doc.projects;
+  const withCredential = projects && typeof projects === "object" && !Array.isArray(projects) ? Object.entries(projects as Record<string, unknown>).filter(([, v]) => typeof v === "object" && v !== null) : [];
+  const bare = projects && typeof projects === "object" && !Array.isArray(projects) ? Object.fromEntries(Object.entries(projects as Record<string, unknown>).filter(([, v]) => typeof v !== "object" || v === null)) : projects;
   const env = {
     BAYFORGE_CHATOPS_SLACK_SIGNING_SECRET: (doc.slackSigningSecret as string | undefined) ?? "",
     BAYFORGE_CHATOPS_MATTERMOST_TOKEN: (doc.mattermostToken as string | undefined) ?? "",
-    BAYFORGE_CHATOPS_PROJECTS: doc.projects === undefined || doc.projects === null ? (o.projectsFallback ?? "") : JSON.stringify(doc.projects),
+    BAYFORGE_CHATOPS_PROJECTS: projects === undefined ? (o.projectsFallback ?? "") : JSON.stringify(bare),
   };
+  let settings: ChatOpsSettings;
   try {
-    return loadSettings(env).chatops;
+    settings = loadSettings(env).chatops;
   } catch (e) {
     // the loader names the variable; here it is the secret's `projects`
     throw new ChatOpsSecretError(`${what}: projects ${(e as Error).message.replace(/^BAYFORGE_CHATOPS_PROJECTS /, "")}`);
   }
+  if (!withCredential.length) return settings;
+  const mappings: Record<string, ChatOpsMapping> = {};
+  const credentials: Record<string, MappingCredential> = {};
+  for (const [key, v] of withCredential) {
+    const m = mappingFromSecret(what, key, v as Record<string, unknown>);
+    mappings[key] = m.mapping;
+    credentials[key] = m.credential;
+  }
+  return { ...settings, mappings, credentials };
+}
+
+const MAPPING_FIELDS = ["project", "applicationCredentialId", "applicationCredentialSecret", "trustId", "allow"];
+
+/** One `projects` entry with a credential. Errors name the key and the field, never a value. */
+function mappingFromSecret(what: string, key: string, v: Record<string, unknown>): { mapping: ChatOpsMapping; credential: MappingCredential } {
+  const bad = (why: string) => new ChatOpsSecretError(`${what}: projects["${key.slice(0, 80)}"] ${why}`);
+  if (!MAPPING_KEY.test(key)) throw bad('is not "slack:<team id>[:<channel id>]" or "mattermost:<team id>[:<channel id>]"');
+  const unknown = Object.keys(v).filter((k) => !MAPPING_FIELDS.includes(k));
+  if (unknown.length) throw bad(`has unknown keys ${unknown.join(", ").slice(0, 120)}; known: ${MAPPING_FIELDS.join(", ")}`);
+  const str = (k: string) => (typeof v[k] === "string" && (v[k] as string).trim() ? (v[k] as string).trim() : undefined);
+  const project = str("project");
+  if (!project) throw bad("needs project (the project id)");
+  const id = str("applicationCredentialId");
+  const secret = str("applicationCredentialSecret");
+  const trustId = str("trustId");
+  if (trustId && (id || secret)) throw bad("takes an application credential or a trustId, not both");
+  if (!trustId && (!id || !secret)) throw bad("needs applicationCredentialId and applicationCredentialSecret (or a trustId)");
+  const allow = v.allow === undefined || v.allow === null ? null : v.allow;
+  if (allow !== null && (!Array.isArray(allow) || allow.some((u) => typeof u !== "string" || !u.trim())))
+    throw bad("allow must be a list of chat user ids");
+  return {
+    mapping: { key, project_id: project, app_credential_id: id ?? null, trust_id: trustId ?? null, allow: (allow as string[] | null)?.length ? (allow as string[]) : null },
+    credential: trustId ? { kind: "trust", trust_id: trustId, project_id: project } : { kind: "application_credential", id: id!, secret: secret!, project_id: project },
+  };
 }

@@ -4,6 +4,8 @@
 import { join } from "node:path";
 import { SqliteBayTable } from "./bay-table.ts";
 import { SqliteBatchStore } from "./batch-store.ts";
+import { SqliteChatOpsMappings } from "./chatops-mappings.ts";
+import type { KeyVault } from "../../ports/key-vault.ts";
 import { SqliteDiscoveryStore } from "./discovery-store.ts";
 import { SqliteQuotaStore } from "./quota-store.ts";
 import { SqliteServiceRegistry } from "./service-registry.ts";
@@ -13,6 +15,7 @@ import { SqliteWorkQueue, type SqliteWorkQueueOptions } from "./work-queue.ts";
 export { SqliteBayTable } from "./bay-table.ts";
 export { SqliteDiscoveryStore } from "./discovery-store.ts";
 export { SqliteBatchStore } from "./batch-store.ts";
+export { SqliteChatOpsMappings } from "./chatops-mappings.ts";
 export { SqliteQuotaStore } from "./quota-store.ts";
 export { SqliteServiceRegistry } from "./service-registry.ts";
 export { SqliteWorkQueue } from "./work-queue.ts";
@@ -34,6 +37,8 @@ export interface LocalStores {
   quotas: SqliteQuotaStore;
   /** Bayforge's own services and their heartbeats (/v1/mservices) */
   services: SqliteServiceRegistry;
+  /** chat-ops mappings, their application credentials' secrets encrypted with `vault` */
+  chatops(vault: KeyVault): SqliteChatOpsMappings;
   /** the database file */
   file: string;
   /** Closes the connection (checkpoints the WAL when it is the last one). Idempotent. */
@@ -49,6 +54,7 @@ export function openLocalStores(dataDir: string, options: LocalStoresOptions = {
     batches: new SqliteBatchStore(db),
     quotas: new SqliteQuotaStore(db),
     services: new SqliteServiceRegistry(db),
+    chatops: (vault) => new SqliteChatOpsMappings(db, vault),
     file: join(dataDir, options.fileName ?? DEFAULT_DB_FILE),
     async close() {
       if (!db.open) return;

@@ -159,6 +159,14 @@ const MIGRATIONS: readonly string[] = [
     UNIQUE (host, binary)
   );
   `,
+  // 6: chat-ops mappings (chatops-mappings.ts): team/channel → project + application credential (secret encrypted).
+  `
+  CREATE TABLE chatops_mappings (
+    key         TEXT PRIMARY KEY,
+    doc         TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
