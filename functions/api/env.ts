@@ -4,6 +4,7 @@ import type { KeyVault } from "../../shared/ports/key-vault.ts";
 import type { BatchStore } from "../../shared/ports/batch-store.ts";
 import type { ServiceRegistry } from "../../shared/ports/service-registry.ts";
 import type { Version } from "./microversion.ts";
+import type { SignIn } from "../../shared/ports/sign-in.ts";
 
 /** The bay operations' dependencies, plus what only the HTTP API needs. */
 export interface ApiDeps extends BayOpsDeps {
@@ -13,6 +14,8 @@ export interface ApiDeps extends BayOpsDeps {
   batches?: BatchStore;
   /** Bayforge's services and their heartbeats; absent → /v1/mservices is not served */
   services?: ServiceRegistry;
+  /** Keystone sign-in for the web console at /console; absent (noauth) → the console is off */
+  signIn?: SignIn;
   /** Resolves the caller of a request, or throws ApiError 401/403. */
   authenticate(headers: Headers): Promise<Caller>;
   /** largest request body accepted, bytes */
