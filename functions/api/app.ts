@@ -64,7 +64,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   // etcd nodes carry no token: the discovery directory's random URL is its secret
   if (deps.discovery) app.route(DISCOVERY_PATH, discoveryRoutes({ discovery: deps.discovery, log: deps.log }));
   // the web console: its pages ask this same app, in-process, with the person's token
-  app.route("/console", consoleRoutes({ vault: deps.vault, log: deps.log, signIn: deps.signIn }, (req) => app.fetch(req)));
+  app.route("/console", consoleRoutes({ vault: deps.vault, log: deps.log, signIn: deps.signIn, stackHistory: deps.stackHistory }, (req) => app.fetch(req)));
   app.use("/v1/*", async (c, next) => {
     const caller = await deps.authenticate(c.req.raw.headers);
     if (caller.bootstrapBay && !bootstrapAllows(c.req.method, c.req.path))

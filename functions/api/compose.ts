@@ -13,6 +13,7 @@ import type { Session } from "../../shared/adapters/openstack/identity/session.t
 import { TokenValidator } from "../../shared/adapters/openstack/identity/tokens.ts";
 import { KeystoneIdentity } from "../../shared/adapters/openstack/identity/keystone-identity.ts";
 import { KeystoneSignIn } from "../../shared/adapters/openstack/identity/sign-in.ts";
+import { HeatStackHistory } from "../../shared/adapters/openstack/orchestration/stack-history.ts";
 import { createApp } from "./app.ts";
 import { noauth } from "./noauth.ts";
 import { keystoneAuth } from "./keystone-auth.ts";
@@ -39,6 +40,7 @@ export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
   let authenticate;
   let identity;
   let signIn;
+  let stackHistory;
   if (settings.auth === "noauth") {
     authenticate = noauth(settings.noauthProject);
   } else {
@@ -48,6 +50,7 @@ export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
     authenticate = keystoneAuth(validator, { log });
     // the console's sign-out also drops the token's cached validation here
     signIn = new KeystoneSignIn(parts.session, (token) => validator.forget(token));
+    stackHistory = new HeatStackHistory(parts.session.transport);
     identity = new KeystoneIdentity(parts.session, { trusteeDomain: settings.trusteeDomain });
   }
   return createApp({
@@ -56,6 +59,7 @@ export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
     vault: parts.vault,
     identity,
     signIn,
+    stackHistory,
     discovery: parts.discovery,
     batches: parts.batches,
     quotas: parts.quotas,

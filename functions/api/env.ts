@@ -5,6 +5,7 @@ import type { BatchStore } from "../../shared/ports/batch-store.ts";
 import type { ServiceRegistry } from "../../shared/ports/service-registry.ts";
 import type { Version } from "./microversion.ts";
 import type { SignIn } from "../../shared/ports/sign-in.ts";
+import type { StackHistory } from "../../shared/ports/stack-history.ts";
 
 /** The bay operations' dependencies, plus what only the HTTP API needs. */
 export interface ApiDeps extends BayOpsDeps {
@@ -16,6 +17,8 @@ export interface ApiDeps extends BayOpsDeps {
   services?: ServiceRegistry;
   /** Keystone sign-in for the web console at /console; absent (noauth) → the console is off */
   signIn?: SignIn;
+  /** Heat's events for the console's timeline, read with the person's token */
+  stackHistory?: StackHistory;
   /** Resolves the caller of a request, or throws ApiError 401/403. */
   authenticate(headers: Headers): Promise<Caller>;
   /** largest request body accepted, bytes */

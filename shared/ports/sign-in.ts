@@ -13,6 +13,8 @@ export interface SignedIn {
   /** for the console's header: who is signed in, to which project */
   userName: string;
   projectName: string;
+  /** Heat's endpoint in the person's catalog (for the timeline's resources), when it has one */
+  orchestrationUrl?: string;
 }
 
 export interface SignIn {

@@ -229,6 +229,9 @@ describe("the demo user's day in the console", () => {
     await svg.waitFor();
     const bars = await p.locator("figure.timeline g.bar text[text-anchor=end]").allTextContents();
     for (const step of ["certificates", "credentials", "stack_requested", "completed"]) assert.ok(bars.includes(step), `timeline bar ${step} in ${bars}`);
+    // Heat's resources, from Heat's events read with the user's token
+    for (const resource of ["kube_masters", "kube_minions", "private_network"]) assert.ok(bars.includes(resource), `Heat resource ${resource} in ${bars}`);
+    assert.equal(await p.locator("figure.timeline text.group").textContent(), "Heat resources");
     assert.match(await p.locator('[data-field="api_address"]').innerText(), /\S/);
     await p.locator("figure.timeline").screenshot({ path: join(SHOTS, "timeline-complete.png") });
 
@@ -236,7 +239,8 @@ describe("the demo user's day in the console", () => {
     await failed.page.goto(`${bf.url}/console/bays/${failedBay}`);
     const faults = await failed.page.locator("table.faults tbody tr").count();
     assert.ok(faults > 0, "Heat's failed resources are listed");
-    assert.ok((await failed.page.locator("figure.timeline g.fault").count()) > 0, "and marked on the timeline");
+    const red = await failed.page.locator('figure.timeline g.bar:has(rect[fill="#c62828"]) text[text-anchor=end]').allTextContents();
+    assert.ok(red.includes("kube_masters"), `the failed resource group is a red bar on the timeline (${red})`);
     assert.ok((await failed.page.locator("figure.timeline g.bar text", { hasText: "failed" }).count()) > 0);
     await failed.page.locator("figure.timeline").screenshot({ path: join(SHOTS, "timeline-failed.png") });
     await failed.page.close();
@@ -464,6 +468,17 @@ describe("isolation and CSRF", () => {
     assert.deepEqual(await snapshot(), before, "nothing of demo's changed");
     const theirs = (await api(bf.url, "GET", "/v1/bays", undefined, { "x-auth-token": await userToken("devcloud-demo2") })).json.bays;
     assert.ok(!theirs.some((b: any) => b.name.startsWith(RUN)), "demo2 made no bay from demo's template");
+  });
+
+  it("an admin sees every project's bays, as the API shows them to an admin", async () => {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await signIn(p, "admin");
+    const names = await p.locator("#bay-list tbody td:first-child").allInnerTexts();
+    assert.ok(names.includes(`${RUN}-xss`) && names.includes(`${RUN}-failed`), `demo's bays on the admin's list: ${names}`);
+    await p.goto(`${bf.url}/console/bays/${xssBay}`);
+    assert.equal(await p.locator("h1").innerText(), `Bay ${RUN}-xss`);
+    await ctx.close();
   });
 
   it("every POST without the session's CSRF token is refused with 403 and nothing is written", async () => {

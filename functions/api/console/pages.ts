@@ -4,6 +4,7 @@ import { html } from "hono/html";
 import { BAY_STATUSES } from "../../../shared/domain/status.ts";
 import { age, csrfField, notice, statusBadge, type Html, type Viewer } from "./layout.ts";
 import { timeline, type TimelineEvent, type TimelineFault } from "./timeline.ts";
+import type { ResourceSpan } from "../../../shared/ports/stack-history.ts";
 
 type Json = Record<string, any>;
 
@@ -69,6 +70,7 @@ export interface DetailData {
   cluster: Json;
   faults: TimelineFault[];
   events: TimelineEvent[];
+  spans?: ResourceSpan[];
   error?: string;
   info?: string;
 }
@@ -116,7 +118,7 @@ ${d.faults.length ? html`<div class="scroll"><table class="faults"><thead><tr><t
 <p id="kubeconfig-status" class="muted" aria-live="polite">${ready ? "The key pair is made in this browser; only a signing request is sent." : "Available once the bay is complete."}</p></div>
 </div>
 <h2 id="timeline">Timeline</h2>
-${timeline(d.events, d.faults, busy)}`;
+${timeline(d.events, d.faults, busy, d.spans ?? [])}`;
 }
 
 /** Cluster create fields as the form names them (the API's own names). */

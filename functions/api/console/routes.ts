@@ -7,6 +7,7 @@ import { Hono, type Context } from "hono";
 import type { KeyVault } from "../../../shared/ports/key-vault.ts";
 import { SignInRefused, type SignIn, type SignInCredentials } from "../../../shared/ports/sign-in.ts";
 import type { Logger } from "../../../shared/observability/logger.ts";
+import type { StackHistory } from "../../../shared/ports/stack-history.ts";
 import { BAY_STATUSES } from "../../../shared/domain/status.ts";
 import { apiFor, apiMessage, NotSignedIn, seg, type Answer, type Api, type AppFetch } from "./api-call.ts";
 import { clearSession, newSecret, readPreCookie, readSession, sameSecret, setPreCookie, writeSession, type ConsoleSession } from "./session.ts";
@@ -19,6 +20,8 @@ export interface ConsoleDeps {
   log: Logger;
   /** Keystone sign-in; absent (noauth mode) → the console says it needs Keystone */
   signIn?: SignIn;
+  /** Heat's events for the timeline; absent → the timeline shows Bayforge's steps only */
+  stackHistory?: StackHistory;
 }
 
 type Env = { Variables: { session: ConsoleSession; api: Api; viewer: Viewer } };
@@ -82,7 +85,7 @@ export function consoleRoutes(deps: ConsoleDeps, appFetch: AppFetch): Hono {
     else return signInForm(c, 400, "Give a user, password and project (and domain), or an application credential's ID and secret.", values);
     try {
       const got = await signIn.signIn(cred);
-      await writeSession(c, deps.vault, { token: got.token, csrf: newSecret(), expiresAt: got.expiresAt.getTime(), user: got.userName, project: got.projectName });
+      await writeSession(c, deps.vault, { token: got.token, csrf: newSecret(), expiresAt: got.expiresAt.getTime(), user: got.userName, project: got.projectName, heat: got.orchestrationUrl });
       return c.redirect("/console/bays", 303);
     } catch (e) {
       if (e instanceof SignInRefused) return signInForm(c, 401, e.message, values);
@@ -180,7 +183,15 @@ export function consoleRoutes(deps: ConsoleDeps, appFetch: AppFetch): Hono {
     const api = c.get("api");
     const [cluster, bay, events] = await Promise.all([api("GET", `/v1/clusters/${id}`), api("GET", `/v1/bays/${id}`), api("GET", `/v1/bays/${id}/events`)]);
     if (!cluster.ok) return failed(c, cluster);
-    const data = { cluster: cluster.body, faults: bay.ok ? bay.body.faults ?? [] : [], events: events.ok ? events.body.events ?? [] : [], ...extra };
+    const s = c.get("session");
+    const spans =
+      deps.stackHistory && s.heat && cluster.body.stack_id
+        ? await deps.stackHistory.spans(s.token, s.heat, cluster.body.stack_id).catch((err) => {
+            deps.log.warn("console: Heat's events not read", { err });
+            return undefined;
+          })
+        : undefined;
+    const data = { cluster: cluster.body, faults: bay.ok ? bay.body.faults ?? [] : [], events: events.ok ? events.body.events ?? [] : [], spans, ...extra };
     return show(c, `Bay ${cluster.body.name}`, P.bayPage(data, c.get("viewer")), status);
   };
   const DONE: Record<string, string> = { rotated: "The bay's CA was rotated: download a new kubeconfig.", scaling: "Scaling started." };

@@ -18,6 +18,8 @@ export interface ConsoleSession {
   expiresAt: number;
   user: string;
   project: string;
+  /** Heat's endpoint for the person's project (the timeline's resources) */
+  heat?: string;
 }
 
 /** Secure when the browser reached us over TLS (directly, or through API Gateway / a proxy). */

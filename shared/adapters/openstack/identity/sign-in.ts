@@ -7,7 +7,7 @@ import { SignInRefused, type SignIn, type SignInCredentials, type SignedIn } fro
 import type { Session } from "./session.ts";
 import { asToken, refused, transportToIdentityError } from "./call.ts";
 import { authRequestBody } from "./requests.ts";
-import { extractToken, IdentityError } from "./results.ts";
+import { extractToken, findEndpoint, IdentityError } from "./results.ts";
 import type { AuthConfig } from "../config/types.ts";
 import { tokensURL } from "./urls.ts";
 
@@ -38,7 +38,19 @@ export class KeystoneSignIn implements SignIn {
     if (res.status !== 201 && res.status !== 200) throw refused(res, "Keystone could not sign the user in");
     const { value, info } = extractToken(res);
     if (!info.projectId) throw new SignInRefused("Keystone gave a token with no project: name a project the user has a role on.");
-    return { token: value, expiresAt: info.expiresAt, userName: info.userName ?? info.userId, projectName: info.projectName ?? info.projectId };
+    return { token: value, expiresAt: info.expiresAt, userName: info.userName ?? info.userId, projectName: info.projectName ?? info.projectId, orchestrationUrl: this.orchestrationUrl(info.catalog, info.projectId) };
+  }
+
+  /** Heat's URL for the person's project: Bayforge's own override, else their catalog's (same interface and region as Bayforge's). */
+  private orchestrationUrl(catalog: Parameters<typeof findEndpoint>[0], projectId: string): string | undefined {
+    const cloud = this.session.cloud;
+    const override = cloud.endpointOverrides.orchestration;
+    if (override) return override.replace(/[%$]\((tenant_id|project_id)\)s/g, projectId).replace(/\/+$/, "");
+    try {
+      return findEndpoint(catalog, "orchestration", { interface: cloud.interface, region: cloud.regionName });
+    } catch {
+      return undefined;
+    }
   }
 
   async revoke(token: string): Promise<void> {
