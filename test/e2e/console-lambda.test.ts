@@ -17,6 +17,7 @@ import { openstackFromEnv, type OpenStack } from "../../shared/adapters/openstac
 import { createLogger } from "../../shared/observability/logger.ts";
 import { createLambdaHandler, type LambdaApiHandler } from "../../functions/api/lambda.ts";
 import { devcloudEnv } from "../support/bayforge-process.ts";
+import { cloudsYamlPath } from "../support/devcloud.ts";
 
 const HOST = "a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com";
 let dir: string;
@@ -107,4 +108,30 @@ it("signs in and serves the pages through API Gateway events, with Secure cookie
   const again = await call("GET", "/console/bays", [pair(session)]);
   assert.equal(again.status, 303);
   assert.equal(again.headers.location, "/console/sign-in");
+});
+
+it("signs in with an application credential (id and secret), which carries its own project", async () => {
+  const demo = openstackFromEnv({ OS_CLIENT_CONFIG_FILE: cloudsYamlPath(), OS_CLOUD: "devcloud-demo" })!;
+  const info = await demo.session.tokenInfo();
+  const url = `${demo.cloud.auth.authUrl.replace(/\/+$/, "")}/users/${info.userId}/application_credentials`;
+  const made = await demo.session.request({ method: "POST", url, json: { application_credential: { name: `console-${randomUUID().slice(0, 8)}` } } });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const cred = (made.body as { application_credential: { id: string; secret: string } }).application_credential;
+  try {
+    const form = await call("GET", "/console/sign-in");
+    const pre = pair(form.cookies.find((c) => c.startsWith("bf_console_pre="))!);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form.body)![1];
+    const wrong = await call("POST", "/console/sign-in", [pre], { csrf, app_cred_id: cred.id, app_cred_secret: "not-the-secret" });
+    assert.equal(wrong.status, 401);
+    assert.ok(!wrong.cookies.some((c) => c.startsWith("bf_console=")));
+    const signed = await call("POST", "/console/sign-in", [pre], { csrf, app_cred_id: cred.id, app_cred_secret: cred.secret });
+    assert.equal(signed.status, 303, signed.body);
+    const session = pair(signed.cookies.find((c) => c.startsWith("bf_console="))!);
+    const bays = await call("GET", "/console/bays", [session]);
+    assert.equal(bays.status, 200);
+    assert.match(bays.body, /demo · demo/);
+  } finally {
+    await demo.session.request({ method: "DELETE", url: `${url}/${cred.id}` });
+    await demo.close();
+  }
 });
