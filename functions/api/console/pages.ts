@@ -118,6 +118,7 @@ ${d.faults.length ? html`<div class="scroll"><table class="faults"><thead><tr><t
 <p id="kubeconfig-status" class="muted" aria-live="polite">${ready ? "The key pair is made in this browser; only a signing request is sent." : "Available once the bay is complete."}</p></div>
 </div>
 <h2 id="timeline">Timeline</h2>
+<p id="timeline-note" class="muted" aria-live="polite"></p>
 ${timeline(d.events, d.faults, busy, d.spans ?? [])}`;
 }
 

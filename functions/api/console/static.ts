@@ -37,7 +37,10 @@ export const CLIENT_JS = String.raw`"use strict";
   });
 
   var state = document.getElementById("bay-state");
+  var shown = state && (state.querySelector('[data-field="status"]') || {}).textContent;
   if (state) poll(state, 3000, function (j) {
+    var note = document.getElementById("timeline-note");
+    if (note && j.status !== shown) note.textContent = "The bay is now " + j.status + ": reload the page to see it on the timeline.";
     Object.keys(j).forEach(function (k) {
       var f = state.querySelector('[data-field="' + k + '"]');
       if (!f) return;

@@ -60,7 +60,11 @@ function resourceLabel(s: ResourceSpan): string {
 export function timeline(events: TimelineEvent[], faults: TimelineFault[], inProgress: boolean, spans: ResourceSpan[] = [], now = Date.now()): Html {
   const evs = events.map((e) => ({ ...e, t: Date.parse(e.at) })).filter((e) => !Number.isNaN(e.t)).sort((a, b) => a.t - b.t);
   if (!evs.length) return html`<p>No events recorded for this bay yet.</p>`;
-  const steps: Bar[] = evs.slice(1).map((e, i) => ({ label: e.kind, from: evs[i].t, to: e.t, colour: colour(e.kind), tip: e.detail }));
+  // the time before a new request (scale, delete) is the bay sitting idle, not a slow step: grey
+  const steps: Bar[] = evs.slice(1).map((e, i) => {
+    const idle = /_accepted$/.test(e.kind);
+    return { label: e.kind, from: evs[i].t, to: e.t, colour: idle ? "#bdbdbd" : colour(e.kind), tip: idle ? `idle until: ${e.detail}` : e.detail };
+  });
   const last = evs[evs.length - 1];
   if (inProgress) steps.push({ label: "in progress", from: last.t, to: Math.max(now, last.t), colour: colour(""), tip: `waiting since ${last.kind}` });
   const all = spans
@@ -104,7 +108,7 @@ ${marks.map((m, i) => {
 <path d="M${mx.toFixed(1)} ${y + 3} l7 8 l-7 8 l-7 -8 z" fill="#c62828"/></g>`;
 })}
 </svg>
-<figcaption>Bayforge's steps: each bar runs from one recorded step to the next and is named by the step that ended it.${resources.length ? ` Heat's resources: from start to completion (failed in red)${all.length > resources.length ? `; the ${resources.length} longest of ${all.length} are drawn` : ""}.` : marks.length ? " Red diamonds are Heat resources that failed." : ""}</figcaption>
+<figcaption>Bayforge's steps: each bar runs from one recorded step to the next and is named by the step that ended it (grey: idle until a new request).${resources.length ? ` Heat's resources: from start to completion (failed in red)${all.length > resources.length ? `; the ${resources.length} longest of ${all.length} are drawn` : ""}.` : marks.length ? " Red diamonds are Heat resources that failed." : ""}</figcaption>
 </figure>
 <div class="scroll"><table class="steps"><caption>Steps</caption><thead><tr><th scope="col">Step</th><th scope="col">At</th><th scope="col">Took</th><th scope="col">Detail</th></tr></thead><tbody>
 ${evs.map((e, i) => html`<tr><td>${e.kind}</td><td>${e.at}</td><td>${i ? duration(e.t - evs[i - 1].t) : ""}</td><td>${cut(e.detail, 2000)}</td></tr>`)}
