@@ -10,7 +10,7 @@ import type { Logger } from "../../../shared/observability/logger.ts";
 import type { StackHistory } from "../../../shared/ports/stack-history.ts";
 import { BAY_STATUSES } from "../../../shared/domain/status.ts";
 import { apiFor, apiMessage, NotSignedIn, seg, type Answer, type Api, type AppFetch } from "./api-call.ts";
-import { clearSession, newSecret, readPreCookie, readSession, sameSecret, setPreCookie, writeSession, type ConsoleSession } from "./session.ts";
+import { clearPreCookie, clearSession, newSecret, readPreCookie, readSession, sameSecret, setPreCookie, writeSession, type ConsoleSession } from "./session.ts";
 import { page, type Html, type Viewer } from "./layout.ts";
 import * as P from "./pages.ts";
 import { CLIENT_CSS, CLIENT_JS } from "./static.ts";
@@ -85,6 +85,7 @@ export function consoleRoutes(deps: ConsoleDeps, appFetch: AppFetch): Hono {
     else return signInForm(c, 400, "Give a user, password and project (and domain), or an application credential's ID and secret.", values);
     try {
       const got = await signIn.signIn(cred);
+      clearPreCookie(c);
       await writeSession(c, deps.vault, { token: got.token, csrf: newSecret(), expiresAt: got.expiresAt.getTime(), user: got.userName, project: got.projectName, heat: got.orchestrationUrl });
       return c.redirect("/console/bays", 303);
     } catch (e) {

@@ -57,6 +57,10 @@ export function setPreCookie(c: Context, value: string): void {
 
 export const readPreCookie = (c: Context) => getCookie(c, PRE_COOKIE);
 
+export function clearPreCookie(c: Context): void {
+  deleteCookie(c, PRE_COOKIE, cookieOptions(c, 0));
+}
+
 /** Constant-time comparison of a submitted CSRF token with the expected one. */
 export function sameSecret(given: unknown, expected: string | undefined): boolean {
   if (typeof given !== "string" || !expected) return false;
