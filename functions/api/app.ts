@@ -23,6 +23,7 @@ import { mserviceRoutes } from "./routes/mservices.ts";
 import { credentialRoutes } from "./routes/credentials.ts";
 import { bootstrapAllows } from "./bootstrap-auth.ts";
 import { DISCOVERY_PATH, discoveryRoutes } from "./routes/discovery.ts";
+import { consoleRoutes } from "./console/routes.ts";
 
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   // not strict: python-magnumclient sends some paths with a trailing slash (`…/nodegroups/`,
@@ -59,10 +60,12 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   // a manifest of 1,000 bays (its limit) is some 100 KB of YAML: batches get their own limit
   const bodies = limit(deps.maxBodyBytes);
   const manifests = limit(deps.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES);
-  app.use((c, next) => (/^\/v1\/batches\/?$/.test(c.req.path) ? manifests : bodies)(c, next));
+  app.use((c, next) => (/^\/(v1|console)\/batches\/?$/.test(c.req.path) ? manifests : bodies)(c, next));
   app.route("/", versionRoutes());
   // etcd nodes carry no token: the discovery directory's random URL is its secret
   if (deps.discovery) app.route(DISCOVERY_PATH, discoveryRoutes({ discovery: deps.discovery, log: deps.log }));
+  // the web console: its pages ask this same app, in-process, with the person's token
+  app.route("/console", consoleRoutes({ vault: deps.vault, log: deps.log, signIn: deps.signIn, stackHistory: deps.stackHistory }, (req) => app.fetch(req)));
   app.use("/v1/*", async (c, next) => {
     const caller = await deps.authenticate(c.req.raw.headers);
     if (caller.bootstrapBay && !bootstrapAllows(c.req.method, c.req.path))

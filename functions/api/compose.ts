@@ -12,6 +12,8 @@ import type { Logger } from "../../shared/observability/logger.ts";
 import type { Session } from "../../shared/adapters/openstack/identity/session.ts";
 import { TokenValidator } from "../../shared/adapters/openstack/identity/tokens.ts";
 import { KeystoneIdentity } from "../../shared/adapters/openstack/identity/keystone-identity.ts";
+import { KeystoneSignIn } from "../../shared/adapters/openstack/identity/sign-in.ts";
+import { HeatStackHistory } from "../../shared/adapters/openstack/orchestration/stack-history.ts";
 import { createApp } from "./app.ts";
 import { noauth } from "./noauth.ts";
 import { keystoneAuth } from "./keystone-auth.ts";
@@ -37,12 +39,18 @@ export interface ApiParts {
 export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
   let authenticate;
   let identity;
+  let signIn;
+  let stackHistory;
   if (settings.auth === "noauth") {
     authenticate = noauth(settings.noauthProject);
   } else {
     if (!parts.session)
       throw new Error("keystone auth needs Bayforge's own cloud (OS_CLOUD / OS_* for its service user); set BAYFORGE_AUTH=noauth only for local use without Keystone");
-    authenticate = keystoneAuth(new TokenValidator(parts.session), { log });
+    const validator = new TokenValidator(parts.session);
+    authenticate = keystoneAuth(validator, { log });
+    // the console's sign-out also drops the token's cached validation here
+    signIn = new KeystoneSignIn(parts.session, (token) => validator.forget(token));
+    stackHistory = new HeatStackHistory(parts.session.transport);
     identity = new KeystoneIdentity(parts.session, { trusteeDomain: settings.trusteeDomain });
   }
   return createApp({
@@ -50,6 +58,8 @@ export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
     queue: parts.queue,
     vault: parts.vault,
     identity,
+    signIn,
+    stackHistory,
     discovery: parts.discovery,
     batches: parts.batches,
     quotas: parts.quotas,

@@ -4,6 +4,8 @@ import type { KeyVault } from "../../shared/ports/key-vault.ts";
 import type { BatchStore } from "../../shared/ports/batch-store.ts";
 import type { ServiceRegistry } from "../../shared/ports/service-registry.ts";
 import type { Version } from "./microversion.ts";
+import type { SignIn } from "../../shared/ports/sign-in.ts";
+import type { StackHistory } from "../../shared/ports/stack-history.ts";
 
 /** The bay operations' dependencies, plus what only the HTTP API needs. */
 export interface ApiDeps extends BayOpsDeps {
@@ -13,6 +15,10 @@ export interface ApiDeps extends BayOpsDeps {
   batches?: BatchStore;
   /** Bayforge's services and their heartbeats; absent → /v1/mservices is not served */
   services?: ServiceRegistry;
+  /** Keystone sign-in for the web console at /console; absent (noauth) → the console is off */
+  signIn?: SignIn;
+  /** Heat's events for the console's timeline, read with the person's token */
+  stackHistory?: StackHistory;
   /** Resolves the caller of a request, or throws ApiError 401/403. */
   authenticate(headers: Headers): Promise<Caller>;
   /** largest request body accepted, bytes */
