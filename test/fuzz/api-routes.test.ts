@@ -153,6 +153,14 @@ function assertRefusal(req: Outgoing, res: Sent): void {
     assert.ok(typeof res.json?.errorCode === "number" && typeof res.json.message === "string" && typeof res.json.cause === "string", `etcd error shape: ${show(req, res)}`);
     return;
   }
+  // the console (off here: noauth) answers people with an HTML page saying why; what the app
+  // refuses before it (a bad microversion header, a body over the limit) is in Magnum's envelope
+  if (/^\/console(\/|$)/.test(path) && !res.json?.errors) {
+    assert.match(res.headers.get("content-type") ?? "", /^text\/html/, show(req, res));
+    assert.match(res.text, /<main[^>]*>[\s\S]*\S[\s\S]*<\/main>/, `a page saying why: ${show(req, res)}`);
+    assert.match(res.headers.get("content-security-policy") ?? "", /script-src 'self'/, show(req, res));
+    return;
+  }
   if (res.status === 405 && path.startsWith("/v1/discovery/")) {
     assert.equal(res.text, "Method Not Allowed", show(req, res));
     return;
@@ -460,6 +468,15 @@ function routeCases(): Record<string, fc.Arbitrary<Outgoing>> {
     "POST /v1/clusters/:ident/nodegroups": request("POST", cluster("/nodegroups"), json(jsonBody(validNodegroup, NODEGROUP_KEYS))),
     "PATCH /v1/clusters/:ident/nodegroups/:ng": request("PATCH", p("/v1/clusters/", bayIdent, "/nodegroups/", nodegroupIdent), json(patchBody(nodegroupPatchOp, ["/min_node_count", "/max_node_count", "/node_count", "/name", "/nope"]))),
     "DELETE /v1/clusters/:ident/nodegroups/:ng": request("DELETE", p("/v1/clusters/", bayIdent, "/nodegroups/", nodegroupIdent)),
+
+    // the console is off without Keystone: every page and form says so (tested signed in, in a
+    // browser, in test/e2e/console-browser.test.ts)
+    "ALL /console/*": request(fc.constantFrom("GET", "POST", "PUT", "DELETE", "PATCH"), p("/console/", inPath(fc.constantFrom("", "bays", "sign-in", "sign-out", "bays/x", "bays.json", "templates", "batches", "static/x.js"))), {
+      body: fc.option(rawBody, { nil: undefined }),
+      contentType: fc.constantFrom("application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json"),
+    }),
+    "GET /console/static/console.css": request("GET", fc.constant("/console/static/console.css")),
+    "GET /console/static/console.js": request("GET", fc.constant("/console/static/console.js")),
 
     "GET /v1/certificates/:ident": request("GET", p("/v1/certificates/", bayIdent)),
     "POST /v1/certificates": request("POST", fc.constant("/v1/certificates"), json(jsonBody(validSign, ["bay_uuid", "cluster_uuid", "csr", "pem", "links"]))),

@@ -230,6 +230,9 @@ function cases(): Record<string, Case[]> {
     "GET /v1/quotas/:project/:resource": [{ kind: "forbidden", path: (id) => `/v1/quotas/${id}/Cluster`, ids: [d.project] }],
     "PATCH /v1/quotas/:project/:resource": [{ kind: "forbidden", method: "PATCH", path: (id) => `/v1/quotas/${id}/Cluster`, ids: [d.project], body: { hard_limit: 1 } }],
     "DELETE /v1/quotas/:project/:resource": [{ kind: "forbidden", method: "DELETE", path: (id) => `/v1/quotas/${id}/Cluster`, ids: [d.project] }],
+    "ALL /console/*": [{ kind: "not-project-scoped", why: "the console asks the API in-process with the signed-in person's own token (cookie, not X-Auth-Token): another project's person against demo's bays, templates and batches on every console page is in test/e2e/console-browser.test.ts" }],
+    "GET /console/static/console.css": [{ kind: "not-project-scoped", why: "a static file" }],
+    "GET /console/static/console.js": [{ kind: "not-project-scoped", why: "a static file" }],
     "GET /v1/mservices": [{ kind: "not-project-scoped", why: "Bayforge's own services (host, binary, heartbeats): no project's data in it, and an admin's only (magnum-service:get_all; anyone else gets 403, test/integration/mservices-api.test.ts)" }],
   };
 }

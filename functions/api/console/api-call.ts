@@ -19,11 +19,12 @@ export interface Answer {
   body: any;
 }
 
-export type Api = (method: string, path: string, body?: unknown, contentType?: string) => Promise<Answer>;
+/** `version`: the microversion asked for (default latest; the bay API ends at 1.10). */
+export type Api = (method: string, path: string, body?: unknown, contentType?: string, version?: string) => Promise<Answer>;
 
 export function apiFor(fetch: AppFetch, origin: string, token: string): Api {
-  return async (method, path, body, contentType = "application/json") => {
-    const headers: Record<string, string> = { "x-auth-token": token, "openstack-api-version": "container-infra latest", accept: "application/json" };
+  return async (method, path, body, contentType = "application/json", version = "latest") => {
+    const headers: Record<string, string> = { "x-auth-token": token, "openstack-api-version": `container-infra ${version}`, accept: "application/json" };
     let payload: string | undefined;
     if (body !== undefined) {
       headers["content-type"] = contentType;

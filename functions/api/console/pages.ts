@@ -95,7 +95,7 @@ export function bayPage(d: DetailData, v: Viewer): Html {
 <dt>Master addresses</dt><dd>${list(c.master_addresses)}</dd>
 <dt>Node addresses</dt><dd>${list(c.node_addresses)}</dd>
 <dt>Keypair</dt><dd>${text(c.keypair)}</dd>
-<dt>Stack</dt><dd>${text(c.stack_id)}</dd>
+<dt>Stack</dt><dd>${text(c.cluster_id)}</dd>
 <dt>Discovery URL</dt><dd>${text(c.discovery_url)}</dd>
 <dt>Create timeout</dt><dd>${text(c.create_timeout)} min</dd>
 <dt>Project</dt><dd>${text(c.project_id)}</dd>

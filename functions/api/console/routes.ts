@@ -182,12 +182,13 @@ export function consoleRoutes(deps: ConsoleDeps, appFetch: AppFetch): Hono {
   const detail = async (c: Context<Env>, extra: { error?: string; info?: string } = {}, status: 200 | 400 | 409 = 200) => {
     const id = seg(c.req.param("id")!);
     const api = c.get("api");
-    const [cluster, bay, events] = await Promise.all([api("GET", `/v1/clusters/${id}`), api("GET", `/v1/bays/${id}`), api("GET", `/v1/bays/${id}/events`)]);
+    // the faults with their times and the events are the bay API's (which ends at 1.10)
+    const [cluster, bay, events] = await Promise.all([api("GET", `/v1/clusters/${id}`), api("GET", `/v1/bays/${id}`, undefined, undefined, "1.10"), api("GET", `/v1/bays/${id}/events`, undefined, undefined, "1.10")]);
     if (!cluster.ok) return failed(c, cluster);
     const s = c.get("session");
     const spans =
-      deps.stackHistory && s.heat && cluster.body.stack_id
-        ? await deps.stackHistory.spans(s.token, s.heat, cluster.body.stack_id).catch((err) => {
+      deps.stackHistory && s.heat && cluster.body.cluster_id
+        ? await deps.stackHistory.spans(s.token, s.heat, cluster.body.cluster_id).catch((err) => {
             deps.log.warn("console: Heat's events not read", { err });
             return undefined;
           })
