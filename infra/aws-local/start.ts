@@ -6,6 +6,7 @@
 // (function-pool.ts). Bayforge's cloud: OS_CLOUD / OS_* as for `npm start` (else the dev cloud).
 //
 //   PORT (9511), HOST (127.0.0.1)           the HTTP API
+//   BAYFORGE_AWS_LOCAL_SKIP_BUILD=1         use dist/ and cdk.out as they are (else build + synth first)
 //   BAYFORGE_AWS_LOCAL_DIR                  data (default .bayforge/aws-local): tables, queues, keys
 //   BAYFORGE_AWS_LOCAL_STATUS_PORT          a status endpoint (GET /status: each function's peak concurrency...)
 //   BAYFORGE_AWS_LOCAL_SWEEP_SECONDS        the sweeper's schedule instead of the rule's rate
@@ -41,7 +42,7 @@ const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bayforge/
 
 const cdkOut = join(root, "cdk.out");
 const template = () => templatePath(cdkOut, env.BAYFORGE_AWS_LOCAL_STACK);
-await ensureSynth(root, template, say);
+await ensureSynth(root, template, say, { skipBuild: env.BAYFORGE_AWS_LOCAL_SKIP_BUILD === "1" });
 const dataDir = resolve(env.BAYFORGE_AWS_LOCAL_DIR ?? join(root, ".bayforge", "aws-local"));
 mkdirSync(join(dataDir, "dynamodb"), { recursive: true, mode: 0o700 });
 const secretValue = openstackSecretValue(env, root, (m) => say(m));
@@ -128,6 +129,7 @@ const timers = topology.schedules.map((s) => {
 
 const status = () => ({
   api: http.url,
+  endpoints: { dynamodb: dynamo.url, sqs: sqsEndpoint, region: REGION, tables: topology.tableNames, queues: Object.fromEntries(queues.map((q) => [q.logicalId, q.url])) },
   functions: Object.fromEntries([...pools.values()].map((p) => [p.spec.logicalId, { name: p.spec.name, ...p.stats }])),
   mappings: topology.mappings.map((m) => ({ function: m.functionId, queue: m.queueId, maxConcurrency: m.maxConcurrency ?? null })),
 });

@@ -1,12 +1,13 @@
-// The template aws-local reads must describe the bundles in dist/: when it is missing or older
-// than a bundle, `npm run build` (if dist/ is missing) and `cdk synth` are run first. A lock
-// directory keeps two aws-local starts (tests run files in parallel) from building at once.
+// The template aws-local reads must describe the bundles built from the sources now: each start
+// runs `npm run build` and `cdk synth` first (~10 s), unless `skipBuild` (then only when dist/
+// or the template is missing, or the template is older than a bundle). A lock directory keeps
+// two aws-local starts (tests run files in parallel) from building at once.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { BUNDLES } from "../aws/stack.ts";
 
-export async function ensureSynth(root: string, template: () => string, log: (msg: string) => void): Promise<void> {
+export async function ensureSynth(root: string, template: () => string, log: (msg: string) => void, o: { skipBuild?: boolean } = {}): Promise<void> {
   const lock = join(root, ".bayforge", "aws-local-synth.lock");
   mkdirSync(join(root, ".bayforge"), { recursive: true });
   for (let waited = 0; ; waited += 200) {
@@ -25,7 +26,7 @@ export async function ensureSynth(root: string, template: () => string, log: (ms
       if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status})`);
     };
     const bundles = BUNDLES.filter((b) => b !== "webhook").map((b) => join(root, "dist", b, "index.mjs"));
-    if (!bundles.every((f) => existsSync(f))) {
+    if (!o.skipBuild || !bundles.every((f) => existsSync(f))) {
       log("building the bundles (npm run build)");
       run(process.execPath, ["scripts/build.mjs", "--quiet"]);
     }
@@ -36,7 +37,7 @@ export async function ensureSynth(root: string, template: () => string, log: (ms
       file = undefined;
     }
     const newest = Math.max(...bundles.map((f) => statSync(f).mtimeMs));
-    if (!file || !existsSync(file) || statSync(file).mtimeMs < newest) {
+    if (!o.skipBuild || !file || !existsSync(file) || statSync(file).mtimeMs < newest) {
       log("synthesizing the stack (cdk synth)");
       run(join(root, "node_modules", ".bin", "cdk"), ["synth", "-q", "--no-notices"]);
     }
