@@ -8,7 +8,7 @@
 // died with the process) instead of after their visibility timeout.
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { FauxqsServer } from "fauxqs";
+import type { SqsServer } from "./sqs-server.ts";
 import type { QueueSpec } from "./template.ts";
 
 interface Saved {
@@ -44,7 +44,7 @@ export async function restoreQueues(file: string, sqs: SQSClient, queues: QueueS
 }
 
 /** Writes the queues' messages every `everyMs` when they changed; returns a stop function (which writes once more). */
-export function snapshotQueues(file: string, server: FauxqsServer, queues: QueueSpec[], everyMs = 500): () => void {
+export function snapshotQueues(file: string, server: SqsServer, queues: QueueSpec[], everyMs = 500): () => void {
   let last = "";
   const write = () => {
     const out: Record<string, Saved[]> = {};

@@ -34,11 +34,19 @@ export interface EventSourceOptions {
   log: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-export function startEventSource(o: EventSourceOptions): { stop(): Promise<void> } {
+export interface EventSourceStats {
+  invocations: number;
+  /** copies sent by the deliverTwice fault */
+  copies: number;
+}
+
+export function startEventSource(o: EventSourceOptions): { stats: EventSourceStats; stop(): Promise<void> } {
   const abort = new AbortController();
   const pollers = o.mapping.maxConcurrency ?? DEFAULT_POLLERS;
-  const loops = Array.from({ length: pollers }, () => poll(o, abort.signal));
+  const stats: EventSourceStats = { invocations: 0, copies: 0 };
+  const loops = Array.from({ length: pollers }, () => poll(o, abort.signal, stats));
   return {
+    stats,
     async stop() {
       abort.abort();
       await Promise.allSettled(loops);
@@ -46,7 +54,7 @@ export function startEventSource(o: EventSourceOptions): { stop(): Promise<void>
   };
 }
 
-async function poll(o: EventSourceOptions, signal: AbortSignal): Promise<void> {
+async function poll(o: EventSourceOptions, signal: AbortSignal, stats: EventSourceStats): Promise<void> {
   const { batchSize, windowSeconds } = o.mapping;
   while (!signal.aborted) {
     try {
@@ -55,8 +63,9 @@ async function poll(o: EventSourceOptions, signal: AbortSignal): Promise<void> {
       const until = Date.now() + windowSeconds * 1000;
       while (batch.length < batchSize && Date.now() < until && !signal.aborted)
         batch.push(...(await receive(o, Math.max(1, Math.ceil((until - Date.now()) / 1000)), Math.min(10, batchSize - batch.length), signal)));
-      if (o.deliverTwice) await copy(o, batch);
+      if (o.deliverTwice) stats.copies += await copy(o, batch);
       const records = batch.map((m) => toRecord(m, o.queue.arn, o.region));
+      stats.invocations++;
       const result = await o.invoke({ Records: records });
       const done = succeeded(result, records, o.mapping.reportBatchItemFailures);
       if (!result.ok) o.log("batch failed: its messages return after the visibility timeout", { queue: o.queue.name, records: records.length, error: result.error.errorType, message: result.error.errorMessage });
@@ -102,12 +111,15 @@ async function remove(o: EventSourceOptions, messages: Message[]): Promise<void>
   }
 }
 
-async function copy(o: EventSourceOptions, batch: Message[]): Promise<void> {
+async function copy(o: EventSourceOptions, batch: Message[]): Promise<number> {
+  let n = 0;
   for (const m of batch) {
     if (m.MessageAttributes?.[COPY_ATTRIBUTE]) continue;
+    n++;
     const attributes: Record<string, MessageAttributeValue> = { ...(m.MessageAttributes ?? {}), [COPY_ATTRIBUTE]: { DataType: "String", StringValue: m.MessageId! } };
     await o.sqs.send(new SendMessageCommand({ QueueUrl: o.queue.url, MessageBody: m.Body!, MessageAttributes: attributes }));
   }
+  return n;
 }
 
 /** What Lambda's SQS event source makes of a received message. */

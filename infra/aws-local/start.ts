@@ -19,7 +19,6 @@ import { join, resolve } from "node:path";
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { startFauxqs } from "fauxqs";
 import { createLogger } from "../../shared/observability/logger.ts";
 import { ENV } from "../aws/stack.ts";
 import { startAwsJsonStandins } from "./aws-json-standins.ts";
@@ -28,6 +27,7 @@ import { FunctionPool } from "./function-pool.ts";
 import { startHttpApi } from "./http-api.ts";
 import { openstackSecretValue } from "./openstack-secret-value.ts";
 import { restoreQueues, snapshotQueues } from "./queue-snapshot.ts";
+import { startSqs } from "./sqs-server.ts";
 import { startEventSource } from "./sqs-event-source.ts";
 import { ensureSynth } from "./synth.ts";
 import { ACCOUNT, readTopology, templatePath } from "./template.ts";
@@ -49,8 +49,8 @@ const secretValue = openstackSecretValue(env, root, (m) => say(m));
 
 // Servers first: the template's values (queue URLs, the API's URL) name them.
 const dynamo = await startDynamo(join(dataDir, "dynamodb"));
-const sqsServer = await startFauxqs({ port: 0, host: "127.0.0.1", logger: false, defaultRegion: REGION });
-const sqsEndpoint = `http://127.0.0.1:${sqsServer.port}`;
+const sqsServer = await startSqs(REGION);
+const sqsEndpoint = sqsServer.endpoint;
 const routes = new Map<string, string>();
 const pools = new Map<string, FunctionPool>();
 const http = await startHttpApi(env.HOST ?? "127.0.0.1", Number(env.PORT ?? 9511), {
@@ -60,7 +60,7 @@ const http = await startHttpApi(env.HOST ?? "127.0.0.1", Number(env.PORT ?? 9511
   region: REGION,
   accountId: ACCOUNT,
 });
-const topology = readTopology(template(), cdkOut, { region: REGION, queueUrlBase: `http://sqs.${REGION}.127.0.0.1:${sqsServer.port}`, apiUrl: http.url, parameters: { OpenStackSecretArn: SECRET_ARN, PublicUrl: env.BAYFORGE_PUBLIC_URL ?? "" } });
+const topology = readTopology(template(), cdkOut, { region: REGION, queueUrlBase: sqsEndpoint, apiUrl: http.url, parameters: { OpenStackSecretArn: SECRET_ARN, PublicUrl: env.BAYFORGE_PUBLIC_URL ?? "" } });
 
 const keyArns = [...new Set([...topology.functions.values()].map((f) => f.environment[ENV.kmsKeyId]).filter(Boolean))];
 const standins = await startAwsJsonStandins({ dataDir, keyArns, secrets: [{ arn: SECRET_ARN, name: "bayforge/openstack", value: secretValue }] });
@@ -72,8 +72,7 @@ const queues = [...topology.queues.values()].sort((a, b) => Number(!!a.attribute
 const visibility = env.BAYFORGE_AWS_LOCAL_VISIBILITY_SECONDS;
 for (const q of queues) {
   const attributes = { ...q.attributes, ...(visibility && q.attributes.RedrivePolicy ? { VisibilityTimeout: visibility } : {}) };
-  const made = sqsServer.createQueue(q.name, { region: REGION, attributes });
-  if (made.queueUrl !== q.url || made.queueArn !== q.arn) throw new Error(`fauxqs made ${made.queueUrl} (${made.queueArn}), expected ${q.url} (${q.arn})`);
+  sqsServer.createQueue(q.name, q.url, q.arn, attributes);
   say(`queue ${q.name}`, attributes);
 }
 const snapshotFile = join(dataDir, "queues.json");
@@ -131,7 +130,7 @@ const status = () => ({
   api: http.url,
   endpoints: { dynamodb: dynamo.url, sqs: sqsEndpoint, region: REGION, tables: topology.tableNames, queues: Object.fromEntries(queues.map((q) => [q.logicalId, q.url])) },
   functions: Object.fromEntries([...pools.values()].map((p) => [p.spec.logicalId, { name: p.spec.name, ...p.stats }])),
-  mappings: topology.mappings.map((m) => ({ function: m.functionId, queue: m.queueId, maxConcurrency: m.maxConcurrency ?? null })),
+  mappings: topology.mappings.map((m, i) => ({ function: m.functionId, queue: m.queueId, maxConcurrency: m.maxConcurrency ?? null, ...sources[i].stats })),
 });
 const statusPort = env.BAYFORGE_AWS_LOCAL_STATUS_PORT;
 const statusServer = statusPort

@@ -14,7 +14,7 @@ export interface AwsLocalStatus {
   api: string;
   endpoints: { dynamodb: string; sqs: string; region: string; tables: string[]; queues: Record<string, string> };
   functions: Record<string, { name: string; busy: number; peak: number; instances: number; started: number; limit: number | null }>;
-  mappings: Array<{ function: string; queue: string; maxConcurrency: number | null }>;
+  mappings: Array<{ function: string; queue: string; maxConcurrency: number | null; invocations: number; copies: number }>;
 }
 
 export interface AwsLocalProcess {
