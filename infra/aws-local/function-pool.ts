@@ -10,9 +10,15 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { FunctionSpec } from "./template.ts";
 
+/** what Lambda's REPORT line says: the init phase, when this invocation started its instance, and the invocation's own time */
+export interface InvokeReport {
+  initMs?: number;
+  durationMs?: number;
+}
+
 export type InvokeResult =
-  | { ok: true; value: unknown; requestId: string }
-  | { ok: false; error: { errorType: string; errorMessage: string }; requestId: string };
+  | { ok: true; value: unknown; requestId: string; report?: InvokeReport }
+  | { ok: false; error: { errorType: string; errorMessage: string }; requestId: string; report?: InvokeReport };
 
 export interface PoolOptions {
   /** the runtime's environment (region, credentials, endpoints) under the function's own */
@@ -32,6 +38,8 @@ interface Instance {
   ready: Promise<void>;
   initMs?: number;
   idleTimer?: NodeJS.Timeout;
+  /** killed or exited: never handed another invocation */
+  dead?: boolean;
   pending?: { id: string; settle: (r: InvokeResult) => void };
 }
 
@@ -79,6 +87,7 @@ export class FunctionPool {
 
   async #run(event: unknown, requestId: string): Promise<InvokeResult> {
     let inst = this.#idle.pop();
+    const cold = !inst;
     if (inst) clearTimeout(inst.idleTimer);
     else inst = this.#start();
     const timeoutMs = this.spec.timeoutSeconds * 1000;
@@ -93,6 +102,7 @@ export class FunctionPool {
       const timer = setTimeout(() => {
         this.o.log?.("invocation timed out: instance killed", { function: this.spec.name, requestId, timeoutSeconds: this.spec.timeoutSeconds });
         settle({ ok: false, requestId, error: { errorType: "Sandbox.Timedout", errorMessage: `${new Date().toISOString()} ${requestId} Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds` } });
+        inst.dead = true;
         inst.child.kill("SIGKILL");
       }, timeoutMs);
       inst.pending.settle = (r) => {
@@ -100,10 +110,14 @@ export class FunctionPool {
         inst.pending = undefined;
         settle(r);
       };
-      inst.child.send({ type: "invoke", id: requestId, event, deadline, requestId, invokedFunctionArn: this.o.arn });
+      inst.child.send({ type: "invoke", id: requestId, event, deadline, requestId, invokedFunctionArn: this.o.arn }, (err) => {
+        if (!err) return;
+        inst.dead = true;
+        inst.pending?.settle({ ok: false, requestId, error: { errorType: "Runtime.ExitError", errorMessage: `RequestId: ${requestId} Error: the instance could not be reached (${err.message})` } });
+      });
     });
-    if (this.#all.has(inst) && inst.child.exitCode === null && inst.child.signalCode === null) this.#park(inst);
-    return result;
+    if (!inst.dead && this.#all.has(inst) && inst.child.exitCode === null && inst.child.signalCode === null) this.#park(inst);
+    return { ...result, report: { ...(cold ? { initMs: inst.initMs } : {}), durationMs: result.report?.durationMs } };
   }
 
   #start(): Instance {
@@ -139,7 +153,7 @@ export class FunctionPool {
         no({ errorType: "Runtime.InitError", errorMessage: `init did not finish within ${INIT_LIMIT_MS / 1000} s` });
         child.kill("SIGKILL");
       }, INIT_LIMIT_MS);
-      child.on("message", (m: { type: string; id?: string; value?: unknown; error?: { errorType: string; errorMessage: string }; initMs?: number }) => {
+      child.on("message", (m: { type: string; id?: string; value?: unknown; error?: { errorType: string; errorMessage: string }; initMs?: number; ms?: number }) => {
         if (m.type === "ready") {
           clearTimeout(limit);
           inst.initMs = m.initMs;
@@ -149,10 +163,13 @@ export class FunctionPool {
           clearTimeout(limit);
           no(m.error);
         } else if ((m.type === "result" || m.type === "error") && inst.pending && inst.pending.id === m.id) {
-          inst.pending.settle(m.type === "result" ? { ok: true, value: m.value, requestId: m.id! } : { ok: false, error: m.error!, requestId: m.id! });
+          const report = { durationMs: m.ms };
+          inst.pending.settle(m.type === "result" ? { ok: true, value: m.value, requestId: m.id!, report } : { ok: false, error: m.error!, requestId: m.id!, report });
         }
       });
+      child.on("error", () => {}); // a failed send is answered by its callback; the exit by "exit"
       child.on("exit", (code, signal) => {
+        inst.dead = true;
         clearTimeout(limit);
         clearTimeout(inst.idleTimer);
         this.#all.delete(inst);
