@@ -31,6 +31,12 @@ export function withCountBound(rules: Record<string, FieldRule>, max: number): R
 const bounded = new WeakMap<Record<string, FieldRule>, { max: number; rules: Record<string, FieldRule> }>();
 
 /** Stack names are `<bay name>-<12 char short id>` and Heat allows 255: names stop at 242. */
+/**
+ * The longest create timeout taken, in minutes (a week): Heat's timeout_mins and Bayforge's
+ * deadline are computed from it, and a larger one is no timeout a person means.
+ */
+export const MAX_TIMEOUT_MINUTES = 7 * 24 * 60;
+
 export const BAY_NAME_MAX = 242;
 export const BAY_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9_.-]*$/;
 
@@ -49,7 +55,7 @@ export const BAY_FIELDS: Record<string, FieldRule> = {
   baymodel_id: { spec: { type: "string", min: 1, max: 255 }, required: true },
   node_count: countRule(),
   master_count: countRule(),
-  bay_create_timeout: { spec: { type: "integer", min: 0 }, nullable: true },
+  bay_create_timeout: { spec: { type: "integer", min: 0, max: MAX_TIMEOUT_MINUTES, maxReason: "a week, in minutes" }, nullable: true },
   discovery_url: { spec: { type: "string", min: 1, max: 255 }, nullable: true },
   uuid: { spec: { type: "string" }, readonly: true },
   stack_id: { spec: { type: "string" }, readonly: true },

@@ -3,7 +3,7 @@
 // override some of its template's attributes (keypair, flavors, labels, ...); those are kept
 // on the bay as `overrides` and win over the template when the stack is made. No I/O.
 import { checkBody, type FieldRule } from "./fields.ts";
-import { BAY_FIELDS, countRule, DEFAULT_MAX_NODES_PER_BAY, withCountBound, type BayRequest } from "./bay.ts";
+import { BAY_FIELDS, countRule, DEFAULT_MAX_NODES_PER_BAY, MAX_TIMEOUT_MINUTES, withCountBound, type BayRequest } from "./bay.ts";
 import { BAYMODEL_FIELDS } from "./baymodel.ts";
 import { badRequest } from "./errors.ts";
 import { checkBayNetwork } from "./bay-network.ts";
@@ -17,7 +17,7 @@ export const CLUSTER_FIELDS: Record<string, FieldRule> = {
   cluster_template_id: { spec: { type: "string", min: 1, max: 255 }, required: true },
   node_count: countRule(),
   master_count: countRule(),
-  create_timeout: { spec: { type: "integer", min: 0 }, nullable: true },
+  create_timeout: { spec: { type: "integer", min: 0, max: MAX_TIMEOUT_MINUTES, maxReason: "a week, in minutes" }, nullable: true },
   discovery_url: str255,
   keypair: str255,
   docker_volume_size: { spec: { type: "integer", min: 1 }, nullable: true },

@@ -5,6 +5,7 @@ import { acceptBay, parseBayRequest } from "../../shared/domain/bay.ts";
 import { newBayModel } from "../../shared/domain/baymodel.ts";
 import { canTransition, bayStatusFromStack } from "../../shared/domain/status.ts";
 import { ApiError } from "../../shared/domain/errors.ts";
+import { parseClusterRequest } from "../../shared/domain/cluster.ts";
 
 const owner = { projectId: "p1", userId: "u1" };
 const model = { coe: "kubernetes", image_id: "fedora-atomic", keypair_id: "k", external_network_id: "public" };
@@ -116,5 +117,15 @@ describe("statuses", () => {
     assert.ok(!canTransition("CREATE_COMPLETE", "CREATE_IN_PROGRESS"));
     assert.ok(!canTransition("CREATE_IN_PROGRESS", "UPDATE_COMPLETE"));
     assert.ok(!canTransition("DELETE_COMPLETE", "UPDATE_IN_PROGRESS"));
+  });
+});
+
+describe("create timeouts are bounded (a week, in minutes)", () => {
+  it("a bay's or a cluster's larger timeout is a 400 naming the field, not a deadline past year 275,760", () => {
+    const refused = (f: () => unknown, field: string) =>
+      assert.throws(f, (e: unknown) => e instanceof ApiError && e.status === 400 && e.detail.includes(field) && e.detail.includes("less or equal to 10080 (a week, in minutes)"));
+    refused(() => parseBayRequest({ baymodel_id: "m", bay_create_timeout: 1937190917026155 }), "bay_create_timeout");
+    refused(() => parseClusterRequest({ cluster_template_id: "t", create_timeout: 10081 }), "create_timeout");
+    assert.equal(parseBayRequest({ baymodel_id: "m", bay_create_timeout: 10080 }).bay_create_timeout, 10080);
   });
 });
