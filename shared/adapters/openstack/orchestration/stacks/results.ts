@@ -1,5 +1,5 @@
 // What Heat answers: stacks, resources and errors, turned into the port's types.
-import type { Stack, StackResource } from "../../../../ports/orchestrator.ts";
+import { OrchestratorError, type Stack, type StackResource } from "../../../../ports/orchestrator.ts";
 import { parseStackURL } from "./urls.ts";
 
 type Json = Record<string, unknown>;
@@ -9,6 +9,9 @@ const str = (v: unknown): string | null => (typeof v === "string" ? v : v == nul
 /** `{stack: {...}}` from GET .../stacks/{name}/{id}. */
 export function extractStack(body: unknown): Stack {
   const s = ((body as { stack?: Json } | undefined)?.stack ?? {}) as Json;
+  // a 200 without a stack is not Heat's (a proxy's page, a balancer's): a failure to retry,
+  // never a stack with no id that a step would take for "none"
+  if (typeof s.id !== "string" || !s.id) throw new OrchestratorError("Heat's answer to a stack read held no stack", 200, true);
   const parameters: Record<string, string> = {};
   for (const [k, v] of Object.entries((s.parameters as Json | undefined) ?? {})) parameters[k] = str(v) ?? "";
   const outputs = Array.isArray(s.outputs)
