@@ -103,13 +103,22 @@ export function clusterTemplateListView(m: BayModel, base: string) {
 }
 
 /** The two default nodegroups every Bayforge cluster has, as modern Magnum's, then its extra ones. */
-export function nodegroupViews(bay: Bay, model: BayModel | undefined, base: string) {
-  return [...defaultNodegroupViews(bay, model, base), ...(bay.nodegroups ?? []).map((g) => extraNodegroupView(bay, g, base))];
+export function nodegroupViews(bay: Bay, model: BayModel | undefined, base: string, v?: Version) {
+  const labelled = v !== undefined && atLeast(v, "1.14");
+  return [
+    ...defaultNodegroupViews(bay, model, base).map((g) => (labelled ? withNodeLabels(g, null, null) : g)),
+    ...(bay.nodegroups ?? []).map((g) => extraNodegroupView(bay, g, base, v)),
+  ];
 }
 
-/** An extra worker group, in the default groups' shape. */
-export function extraNodegroupView(bay: Bay, g: NodeGroupRecord, base: string) {
-  return {
+/** API 1.14's node_labels and node_taints, after the group's labels (as Magnum's type has them). */
+function withNodeLabels<T extends { labels: unknown }>(view: T, nodeLabels: NodeGroupRecord["node_labels"], nodeTaints: NodeGroupRecord["node_taints"]) {
+  return Object.fromEntries(Object.entries(view).flatMap(([k, value]) => (k === "labels" ? [[k, value], ["node_labels", nodeLabels ?? null], ["node_taints", nodeTaints ?? null]] : [[k, value]]))) as T & Pick<NodeGroupRecord, "node_labels" | "node_taints">;
+}
+
+/** An extra worker group, in the default groups' shape (with node_labels and node_taints from 1.14). */
+export function extraNodegroupView(bay: Bay, g: NodeGroupRecord, base: string, v?: Version) {
+  const view = {
     uuid: g.uuid,
     name: g.name,
     cluster_id: bay.uuid,
@@ -135,6 +144,7 @@ export function extraNodegroupView(bay: Bay, g: NodeGroupRecord, base: string) {
     created_at: time(g.created_at),
     updated_at: time(g.updated_at),
   };
+  return v !== undefined && atLeast(v, "1.14") ? withNodeLabels(view, g.node_labels, g.node_taints) : view;
 }
 
 function defaultNodegroupViews(bay: Bay, model: BayModel | undefined, base: string) {

@@ -8,11 +8,10 @@ export const MIN_VERSION = "1.1";
 /**
  * 1.2: asynchronous create answers 202 {uuid}; 1.4 stats; 1.5 CA rotation; 1.6 quotas; 1.7 the
  * resize action; 1.9 nodegroups (read-only here); 1.11 no bays or baymodels; 1.12 credential
- * rotation; 1.13 cluster_id for stack_id. Current Magnum serves 1.14 (nodegroup node_labels
- * and node_taints), which comes with nodegroup create and update; what Bayforge leaves out is
- * listed in the README.
+ * rotation; 1.13 cluster_id for stack_id; 1.14 node groups' node_labels and node_taints (set at
+ * create). What Bayforge leaves out is listed in the README.
  */
-export const MAX_VERSION = "1.13";
+export const MAX_VERSION = "1.14";
 const SERVICES = ["container-infra", "container-infrastructure-management", "container-infrastructure"];
 
 export interface Version {

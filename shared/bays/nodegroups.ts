@@ -12,9 +12,9 @@ import { deadlineMinutes, startOperation } from "./operate.ts";
 import type { BayOpsDeps, Caller } from "./deps.ts";
 
 /** Adds a group to the bay (202 in the API): the bay and the group, CREATE_IN_PROGRESS. */
-export async function createNodeGroup(deps: BayOpsDeps, caller: Caller, bay: Bay, model: BayModel, body: unknown, o: { requestId: string; zeroNodes: boolean }): Promise<NodeGroupRecord> {
+export async function createNodeGroup(deps: BayOpsDeps, caller: Caller, bay: Bay, model: BayModel, body: unknown, o: { requestId: string; zeroNodes: boolean; nodeLabels: boolean }): Promise<NodeGroupRecord> {
   const now = deps.now?.() ?? new Date();
-  const group = newNodeGroup(body, bay, effectiveModel(bay, model), { uuid: randomUUID(), now, maxNodes: deps.maxNodesPerBay, zeroNodes: o.zeroNodes });
+  const group = newNodeGroup(body, bay, effectiveModel(bay, model), { uuid: randomUUID(), now, maxNodes: deps.maxNodesPerBay, zeroNodes: o.zeroNodes, nodeLabels: o.nodeLabels });
   const update = planNodeGroupCreate(bay, group, { now, requestId: o.requestId });
   await startOperation(deps, caller, bay, { ...updating(deps, bay, now), update, nodegroups: [...(bay.nodegroups ?? []), group] }, "bay.update", o.requestId, "given a node group");
   return group;

@@ -115,6 +115,13 @@ export interface Bay {
   nodegroups?: NodeGroupRecord[];
 }
 
+/** A Kubernetes taint a group's nodes register with. */
+export interface NodeTaint {
+  key: string;
+  value?: string;
+  effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
 /**
  * An extra worker nodegroup (Magnum's NodeGroup, not default): its own flavor, image, labels
  * and count, made as its own resource group (`key`) in the bay's stack.
@@ -132,6 +139,9 @@ export interface NodeGroupRecord {
   max_node_count: number | null;
   /** the stack's resource group and parameter prefix for it (`ng_<hex>`), fixed at create */
   key: string;
+  /** API 1.14: labels and taints its nodes register with (kubelet), fixed at create */
+  node_labels?: Record<string, string> | null;
+  node_taints?: NodeTaint[] | null;
   /** Magnum's nodegroup statuses: CREATE_/UPDATE_/DELETE_ IN_PROGRESS, COMPLETE, FAILED */
   status: BayStatus;
   status_reason: string | null;

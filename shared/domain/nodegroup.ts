@@ -7,7 +7,7 @@ import { checkBody, type FieldRule } from "./fields.ts";
 import { BAY_NAME_PATTERN, DEFAULT_MAX_NODES_PER_BAY } from "./bay.ts";
 import { ApiError, badRequest, conflict, notFound } from "./errors.ts";
 import { ensureIdle, leftTrustees } from "./bay-update.ts";
-import type { Bay, BayModel, BayUpdate, NodeGroupRecord } from "./model.ts";
+import type { Bay, BayModel, BayUpdate, NodeGroupRecord, NodeTaint } from "./model.ts";
 
 /** At most this many extra groups per cluster: each is a resource group in the bay's stack. */
 export const MAX_EXTRA_NODEGROUPS = 20;
@@ -18,7 +18,7 @@ const NAME_MAX = 63;
 const str255: FieldRule = { spec: { type: "string", min: 1, max: 255 }, nullable: true };
 const ro: FieldRule = { spec: { type: "string" }, readonly: true };
 
-function fields(maxNodes: number, zeroNodes: boolean): Record<string, FieldRule> {
+function fields(maxNodes: number, zeroNodes: boolean, nodeLabels: boolean): Record<string, FieldRule> {
   const count = (min: number): FieldRule => ({ spec: { type: "integer", min, max: maxNodes, maxReason: "the maximum nodes per bay" } });
   return {
     name: { spec: { type: "string", min: 1, max: NAME_MAX, pattern: BAY_NAME_PATTERN, patternText: `Value should match ${BAY_NAME_PATTERN.source} (it names the group's nodes)` }, required: true },
@@ -32,6 +32,8 @@ function fields(maxNodes: number, zeroNodes: boolean): Record<string, FieldRule>
     node_count: { ...count(zeroNodes ? 0 : 1), nullable: true },
     min_node_count: { ...count(0), nullable: true },
     max_node_count: { ...count(0), nullable: true },
+    // 1.14; checked below (Kubernetes' syntax and Magnum's rules)
+    ...(nodeLabels ? { node_labels: { spec: { type: "labels" }, nullable: true } as FieldRule } : {}),
     ...Object.fromEntries(
       ["uuid", "id", "cluster_id", "project_id", "links", "node_addresses", "is_default", "stack_id", "status", "status_reason", "version", "created_at", "updated_at",
         "labels_overridden", "labels_added", "labels_skipped"].map((k) => [k, ro]),
@@ -54,6 +56,65 @@ export function checkCounts(g: Pick<NodeGroupRecord, "name" | "node_count" | "mi
     throw invalidInput("min_node_count", g.name, `min_node_count (${g.min_node_count}) should be less or equal to node_count (${g.node_count})`);
 }
 
+// ------------------------------------------------------------------ node labels and taints (1.14)
+
+/** Kubernetes' qualified name: an optional DNS-subdomain prefix and "/", then 1–63 of [A-Za-z0-9-_.], alphanumeric at both ends. */
+const NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const PREFIX = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A label's or a taint's value: empty, or 1–63 of the name's characters. */
+const VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const TAINT_EFFECTS = ["NoSchedule", "PreferNoSchedule", "NoExecute"] as const;
+const MAX_NODE_LABELS = 64;
+/** kubelet refuses to set labels of the kubernetes.io and k8s.io namespaces on itself but these (Magnum's lists) */
+const KUBELET_ALLOWED_NAMESPACES = ["kubelet.kubernetes.io", "node.kubernetes.io"];
+const KUBELET_ALLOWED_LABELS = [
+  "beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type", "beta.kubernetes.io/os", "failure-domain.beta.kubernetes.io/region",
+  "failure-domain.beta.kubernetes.io/zone", "kubernetes.io/arch", "kubernetes.io/hostname", "kubernetes.io/os", "node.kubernetes.io/instance-type",
+  "node.kubernetes.io/windows-build", "topology.kubernetes.io/region", "topology.kubernetes.io/zone",
+];
+
+const qualified = (key: string): boolean => {
+  const slash = key.indexOf("/");
+  if (slash < 0) return NAME.test(key);
+  const prefix = key.slice(0, slash);
+  return prefix.length <= 253 && PREFIX.test(prefix) && NAME.test(key.slice(slash + 1));
+};
+const shown = (s: string) => JSON.stringify(s.slice(0, 64));
+
+/** API 1.14's node_labels: Kubernetes' syntax (they reach the node's kubelet), and Magnum's rule on kubelet's namespaces. */
+export function checkNodeLabels(group: string, labels: Record<string, string> | null | undefined): Record<string, string> | null {
+  if (labels == null) return null;
+  const entries = Object.entries(labels);
+  if (entries.length > MAX_NODE_LABELS) throw invalidInput("node_labels", group, `at most ${MAX_NODE_LABELS} labels`);
+  for (const [key, value] of entries) {
+    if (!qualified(key)) throw invalidInput("node_labels", group, `node label ${shown(key)} is not a Kubernetes label key (an optional DNS prefix and "/", then up to 63 letters, digits, "-", "_" or ".", alphanumeric at both ends)`);
+    if (!VALUE.test(value)) throw invalidInput("node_labels", group, `node label ${shown(key)}'s value ${shown(value)} is not a Kubernetes label value (up to 63 letters, digits, "-", "_" or ".", alphanumeric at both ends)`);
+    const prefix = key.includes("/") ? key.slice(0, key.indexOf("/")) : "";
+    const restricted = ["kubernetes.io", "k8s.io"].includes(prefix) || prefix.endsWith(".kubernetes.io") || prefix.endsWith(".k8s.io");
+    if (restricted && !KUBELET_ALLOWED_NAMESPACES.includes(prefix) && !KUBELET_ALLOWED_LABELS.includes(key))
+      throw invalidInput("node_labels", group, `node label '${key}' is in a restricted Kubernetes namespace; the kubelet will refuse to start. Labels in the kubernetes.io/ and k8s.io/ namespaces must use one of the allowed prefixes (${KUBELET_ALLOWED_NAMESPACES.join(", ")}) or be one of the allowed labels (${KUBELET_ALLOWED_LABELS.join(", ")})`);
+  }
+  return { ...labels };
+}
+
+/** API 1.14's node_taints: Magnum's rules (an object with key, effect and an optional value), in Kubernetes' syntax. */
+export function checkNodeTaints(group: string, taints: unknown): NodeTaint[] | null {
+  if (taints == null) return null;
+  if (!Array.isArray(taints)) throw invalidInput("node_taints", group, "node_taints must be a list of objects with key, effect and optional value");
+  if (taints.length > MAX_NODE_LABELS) throw invalidInput("node_taints", group, `at most ${MAX_NODE_LABELS} taints`);
+  return taints.map((t: unknown, i) => {
+    if (!t || typeof t !== "object" || Array.isArray(t)) throw invalidInput("node_taints", group, `node_taints[${i}] must be an object with key, effect and optional value`);
+    const unknown = Object.keys(t).filter((k) => !["key", "value", "effect"].includes(k)).sort();
+    if (unknown.length) throw invalidInput("node_taints", group, `node_taints[${i}] contains unrecognised field(s) ${unknown.map((k) => k.slice(0, 64)).join(", ")}; allowed fields are key, value, effect`);
+    const { key, value, effect } = t as Record<string, unknown>;
+    if (!key) throw invalidInput("node_taints", group, `node_taints[${i}].key is required`);
+    if (!TAINT_EFFECTS.includes(effect as NodeTaint["effect"])) throw invalidInput("node_taints", group, `node_taints[${i}].effect must be one of ${TAINT_EFFECTS.join(", ")}`);
+    if (typeof key !== "string" || !qualified(key)) throw invalidInput("node_taints", group, `node_taints[${i}].key is not a Kubernetes taint key`);
+    if (value != null && (typeof value !== "string" || !VALUE.test(value))) throw invalidInput("node_taints", group, `node_taints[${i}].value is not a Kubernetes taint value`);
+    return { key, ...(value ? { value: value as string } : {}), effect: effect as NodeTaint["effect"] };
+  });
+}
+
 /** The group's stack resource (and parameter prefix): fixed, from its uuid. */
 export const nodegroupKey = (uuid: string): string => `ng_${uuid.replace(/-/g, "").slice(0, 12)}`;
 
@@ -66,9 +127,13 @@ export function newNodeGroup(
   body: unknown,
   bay: Bay,
   model: BayModel,
-  o: { uuid: string; now: Date; maxNodes?: number; zeroNodes: boolean },
+  o: { uuid: string; now: Date; maxNodes?: number; zeroNodes: boolean; nodeLabels?: boolean },
 ): NodeGroupRecord {
-  const f = checkBody("nodegroup", body, fields(o.maxNodes ?? DEFAULT_MAX_NODES_PER_BAY, o.zeroNodes));
+  // node_taints is a list of objects: taken out here, checked by checkNodeTaints
+  const obj = body && typeof body === "object" && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  const { node_taints, ...rest } = obj ?? {};
+  if (node_taints !== undefined && !o.nodeLabels) throw badRequest("Unknown attribute for argument nodegroup: node_taints (it needs API version 1.14 or later).");
+  const f = checkBody("nodegroup", obj ? rest : body, fields(o.maxNodes ?? DEFAULT_MAX_NODES_PER_BAY, o.zeroNodes, !!o.nodeLabels));
   const name = f.name as string;
   if (!bay.api_address) throw conflict("Cluster API address is not available yet");
   if (["default-master", "default-worker"].includes(name) || (bay.nodegroups ?? []).some((g) => g.name === name))
@@ -91,6 +156,7 @@ export function newNodeGroup(
     min_node_count: (f.min_node_count as number | null | undefined) ?? 0,
     max_node_count: (f.max_node_count as number | null | undefined) ?? null,
     key: nodegroupKey(o.uuid),
+    ...(o.nodeLabels ? { node_labels: checkNodeLabels(name, f.node_labels as Record<string, string> | null | undefined), node_taints: checkNodeTaints(name, node_taints) } : {}),
     status: "CREATE_IN_PROGRESS",
     status_reason: null,
     node_addresses: [],
@@ -115,6 +181,8 @@ export function patchNodeGroup(g: NodeGroupRecord, body: unknown): NodeGroupReco
   body.forEach((op: unknown, i) => {
     if (!op || typeof op !== "object" || Array.isArray(op)) throw badRequest(`Patch operation ${i} must be an object with op, path and value.`);
     const { op: kind, path, value } = op as Record<string, unknown>;
+    if (path === "/node_labels" || path === "/node_taints" || (typeof path === "string" && /^\/node_(labels|taints)\//.test(path)))
+      throw badRequest(`${path.slice(0, 64)} is set when a node group is created: its nodes register with their labels and taints once (kubelet), and Bayforge does not change running nodes; make a new group with the ones wanted, then delete this one.`);
     if (path !== "/min_node_count" && path !== "/max_node_count")
       throw badRequest(`${typeof path === "string" ? path.slice(0, 64) : "that path"} is an internal attribute and can not be updated: a nodegroup's /min_node_count and /max_node_count can be (its node_count through the cluster's resize action).`);
     const field = path.slice(1) as "min_node_count" | "max_node_count";

@@ -17,6 +17,10 @@ const ROWS: Record<string, { declare: Hot; value: (g: NodeGroupRecord, removing:
   image: { declare: { type: "string" }, value: (g) => g.image_id },
   docker_volume_size: { declare: { type: "number", default: 0 }, value: (g) => g.docker_volume_size ?? 0 },
   to_remove: { declare: { type: "comma_delimited_list", default: [] }, value: (_g, removing) => removing },
+  // API 1.14, as the kubelet takes them: "k=v,k2=v2" (--node-labels) and "k=v:Effect,k2:Effect"
+  // (kubeadm's taints); the domain allows only Kubernetes' characters in them
+  node_labels: { declare: { type: "string", default: "" }, value: (g) => Object.entries(g.node_labels ?? {}).map(([k, v]) => `${k}=${v}`).join(",") },
+  node_taints: { declare: { type: "string", default: "" }, value: (g) => (g.node_taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}`).join(",") },
 };
 
 /** The minion properties each group sets itself (the rest are kube_minions' own). */
@@ -25,6 +29,8 @@ const OWN_PROPERTIES = (key: string, name: string): Hot => ({
   server_image: { get_param: `${key}_image` },
   minion_flavor: { get_param: `${key}_flavor` },
   docker_volume_size: { get_param: `${key}_docker_volume_size` },
+  node_labels: { get_param: `${key}_node_labels` },
+  node_taints: { get_param: `${key}_node_taints` },
 });
 
 /** The bay's template with a resource group for each of `groups` (the template itself when none). */

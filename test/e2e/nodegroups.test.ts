@@ -56,9 +56,12 @@ describe("an extra node group on the real Heat: 2 workers of another flavor, res
   it("is created (202, CREATE_IN_PROGRESS), then CREATE_COMPLETE with its 2 servers in a resource group of its own, of its flavor", async () => {
     defaults = await membersInHeat();
     assert.equal(defaults.kube_minions?.length, 1);
-    const r = await api(bf.url, "POST", `/v1/clusters/${id}/nodegroups`, { name: "large", flavor_id: "m1.large", node_count: 2 }, V19);
+    const labels = { node_labels: { "example.com/pool": "large" }, node_taints: [{ key: "dedicated", value: "large", effect: "NoSchedule" }] };
+    assert.equal((await api(bf.url, "POST", `/v1/clusters/${id}/nodegroups`, { name: "large", ...labels }, V19)).status, 400, "node labels and taints need 1.14");
+    const r = await api(bf.url, "POST", `/v1/clusters/${id}/nodegroups`, { name: "large", flavor_id: "m1.large", node_count: 2, ...labels }, LATEST);
     assert.equal(r.status, 202, JSON.stringify(r.json));
     assert.equal(r.json.status, "CREATE_IN_PROGRESS");
+    assert.deepEqual([r.json.node_labels, r.json.node_taints], [labels.node_labels, labels.node_taints]);
     assert.deepEqual([r.json.name, r.json.role, r.json.is_default, r.json.flavor_id, r.json.image_id, r.json.node_count, r.json.min_node_count], ["large", "worker", false, "m1.large", "fedora-atomic", 2, 0]);
     group = { uuid: r.json.uuid, key: nodegroupKey(r.json.uuid) };
 
@@ -79,6 +82,9 @@ describe("an extra node group on the real Heat: 2 workers of another flavor, res
     const params = await stackParameters();
     assert.equal(params[`${group.key}_flavor`], "m1.large");
     assert.equal(params[`${group.key}_count`], "2");
+    // what the group's nodes register with (kubelet --node-labels, kubeadm's taints)
+    assert.equal(params[`${group.key}_node_labels`], "example.com/pool=large");
+    assert.equal(params[`${group.key}_node_taints`], "dedicated=large:NoSchedule");
     const all = (await api(bf.url, "GET", `/v1/clusters/${id}/nodegroups`, undefined, LATEST)).json.nodegroups;
     assert.deepEqual(all.map((n: { name: string }) => n.name), ["default-master", "default-worker", "large"]);
     assert.equal((await api(bf.url, "POST", `/v1/clusters/${id}/nodegroups`, { name: "large" }, V19)).status, 409, "a second group of the same name");

@@ -353,7 +353,7 @@ const quotaResource = fc.oneof({ weight: 4, arbitrary: fc.constant("Cluster") },
 const quotaLimit = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 100 }) }, fc.constantFrom(0, -1, 2 ** 53, 1.5));
 const validQuota = fc.record({ project_id: fc.constantFrom(OTHER, "default", "q-new"), resource: fc.constant("Cluster"), hard_limit: quotaLimit }, { requiredKeys: ["project_id"] });
 const bayPatchOp = fc.integer({ min: 1, max: 5 }).map((n) => ({ op: "replace", path: "/node_count", value: n }));
-const NODEGROUP_KEYS = ["name", "flavor_id", "image_id", "node_count", "min_node_count", "max_node_count", "labels", "merge_labels", "role", "docker_volume_size", "uuid", "status", "is_default"];
+const NODEGROUP_KEYS = ["name", "flavor_id", "image_id", "node_count", "min_node_count", "max_node_count", "labels", "merge_labels", "role", "docker_volume_size", "node_labels", "node_taints", "uuid", "status", "is_default"];
 const validNodegroup = fc.record(
   {
     name: bayName,
@@ -365,6 +365,12 @@ const validNodegroup = fc.record(
     labels,
     merge_labels: fc.boolean(),
     role: fc.constantFrom("worker", "gpu", "master", null),
+    node_labels: fc.oneof(labels, fc.constant({ "kubernetes.io/role": "x" }), fc.constant({ "example.com/a": "b" })),
+    node_taints: fc.oneof(
+      fc.constant([{ key: "dedicated", value: "gpu", effect: "NoSchedule" }]),
+      fc.constant([{ key: "a", effect: "Sometimes" }]),
+      fc.array(fc.record({ key: text, value: text, effect: fc.constantFrom("NoSchedule", "NoExecute", "x") }), { maxLength: 3 }),
+    ),
   },
   { requiredKeys: ["name"] },
 );

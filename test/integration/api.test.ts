@@ -47,7 +47,7 @@ describe("POST /v1/bays", () => {
     assert.equal(r.headers.get("location"), `http://bayforge.test:9511/v1/bays/${r.json.uuid}`);
     assert.equal(r.headers.get("openstack-api-version"), "container-infra 1.1");
     assert.equal(r.headers.get("openstack-api-minimum-version"), "container-infra 1.1");
-    assert.equal(r.headers.get("x-openstack-magnum-api-maximum-version"), "1.13");
+    assert.equal(r.headers.get("x-openstack-magnum-api-maximum-version"), "1.14");
     assert.equal(r.json.status, "CREATE_IN_PROGRESS");
     assert.equal(r.json.node_count, 2);
     assert.equal(r.json.master_count, 1);
@@ -83,7 +83,7 @@ describe("POST /v1/bays", () => {
   it("treats 'latest' as the newest version", async () => {
     const r = await api.call("GET", "/v1/clusters", undefined, { "OpenStack-API-Version": "container-infra latest" });
     assert.equal(r.status, 200);
-    assert.equal(r.headers.get("openstack-api-version"), "container-infra 1.13");
+    assert.equal(r.headers.get("openstack-api-version"), "container-infra 1.14");
   });
   it("serves bays and baymodels up to 1.10 and answers 404 from 1.11 on (Magnum removed them), saying what to use", async () => {
     for (const path of ["/v1/bays", "/v1/baymodels", "/v1/bays/detail"]) {

@@ -29,11 +29,11 @@ describe("version discovery", () => {
   it("serves / and /v1 without a token, with the microversion range", async () => {
     const root = await api.call("GET", "/");
     assert.equal(root.status, 200);
-    assert.deepEqual(root.json.versions.map((v: any) => [v.id, v.min_version, v.max_version, v.status]), [["v1", "1.1", "1.13", "CURRENT"]]);
+    assert.deepEqual(root.json.versions.map((v: any) => [v.id, v.min_version, v.max_version, v.status]), [["v1", "1.1", "1.14", "CURRENT"]]);
     const v1 = await api.call("GET", "/v1");
     assert.equal(v1.status, 200);
     for (const k of ["bays", "baymodels", "clusters", "clustertemplates", "certificates", "credentials"]) assert.equal(v1.json[k][0].href, `http://bayforge.test:9511/v1/${k}/`);
-    assert.equal(v1.headers.get("openstack-api-maximum-version"), "container-infra 1.13");
+    assert.equal(v1.headers.get("openstack-api-maximum-version"), "container-infra 1.14");
   });
   it("lists bays and baymodels under /v1 only for clients at 1.10 or older (1.11 removed them)", async () => {
     const current = await api.call("GET", "/v1", undefined, LATEST);

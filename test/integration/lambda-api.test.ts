@@ -243,19 +243,19 @@ describe("the API on Lambda (API Gateway HTTP API v2 events; embedded SQLite sto
     for (const [k, v] of Object.entries({
       "openstack-api-version": "container-infra 1.1",
       "openstack-api-minimum-version": "container-infra 1.1",
-      "openstack-api-maximum-version": "container-infra 1.13",
+      "openstack-api-maximum-version": "container-infra 1.14",
       "x-openstack-magnum-api-minimum-version": "1.1",
-      "x-openstack-magnum-api-maximum-version": "1.13",
+      "x-openstack-magnum-api-maximum-version": "1.14",
     }))
       assert.equal(dflt.headers[k], v, k);
     const latest = await same({ method: "GET", path: "/v1/clusters", headers: { "OpenStack-API-Version": "container-infra latest" } });
-    assert.equal(latest.headers["openstack-api-version"], "container-infra 1.13");
+    assert.equal(latest.headers["openstack-api-version"], "container-infra 1.14");
     const mitaka = await same({ method: "GET", path: "/v1/bays/k8s-one", headers: { "X-OpenStack-Magnum-API-Version": "1.1" } });
     assert.equal(mitaka.status, 200);
     const tooNew = await same({ method: "GET", path: "/v1/bays", headers: { "OpenStack-API-Version": "container-infra 1.99" } });
     assert.equal(tooNew.status, 406);
     assert.equal(tooNew.json.errors[0].status, 406);
-    assert.equal(tooNew.headers["openstack-api-maximum-version"], "container-infra 1.13");
+    assert.equal(tooNew.headers["openstack-api-maximum-version"], "container-infra 1.14");
   });
 
   it("version discovery at / and an unknown route (404 envelope) answer the same", async () => {

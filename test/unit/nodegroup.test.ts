@@ -86,12 +86,41 @@ describe("the stack's template and parameters for extra groups (one table, both 
     assert.deepEqual(r.properties.resource_def.properties.fixed_network, (base.template as any).resources.kube_minions.properties.resource_def.properties.fixed_network, "the cluster's network, as the default workers'");
     assert.ok(!(g.key in (base.template as any).resources), "the loaded template is not changed");
     const params = nodeGroupParameters([g], { key: g.key, names: ["1"] });
-    assert.deepEqual(params, { [`${g.key}_count`]: 2, [`${g.key}_flavor`]: "m1.large", [`${g.key}_image`]: "fedora-atomic", [`${g.key}_docker_volume_size`]: 50, [`${g.key}_to_remove`]: ["1"] });
+    assert.deepEqual(params, { [`${g.key}_count`]: 2, [`${g.key}_flavor`]: "m1.large", [`${g.key}_image`]: "fedora-atomic", [`${g.key}_docker_volume_size`]: 50, [`${g.key}_to_remove`]: ["1"], [`${g.key}_node_labels`]: "", [`${g.key}_node_taints`]: "" });
     for (const k of Object.keys(params)) assert.ok(k in t.parameters, `${k} declared`);
   });
   it("reads a group's addresses back from its outputs, private ones standing in without floating IPs", () => {
     const outputs = [{ output_key: `${g.key}_by_name`, output_value: { "0": "10.0.1.3", "1": "10.0.1.4" } }, { output_key: `${g.key}_addresses`, output_value: ["", ""] }];
     assert.deepEqual(nodeGroupOutputs(outputs, g), { minions: { "0": "10.0.1.3", "1": "10.0.1.4" }, node_addresses: ["10.0.1.3", "10.0.1.4"] });
     assert.equal(nodeGroupOutputs([], g), undefined);
+  });
+});
+
+describe("node labels and taints (API 1.14): Magnum's rules, Kubernetes' syntax, as the kubelet takes them", () => {
+  const labelled = (body: Record<string, unknown>) => newNodeGroup({ name: "gpu", ...body }, bay(), model, { uuid: "5b1e9a54-7f0e-4c47-9a55-2c4d1f1f0a11", now, zeroNodes: true, nodeLabels: true });
+  it("are taken from 1.14 and reach the group's parameters as --node-labels and kubeadm's taints", () => {
+    const g = labelled({ node_labels: { gpu: "true", "example.com/tier": "batch", "node.kubernetes.io/pool": "a" }, node_taints: [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }, { key: "spot", effect: "PreferNoSchedule" }] });
+    const p = nodeGroupParameters([g]);
+    assert.equal(p[`${g.key}_node_labels`], "gpu=true,example.com/tier=batch,node.kubernetes.io/pool=a");
+    assert.equal(p[`${g.key}_node_taints`], "dedicated=gpu:NoSchedule,spot:PreferNoSchedule");
+    rejects(() => create({ name: "old", node_labels: { a: "b" } }), 400, /node_labels/);
+    rejects(() => create({ name: "old", node_taints: [] }), 400, /node_taints.*1\.14/);
+  });
+  it("refuses labels kubelet would refuse (Magnum's restricted namespaces) and anything outside Kubernetes' characters: 409", () => {
+    rejects(() => labelled({ node_labels: { "kubernetes.io/role": "x" } }), 409, /^node_labels for gpu is invalid \(node label 'kubernetes.io\/role' is in a restricted Kubernetes namespace/);
+    for (const [k, v] of [["a b", "x"], ["a", "x\"; reboot; \""], ["a", "$(id)"], ["a".repeat(64), "x"], ["UP/x", "y"], ["a", "-x"]])
+      rejects(() => labelled({ node_labels: { [k]: v } }), 409, /node_labels for gpu is invalid/);
+  });
+  it("refuses taints as Magnum does (an object, known fields, a key, one of three effects), in Kubernetes' characters", () => {
+    rejects(() => labelled({ node_taints: [{ key: "a", effect: "Sometimes" }] }), 409, /node_taints\[0\]\.effect must be one of NoSchedule, PreferNoSchedule, NoExecute/);
+    rejects(() => labelled({ node_taints: [{ effect: "NoSchedule" }] }), 409, /node_taints\[0\]\.key is required/);
+    rejects(() => labelled({ node_taints: [{ key: "a", effect: "NoSchedule", colour: "red" }] }), 409, /unrecognised field\(s\) colour/);
+    rejects(() => labelled({ node_taints: ["a=b:NoSchedule"] }), 409, /must be an object/);
+    rejects(() => labelled({ node_taints: [{ key: "a", value: "b:NoExecute,c", effect: "NoSchedule" }] }), 409, /value is not a Kubernetes taint value/);
+    rejects(() => labelled({ node_taints: { key: "a" } }), 409, /must be a list/);
+  });
+  it("are set at create: a PATCH of them says so", () => {
+    const g = labelled({ node_labels: { a: "b" } });
+    rejects(() => patchNodeGroup(g, [{ op: "replace", path: "/node_labels", value: { c: "d" } }]), 400, /set when a node group is created/);
   });
 });

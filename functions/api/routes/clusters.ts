@@ -110,8 +110,8 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const bay = await getCluster(c, c.req.param("ident"));
     const model = await deps.table.getBayModel(bay.baymodel_id);
     if (!model) throw badRequest(`The cluster's template ${bay.baymodel_id} could not be found.`);
-    const group = await createNodeGroup(deps, c.get("caller"), bay, model, body, { requestId: c.get("requestId"), zeroNodes: atLeast(v, "1.10") });
-    return c.json(extraNodegroupView(bay, group, c.get("base")), 202);
+    const group = await createNodeGroup(deps, c.get("caller"), bay, model, body, { requestId: c.get("requestId"), zeroNodes: atLeast(v, "1.10"), nodeLabels: atLeast(v, "1.14") });
+    return c.json(extraNodegroupView(bay, group, c.get("base"), v), 202);
   });
 
   r.patch("/:ident/nodegroups/:ng", async (c) => {
@@ -122,7 +122,7 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
     if (nodegroupViews(bay, undefined, "").slice(0, 2).some((g) => g.uuid === ng || g.name === ng))
       throw badRequest(`Nodegroup ${ng} is a default nodegroup: its node count is the cluster's (resize the cluster) and its bounds are fixed.`);
     const group = await patchNodeGroupBounds(deps, bay, ng, body);
-    return c.json(extraNodegroupView(bay, group, c.get("base")), 202);
+    return c.json(extraNodegroupView(bay, group, c.get("base"), c.get("version")), 202);
   });
 
   r.delete("/:ident/nodegroups/:ng", async (c) => {
@@ -134,7 +134,7 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   r.get("/:ident/nodegroups", async (c) => {
     const bay = await getCluster(c, c.req.param("ident"));
-    const groups = nodegroupViews(bay, await deps.table.getBayModel(bay.baymodel_id), c.get("base"));
+    const groups = nodegroupViews(bay, await deps.table.getBayModel(bay.baymodel_id), c.get("base"), c.get("version"));
     const role = c.req.query("role");
     return c.json({ nodegroups: groups.filter((g) => !role || g.role === role) });
   });
@@ -142,7 +142,7 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
   r.get("/:ident/nodegroups/:ng", async (c) => {
     const bay = await getCluster(c, c.req.param("ident"));
     const ng = c.req.param("ng");
-    const group = nodegroupViews(bay, await deps.table.getBayModel(bay.baymodel_id), c.get("base")).find((g) => g.uuid === ng || g.name === ng);
+    const group = nodegroupViews(bay, await deps.table.getBayModel(bay.baymodel_id), c.get("base"), c.get("version")).find((g) => g.uuid === ng || g.name === ng);
     if (!group) throw notFound(`Nodegroup ${ng} could not be found.`);
     return c.json(group);
   });

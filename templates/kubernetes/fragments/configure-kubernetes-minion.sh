@@ -21,6 +21,26 @@ kubelet_config_published() {
 }
 bf_wait 3600 "the Kubernetes API at $api publishing the kubelet configuration (the masters' kubeadm init)" kubelet_config_published
 
+# A node group's labels and taints (API 1.14), registered once, when the node joins. They hold
+# only Kubernetes' characters (letters, digits, "-", "_", ".", "/"): the API refuses others.
+labels=""
+if [ -n "${NODE_LABELS:-}" ]; then
+  labels=$(printf '  - name: node-labels\n    value: "%s"' "$NODE_LABELS")
+fi
+taints=""
+if [ -n "${NODE_TAINTS:-}" ]; then
+  taints="  taints:"
+  IFS=',' read -ra items <<<"$NODE_TAINTS"
+  for t in "${items[@]}"; do
+    effect=${t##*:}
+    kv=${t%:*}
+    key=${kv%%=*}
+    value=""
+    if [ "$kv" != "$key" ]; then value=${kv#*=}; fi
+    taints+=$(printf '\n  - key: "%s"\n    value: "%s"\n    effect: %s' "$key" "$value" "$effect")
+  done
+fi
+
 config=/etc/kubernetes/kubeadm.yaml
 cat >"$config" <<YAML
 apiVersion: kubeadm.k8s.io/v1beta4
@@ -34,6 +54,8 @@ nodeRegistration:
   kubeletExtraArgs:
   - name: node-ip
     value: "$KUBE_NODE_IP"
+$labels
+$taints
   ignorePreflightErrors:
   - FileAvailable--etc-kubernetes-kubelet.conf
   - FileAvailable--etc-kubernetes-pki-ca.crt
