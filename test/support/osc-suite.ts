@@ -410,13 +410,19 @@ export function oscSuite(client: Client): void {
     });
 
     it("coe nodegroup create / list / show / update / delete: an extra group of another flavor in the cluster's stack", { timeout: 10 * 60_000 }, async () => {
-      const made = await ok(["coe", "nodegroup", "create", CLUSTER, "extra", "--node-count", "1", "--flavor", "m1.large"]);
+      // the current client speaks 1.14: the group's nodes register with its labels and taints
+      const labels = client === "current" ? ["--node-labels", "example.com/pool=extra", "--node-taints", "dedicated=extra:NoSchedule"] : [];
+      const made = await ok(["coe", "nodegroup", "create", CLUSTER, "extra", "--node-count", "1", "--flavor", "m1.large", ...labels]);
       assert.match(made, /Request to create nodegroup .* accepted/, made);
       assert.equal((await waitForCluster(CLUSTER, 180_000)).status, "UPDATE_COMPLETE");
       const groups = (await okJson(["coe", "nodegroup", "list", CLUSTER])) as Array<{ name: string }>;
       assert.deepEqual(groups.map((g) => g.name), ["default-master", "default-worker", "extra"]);
       const g = await okJson(["coe", "nodegroup", "show", CLUSTER, "extra"]);
       assert.deepEqual([g.status, g.flavor_id, g.node_count, g.is_default], ["CREATE_COMPLETE", "m1.large", 1, false], JSON.stringify(g));
+      if (client === "current") {
+        assert.deepEqual(g.node_labels, { "example.com/pool": "extra" }, JSON.stringify(g));
+        assert.deepEqual(g.node_taints, [{ key: "dedicated", value: "extra", effect: "NoSchedule" }], JSON.stringify(g));
+      }
       const stack = await okJson(["stack", "show", stackId], { cloud: "devcloud-demo" });
       assert.equal(stack.parameters[`ng_${String(g.uuid).replace(/-/g, "").slice(0, 12)}_flavor`], "m1.large", "the group's servers in the cluster's stack, of its flavor");
       const updated = await ok(["coe", "nodegroup", "update", CLUSTER, "extra", ...(client === "debian" ? ["replace", "max_node_count=3"] : ["--max-nodes", "3"])]);
