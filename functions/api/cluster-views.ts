@@ -4,6 +4,7 @@ import type { Bay, BayModel, NodeGroupRecord } from "../../shared/domain/model.t
 import { effectiveModel } from "../../shared/domain/cluster.ts";
 import { links, time } from "./views.ts";
 import { atLeast, type Version } from "./microversion.ts";
+import { defaultGroupId } from "../../shared/domain/nodegroup.ts";
 
 /** Magnum's driver name for what Bayforge provisions. */
 export const DRIVER = "k8s_fedora_atomic_v1";
@@ -150,7 +151,7 @@ export function extraNodegroupView(bay: Bay, g: NodeGroupRecord, base: string, v
 function defaultNodegroupViews(bay: Bay, model: BayModel | undefined, base: string) {
   const m = model ? effectiveModel(bay, model) : undefined;
   const group = (role: "master" | "worker") => {
-    const id = `${bay.uuid.slice(0, 24)}${role === "master" ? "00000000aaaa" : "00000000bbbb"}`;
+    const id = defaultGroupId(bay, role);
     return {
       uuid: id,
       name: `default-${role}`,

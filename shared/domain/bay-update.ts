@@ -85,8 +85,7 @@ export function ensureIdle(bay: Bay, what: string): void {
  */
 export function planScale(bay: Bay, req: ScaleRequest, o: { now: Date; requestId: string }): BayUpdate {
   ensureIdle(bay, "updated");
-  if (!bay.status.endsWith("_COMPLETE") || bay.status === "DELETE_COMPLETE")
-    throw badRequest(`Updating a bay when its status is ${bay.status} is not supported: the bay must be CREATE_COMPLETE or UPDATE_COMPLETE.`);
+  checkUpdatable(bay, "Updating a bay", "bay");
   const removing = req.nodes_to_remove;
   if (removing.length) {
     if (req.node_count >= bay.node_count)
@@ -136,14 +135,24 @@ export function planRotation(bay: Bay, o: { now: Date; requestId: string }): Bay
   if (!ROTATABLE.has(bay.status)) throw badRequest(`Credential rotation when cluster status is "${bay.status}" is not supported.`);
   if (!bay.trustee || !bay.trust_id)
     throw badRequest(`Cluster ${bay.uuid} has no trustee credential to rotate: it was created without Keystone (noauth), so its nodes hold none.`);
+  return sameCountUpdate(bay, o, { rotate_credentials: true, trustee: null });
+}
+
+/** Magnum updates a bay only from a *_COMPLETE status (not DELETE_COMPLETE). */
+export function checkUpdatable(bay: Bay, what: string, noun: "bay" | "cluster"): void {
+  if (!bay.status.endsWith("_COMPLETE") || bay.status === "DELETE_COMPLETE")
+    throw badRequest(`${what} when its status is ${bay.status} is not supported: the ${noun} must be CREATE_COMPLETE or UPDATE_COMPLETE.`);
+}
+
+/** An update that keeps the node count (a credential rotation, a node group's operation), carrying left trustees. */
+export function sameCountUpdate(bay: Bay, o: { now: Date; requestId: string }, what: Partial<BayUpdate>): BayUpdate {
   return {
     node_count: bay.node_count,
     nodes_to_remove: [],
     previous_node_count: bay.node_count,
     requested_at: o.now.toISOString(),
     request_id: o.requestId,
-    rotate_credentials: true,
-    trustee: null,
+    ...what,
     ...leftTrustees(bay),
   };
 }

@@ -6,7 +6,7 @@
 import { checkBody, type FieldRule } from "./fields.ts";
 import { BAY_NAME_PATTERN, DEFAULT_MAX_NODES_PER_BAY } from "./bay.ts";
 import { ApiError, badRequest, conflict, notFound } from "./errors.ts";
-import { ensureIdle, leftTrustees } from "./bay-update.ts";
+import { checkUpdatable, ensureIdle, sameCountUpdate } from "./bay-update.ts";
 import type { Bay, BayModel, BayUpdate, NodeGroupRecord, NodeTaint } from "./model.ts";
 
 /** At most this many extra groups per cluster: each is a resource group in the bay's stack. */
@@ -237,26 +237,20 @@ export function planNodeGroupDelete(bay: Bay, g: NodeGroupRecord, o: { now: Date
 }
 
 /** Magnum's answer for a default group: they go with the cluster. */
+/** A default group's uuid: fixed, from the bay's (the groups are the bay's own counts, never stored). */
+export const defaultGroupId = (bay: Pick<Bay, "uuid">, role: "master" | "worker"): string => `${bay.uuid.slice(0, 24)}${role === "master" ? "00000000aaaa" : "00000000bbbb"}`;
+
+/** Which default group `ident` (uuid or name) names, if one does. */
+export function defaultGroupRole(bay: Pick<Bay, "uuid">, ident: string): "master" | "worker" | undefined {
+  return (["master", "worker"] as const).find((role) => ident === `default-${role}` || ident === defaultGroupId(bay, role));
+}
+
 export function refuseDefaultGroupDelete(ident: string, bay: Bay): void {
-  const defaults = ["default-master", "default-worker", `${bay.uuid.slice(0, 24)}00000000aaaa`, `${bay.uuid.slice(0, 24)}00000000bbbb`];
-  if (defaults.includes(ident)) throw badRequest("Deleting a default nodegroup is not supported.");
+  if (defaultGroupRole(bay, ident)) throw badRequest("Deleting a default nodegroup is not supported.");
 }
 
 export const nodeGroupNotFound = (ident: string): ApiError => notFound(`Nodegroup ${ident.slice(0, 255)} could not be found.`);
 
-function checkComplete(bay: Bay, what: string): void {
-  if (!bay.status.endsWith("_COMPLETE") || bay.status === "DELETE_COMPLETE")
-    throw badRequest(`${what} a cluster when its status is ${bay.status} is not supported: the cluster must be CREATE_COMPLETE or UPDATE_COMPLETE.`);
-}
+const checkComplete = (bay: Bay, what: string): void => checkUpdatable(bay, `${what} a cluster`, "cluster");
 
-function op(bay: Bay, nodegroup: NonNullable<BayUpdate["nodegroup"]>, o: { now: Date; requestId: string }): BayUpdate {
-  return {
-    node_count: bay.node_count,
-    nodes_to_remove: [],
-    previous_node_count: bay.node_count,
-    requested_at: o.now.toISOString(),
-    request_id: o.requestId,
-    nodegroup,
-    ...leftTrustees(bay),
-  };
-}
+const op = (bay: Bay, nodegroup: NonNullable<BayUpdate["nodegroup"]>, o: { now: Date; requestId: string }): BayUpdate => sameCountUpdate(bay, o, { nodegroup });

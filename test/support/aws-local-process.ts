@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { dynamoStores } from "../../shared/adapters/dynamodb/index.ts";
-import { ROOT, devcloudEnv, freePort } from "./bayforge-process.ts";
+import { ROOT, devcloudEnv, freePort, killGroup } from "./bayforge-process.ts";
 
 export interface AwsLocalStatus {
   api: string;
@@ -75,14 +75,7 @@ export async function startAwsLocal(o: AwsLocalOptions = {}): Promise<AwsLocalPr
     },
     async kill(signal = "SIGKILL") {
       clients?.destroy();
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      try {
-        process.kill(-child.pid!, signal);
-      } catch {
-        /* already gone */
-      }
-      await exited;
+      await killGroup(child, signal);
     },
   };
   const deadline = Date.now() + 120_000; // a start builds and synthesizes first

@@ -79,16 +79,7 @@ export async function startBayforge(o: StartOptions = {}): Promise<BayforgeProce
     logFile,
     child,
     logs: () => readFileSync(logFile, "utf8"),
-    async kill(signal = "SIGKILL") {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once("exit", r));
-      try {
-        process.kill(-child.pid!, signal);
-      } catch {
-        /* already gone */
-      }
-      await exited;
-    },
+    kill: (signal = "SIGKILL") => killGroup(child, signal),
   };
   const deadline = Date.now() + 60_000;
   const ready = o.role === "worker" ? /worker started/ : /api listening/;
@@ -126,4 +117,16 @@ export async function waitForBay(base: string, id: string, timeoutMs: number): P
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`bay ${id} still ${bay?.status} after ${timeoutMs} ms (${bay?.status_reason})`);
+}
+
+/** Signals a child started `detached` (its own process group) and waits until it has exited. */
+export async function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    /* already gone */
+  }
+  await exited;
 }

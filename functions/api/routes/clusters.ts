@@ -12,7 +12,7 @@ import { pageQuery, paginate } from "../pagination.ts";
 import { findBayModel, getBay, scope } from "../../../shared/bays/lookup.ts";
 import { clusterListView, clusterView, extraNodegroupView, nodegroupViews, withClusterId } from "../cluster-views.ts";
 import { createNodeGroup, deleteNodeGroup, patchNodeGroupBounds, resizeNodeGroup } from "../../../shared/bays/nodegroups.ts";
-import { findNodeGroup, nodeGroupNotFound } from "../../../shared/domain/nodegroup.ts";
+import { defaultGroupRole, findNodeGroup, nodeGroupNotFound } from "../../../shared/domain/nodegroup.ts";
 import { acceptAndEnqueue } from "../../../shared/bays/accept.ts";
 import { deleteBay, scaleBay } from "../../../shared/bays/operate.ts";
 import { atLeast, requireVersion } from "../microversion.ts";
@@ -89,10 +89,10 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const v = c.get("version");
     const req = parseResize(await readJson(c), deps.maxNodesPerBay, { zeroNodes: atLeast(v, "1.10") });
     const bay = await getCluster(c, c.req.param("ident"));
-    const [master, worker] = nodegroupViews(bay, undefined, "");
-    if (req.nodegroup !== undefined && [master.uuid, master.name].includes(req.nodegroup))
+    const role = req.nodegroup === undefined ? "worker" : defaultGroupRole(bay, req.nodegroup);
+    if (role === "master")
       throw badRequest(`Nodegroup ${req.nodegroup} cannot be resized: a cluster's masters are fixed at create (Magnum's Heat driver does not resize them either).`);
-    if (req.nodegroup !== undefined && ![worker.uuid, worker.name].includes(req.nodegroup)) {
+    if (req.nodegroup !== undefined && role === undefined) {
       const group = findNodeGroup(bay, req.nodegroup);
       if (!group) throw nodeGroupNotFound(req.nodegroup);
       await resizeNodeGroup(deps, c.get("caller"), bay, group, req.node_count, req.nodes_to_remove, { requestId: c.get("requestId"), zeroNodes: atLeast(v, "1.10") });
@@ -119,7 +119,7 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
     const body = await readJson(c);
     const bay = await getCluster(c, c.req.param("ident"));
     const ng = c.req.param("ng");
-    if (nodegroupViews(bay, undefined, "").slice(0, 2).some((g) => g.uuid === ng || g.name === ng))
+    if (defaultGroupRole(bay, ng))
       throw badRequest(`Nodegroup ${ng} is a default nodegroup: its node count is the cluster's (resize the cluster) and its bounds are fixed.`);
     const group = await patchNodeGroupBounds(deps, bay, ng, body);
     return c.json(extraNodegroupView(bay, group, c.get("base"), c.get("version")), 202);
