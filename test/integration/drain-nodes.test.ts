@@ -24,6 +24,7 @@ import { createLogger } from "../../shared/observability/logger.ts";
 import type { Orchestrator, Stack } from "../../shared/ports/orchestrator.ts";
 import { KubernetesClients } from "../../shared/adapters/kubernetes/index.ts";
 import { StandinHeat } from "../support/standin-heat.ts";
+import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
 import { startKubeApiStandin, type KubeAnswer, type KubeApiStandin, type KubeCall } from "../support/kube-api-standin.ts";
 
 describe("minionsLeaving: the minions Heat's ResourceGroup removes", () => {
@@ -189,7 +190,7 @@ describe("drainLeavingMinions (stand-in Kubernetes API; no real cluster runs her
 
   it("cordons the leaving minion's node, found by its InternalIP, and evicts its pods but DaemonSet and mirror pods, asking a PodDisruptionBudget again", async () => {
     const bay = await bayAt(kube.url!);
-    await drainLeavingMinions(bay, stackWith(bay.minions!), 1, [], deps(), { retryMs: 50 });
+    await drainLeavingMinions(bay, bay.minions!, 1, [], deps(), { retryMs: 50 });
     assert.deepEqual(state.nodes.map((n) => [n.name, n.unschedulable]), [["k-master-0", false], ["k-minion-0", false], ["k-minion-1", true]]);
     assert.deepEqual(state.pods.map((p) => p.name).sort(), ["kube-flannel-ds-x", "static-web-k-minion-1", "web-0"]);
     const calls = kube.calls.map((c) => `${c.method} ${c.path}`);
@@ -207,7 +208,7 @@ describe("drainLeavingMinions (stand-in Kubernetes API; no real cluster runs her
 
   it("records on the bay which node it drained (the named minion) and how many pods it evicted", async () => {
     const bay = await bayAt(kube.url!);
-    await drainLeavingMinions(bay, stackWith(bay.minions!), 1, ["0"], deps(), { retryMs: 50 });
+    await drainLeavingMinions(bay, bay.minions!, 1, ["0"], deps(), { retryMs: 50 });
     const events = (await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain"));
     assert.equal(events.length, 1);
     assert.equal(events[0].kind, "nodes_drained");
@@ -217,7 +218,7 @@ describe("drainLeavingMinions (stand-in Kubernetes API; no real cluster runs her
   it("records drain_incomplete naming the pods still there when its time is up, and lets the scale go on", async () => {
     state.pods.find((p) => p.name === "web-1")!.sticky = true;
     const bay = await bayAt(kube.url!);
-    await drainLeavingMinions(bay, stackWith(bay.minions!), 1, [], deps(), { retryMs: 50, budgetMs: 400 });
+    await drainLeavingMinions(bay, bay.minions!, 1, [], deps(), { retryMs: 50, budgetMs: 400 });
     const events = (await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain"));
     assert.deepEqual(events.map((e) => e.kind), ["drain_incomplete"]);
     assert.match(events[0].detail, /^minion 1 \(10\.0\.0\.11\) = node k-minion-1: cordoned, 2 pod\(s\) evicted, still there after 0\.4 s: default\/web-1$/);
@@ -225,7 +226,7 @@ describe("drainLeavingMinions (stand-in Kubernetes API; no real cluster runs her
 
   it("records a minion no Kubernetes node has the address of, and drains the others", async () => {
     const bay = await bayAt(kube.url!);
-    await drainLeavingMinions(bay, stackWith({ "0": "10.0.0.10", "1": "10.0.0.11", "2": "10.0.0.99" }), 1, [], deps(), { retryMs: 50 });
+    await drainLeavingMinions(bay, { "0": "10.0.0.10", "1": "10.0.0.11", "2": "10.0.0.99" }, 1, [], deps(), { retryMs: 50 });
     const [event] = (await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain"));
     assert.equal(event.detail, "minion 1 (10.0.0.11) = node k-minion-1: cordoned, 2 pod(s) evicted; minion 2 (10.0.0.99): no Kubernetes node has this address");
   });
@@ -255,7 +256,7 @@ describe("drainLeavingMinions (stand-in Kubernetes API; no real cluster runs her
           }
         : handle(c);
     const bay = await bayAt(kube.url!);
-    await drainLeavingMinions(bay, stackWith(bay.minions!), 1, [], deps(), { retryMs: 50 });
+    await drainLeavingMinions(bay, bay.minions!, 1, [], deps(), { retryMs: 50 });
     const events = (await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain"));
     assert.deepEqual(events.map((e) => [e.kind, e.detail]), [
       ["drain_skipped", `minions 1 (10.0.0.11) are removed without draining: the Kubernetes API at ${kube.url} answered GET /api/v1/nodes with more than the 4 MiB an answer may have (aborted, not kept)`],
@@ -267,7 +268,7 @@ describe("drainLeavingMinions (stand-in Kubernetes API; no real cluster runs her
 
   it("records drain_skipped when the worker was given no Kubernetes client", async () => {
     const bay = await bayAt(kube.url!);
-    await drainLeavingMinions(bay, stackWith(bay.minions!), 1, [], { ...deps(), kubernetes: undefined });
+    await drainLeavingMinions(bay, bay.minions!, 1, [], { ...deps(), kubernetes: undefined });
     const [event] = (await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain"));
     assert.deepEqual([event.kind, event.detail], ["drain_skipped", "minions 1 (10.0.0.11) are removed without draining: the worker has no Kubernetes client"]);
     assert.equal(kube.calls.length, 0);
@@ -275,7 +276,7 @@ describe("drainLeavingMinions (stand-in Kubernetes API; no real cluster runs her
 
   it("does nothing, and calls nothing, when no minion leaves", async () => {
     const bay = await bayAt(kube.url!);
-    await drainLeavingMinions(bay, stackWith(bay.minions!), 3, [], deps());
+    await drainLeavingMinions(bay, bay.minions!, 3, [], deps());
     assert.equal(kube.calls.length, 0);
     assert.deepEqual((await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain")), []);
   });
@@ -292,7 +293,7 @@ describe("drainLeavingMinions where the API is not reachable", () => {
     });
     const bay = await bayAt(`https://127.0.0.1:${closed}`);
     const before = logs.length;
-    await drainLeavingMinions(bay, stackWith(bay.minions!), 1, [], deps(), { connectTimeoutMs: 500 });
+    await drainLeavingMinions(bay, bay.minions!, 1, [], deps(), { connectTimeoutMs: 500 });
     const [event] = (await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain"));
     assert.equal(event.kind, "drain_skipped");
     assert.equal(event.detail, `minions 1 (10.0.0.11) are removed without draining: the Kubernetes API at https://127.0.0.1:${closed} could not be reached (ECONNREFUSED)`);
@@ -310,7 +311,7 @@ describe("drainLeavingMinions where the API is not reachable", () => {
     try {
       await new Promise((r) => setTimeout(r, 300));
       const bay = await bayAt(`https://127.0.0.1:${port}`);
-      await drainLeavingMinions(bay, stackWith(bay.minions!), 1, [], deps(), { connectTimeoutMs: 500 });
+      await drainLeavingMinions(bay, bay.minions!, 1, [], deps(), { connectTimeoutMs: 500 });
       const [event] = (await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain"));
       assert.equal(event.kind, "drain_skipped");
       assert.equal(event.detail, `minions 1 (10.0.0.11) are removed without draining: the Kubernetes API at https://127.0.0.1:${port} could not be reached (ETIMEDOUT)`);
@@ -322,7 +323,7 @@ describe("drainLeavingMinions where the API is not reachable", () => {
 
   it("records drain_skipped when the bay has no API address", async () => {
     const bay = await bayAt(null);
-    await drainLeavingMinions(bay, stackWith(bay.minions!), 1, [], deps());
+    await drainLeavingMinions(bay, bay.minions!, 1, [], deps());
     const [event] = (await stores.table.listEvents(bay.uuid)).filter((e) => e.kind.includes("drain"));
     assert.deepEqual([event.kind, event.detail], ["drain_skipped", "minions 1 (10.0.0.11) are removed without draining: the bay has no Kubernetes API address"]);
   });
@@ -358,4 +359,50 @@ describe("a scale-down through the worker's bay.update (stand-in Heat recording 
       await kube.close();
     }
   });
+});
+
+describe("a node group's shrink and delete through the worker's bay.update (stand-in Heat; stand-in Kubernetes API; no real cluster runs here)", () => {
+  const key = "ng_aaaabbbbcccc";
+  const groupNodes = { "0": "10.0.1.5", "1": "10.0.1.6" };
+  const ng = (node_count: number) => ({
+    uuid: "aaaabbbb-cccc-4000-8000-000000000001", name: "gpu", role: "worker", flavor_id: "m1.large", image_id: "img", docker_volume_size: null, labels: {},
+    node_count, min_node_count: 0, max_node_count: null, key, status: "UPDATE_IN_PROGRESS" as const, status_reason: null, node_addresses: [], minions: groupNodes,
+    created_at: new Date().toISOString(), updated_at: null,
+  });
+  /** The stand-in cluster with the group's two nodes, a pod on each. */
+  function withGroup() {
+    const state = cluster();
+    state.nodes.push({ name: "k-gpu-0", ip: "10.0.1.5", unschedulable: false }, { name: "k-gpu-1", ip: "10.0.1.6", unschedulable: false });
+    state.pods.push({ name: "train-0", namespace: "ml", node: "k-gpu-0", owner: "ReplicaSet" }, { name: "train-1", namespace: "ml", node: "k-gpu-1", owner: "ReplicaSet" });
+    return state;
+  }
+  const stack = () => stackWith({ "0": "10.0.0.10", "1": "10.0.0.11" }, { outputs: [{ output_key: "kube_minions_by_name", output_value: { "0": "10.0.0.10", "1": "10.0.0.11" } }, { output_key: `${key}_by_name`, output_value: groupNodes }] });
+  const update = (action: "resize" | "delete", nodes_to_remove: string[]) => ({
+    node_count: 2, nodes_to_remove, previous_node_count: 2, requested_at: new Date(Date.now() - 1000).toISOString(), request_id: "req-ng",
+    nodegroup: { uuid: ng(0).uuid, action, ...(action === "resize" ? { previous_node_count: 2 } : {}) },
+  });
+
+  for (const c of [
+    { what: "a resize to 1 naming node 0 drains that node of the group, and only it", action: "resize" as const, count: 1, remove: ["0"], drained: ["k-gpu-0"] },
+    { what: "a delete drains every node of the group", action: "delete" as const, count: 2, remove: [], drained: ["k-gpu-0", "k-gpu-1"] },
+  ])
+    it(`${c.what}, before Heat is asked; the default workers are left alone`, async () => {
+      const state = withGroup();
+      const kube = await startKubeApiStandin({ ca: certs.caCertPem, cert: serverCert, key: serverKey, listen: { port: 0 }, handle: (x) => state.handle(x) });
+      try {
+        const bay = await bayAt(kube.url!, { status: "UPDATE_IN_PROGRESS", nodegroups: [ng(c.count)], update: update(c.action, c.remove) });
+        const callsAtUpdate: number[] = [];
+        const heat = new StandinHeat({ getStack: async () => stack(), updateStack: async () => void callsAtUpdate.push(kube.calls.length) });
+        await updateBayStack({ v: 1, kind: "bay.update", bayId: bay.uuid, projectId: owner.projectId, requestId: "req-ng", attempt: 0 }, { ...deps(heat), template: () => kubeclusterTemplate() });
+        assert.equal(heat.updated.length, 1);
+        assert.deepEqual(callsAtUpdate, [kube.calls.length], "every Kubernetes call happened before the Heat update");
+        assert.deepEqual(state.nodes.filter((n) => n.unschedulable).map((n) => n.name), c.drained);
+        assert.deepEqual(state.pods.filter((p) => p.namespace === "ml").map((p) => p.node), ["k-gpu-0", "k-gpu-1"].filter((n) => !c.drained.includes(n)));
+        if (c.action === "resize") assert.deepEqual(heat.updated[0].request.parameters?.[`${key}_to_remove`], ["0"], "the named node is the one Heat removes");
+        const events = await stores.table.listEvents(bay.uuid);
+        assert.deepEqual(events.map((e) => e.kind), ["nodes_drained", "stack_update_requested"]);
+      } finally {
+        await kube.close();
+      }
+    });
 });

@@ -52,13 +52,19 @@ interface Outcome {
   left: string[];
 }
 
+/** The default workers' resource names → private addresses, as the stack has them now. */
+export function defaultMinions(bay: Bay, stack: Stack): Record<string, string> {
+  return stackOutput(stack.outputs, "minions") ?? bay.minions ?? {};
+}
+
 /**
- * Cordons and drains the minions an update removes (update-bay.ts calls it before the Heat
+ * Cordons and drains the minions an update removes from a resource group whose members are
+ * `members` (the default workers', or a node group's) (update-bay.ts calls it before the Heat
  * update). Never throws: whatever goes wrong is recorded on the bay as an event.
  */
-export async function drainLeavingMinions(bay: Bay, stack: Stack, target: number, named: readonly string[], deps: WorkerDeps, options: DrainOptions = {}): Promise<void> {
+export async function drainLeavingMinions(bay: Bay, members: Record<string, string>, target: number, named: readonly string[], deps: WorkerDeps, options: DrainOptions = {}): Promise<void> {
   const o = { ...DEFAULTS, ...options };
-  const leaving = minionsLeaving(stackOutput(stack.outputs, "minions") ?? bay.minions ?? {}, target, named);
+  const leaving = minionsLeaving(members, target, named);
   if (!leaving.length) return;
   const list = leaving.map((m) => `${m.name} (${m.address})`).join(", ");
   const record = (kind: string, detail: string) =>

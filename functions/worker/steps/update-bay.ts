@@ -1,7 +1,9 @@
 // bay.update: sends the scale to Heat as a PATCH update (existing parameters kept, new
 // number_of_minions, minions_to_remove naming the minions to drop first), once, then polls.
 // A credential rotation is the same PATCH with the new trustee's rows instead; a node group's
-// create, resize or delete sends the template with the bay's groups as they will be.
+// create, resize or delete sends the template with the bay's groups as they will be. Whatever
+// adds nodes makes the bay's bootstrap token valid again first; whatever removes nodes drains
+// them first.
 // A redelivery finds the update already sent (recorded on the bay, or visible on the stack)
 // and only makes sure a poll follows.
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
@@ -14,9 +16,9 @@ import { ensureCredentials } from "./make-credentials.ts";
 import { updateBay } from "../bay-store.ts";
 import { bootstrapMinutes } from "./create-bay.ts";
 import { isInProgress } from "../../../shared/domain/status.ts";
-import { drainLeavingMinions } from "./drain-nodes.ts";
+import { defaultMinions, drainLeavingMinions } from "./drain-nodes.ts";
 import { trusteeParameters } from "../../../shared/templates/kubernetes-definition.ts";
-import { nodeGroupParameters, withNodeGroups } from "../../../shared/templates/nodegroups.ts";
+import { nodeGroupOutputs, nodeGroupParameters, withNodeGroups } from "../../../shared/templates/nodegroups.ts";
 import type { LoadedTemplate } from "../../../shared/templates/load-template.ts";
 
 export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
@@ -50,6 +52,15 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
           return;
         }
         const g = (bay.nodegroups ?? []).find((n) => n.uuid === u.nodegroup!.uuid)!;
+        const members = nodeGroupOutputs(stack.outputs, g)?.minions ?? g.minions ?? {};
+        if (u.nodegroup.action !== "delete" && g.node_count > Object.keys(members).length) {
+          // the group's new nodes fetch their certificates with the bay's token, as new minions do
+          const fresh = await reopenBootstrapToken(deps, bay);
+          if (!fresh) return;
+          bay = fresh;
+        }
+        // a group's leaving nodes are drained like the default workers'; a deleted group's all leave
+        await drainLeavingMinions(bay, members, u.nodegroup.action === "delete" ? 0 : g.node_count, u.nodes_to_remove, deps);
         template = withNodeGroups(deps.template(), groups);
         parameters = nodeGroupParameters(groups, u.nodegroup.action === "resize" ? { key: g.key, names: u.nodes_to_remove } : undefined);
         // a group's parameters go with it: Heat refuses values for parameters its template lacks
@@ -66,7 +77,7 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
         if (!fresh) return;
         bay = fresh;
         // Minions about to go are drained first, while the cluster can still move their pods.
-        await drainLeavingMinions(bay, stack, u.node_count, u.nodes_to_remove, deps);
+        await drainLeavingMinions(bay, defaultMinions(bay, stack), u.node_count, u.nodes_to_remove, deps);
         parameters = { number_of_minions: u.node_count, minions_to_remove: u.nodes_to_remove };
       }
       try {
