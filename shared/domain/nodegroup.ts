@@ -8,6 +8,7 @@ import { BAY_NAME_PATTERN, DEFAULT_MAX_NODES_PER_BAY } from "./bay.ts";
 import { ApiError, badRequest, conflict, notFound } from "./errors.ts";
 import { checkUpdatable, ensureIdle, sameCountUpdate } from "./bay-update.ts";
 import type { Bay, BayModel, BayUpdate, NodeGroupRecord, NodeTaint } from "./model.ts";
+import type { BayStatus } from "./status.ts";
 
 /** At most this many extra groups per cluster: each is a resource group in the bay's stack. */
 export const MAX_EXTRA_NODEGROUPS = 20;
@@ -254,3 +255,21 @@ export const nodeGroupNotFound = (ident: string): ApiError => notFound(`Nodegrou
 const checkComplete = (bay: Bay, what: string): void => checkUpdatable(bay, `${what} a cluster`, "cluster");
 
 const op = (bay: Bay, nodegroup: NonNullable<BayUpdate["nodegroup"]>, o: { now: Date; requestId: string }): BayUpdate => sameCountUpdate(bay, o, { nodegroup });
+
+/** The status a group shows once its operation ended (Magnum's nodegroup statuses). */
+export function nodeGroupEndStatus(action: "create" | "resize" | "delete", ok: boolean): BayStatus {
+  const ended = ok ? { create: "CREATE_COMPLETE", resize: "UPDATE_COMPLETE", delete: "DELETE_COMPLETE" } : { create: "CREATE_FAILED", resize: "UPDATE_FAILED", delete: "DELETE_FAILED" };
+  return ended[action] as BayStatus;
+}
+
+/**
+ * The bay's groups once its node group operation failed before the stack ended it (Bayforge's
+ * deadline, Heat refusing the update): the group failed with the bay's reason, never left in
+ * progress. undefined when the bay runs no node group operation.
+ */
+export function failedNodeGroups(bay: Bay, reason: string, at: Date): NodeGroupRecord[] | undefined {
+  const op = bay.update?.nodegroup;
+  // the update record stays after its operation: only one still running is failed
+  if (!op || !bay.nodegroups || bay.status !== "UPDATE_IN_PROGRESS") return undefined;
+  return bay.nodegroups.map((g) => (g.uuid === op.uuid && g.status.endsWith("_IN_PROGRESS") ? { ...g, status: nodeGroupEndStatus(op.action, false), status_reason: reason, updated_at: at.toISOString() } : g));
+}

@@ -18,6 +18,7 @@ import { nodegroupKey, planNodeGroupCreate, planNodeGroupDelete, planNodeGroupRe
 import type { Bay, BayUpdate, NodeGroupRecord } from "../../shared/domain/model.ts";
 import { stepDeps, storedBay } from "../support/worker-deps.ts";
 import { StandinHeat, stackOf } from "../support/standin-heat.ts";
+import { OrchestratorError } from "../../shared/ports/orchestrator.ts";
 
 let dir: string;
 let stores: LocalStores;
@@ -153,5 +154,50 @@ describe("a node group's stack update that fails (stand-in Heat: the real one ca
     assert.equal(eg.status, "CREATE_FAILED");
     assert.match(eg.status_reason!, /Flavor m1\.large could not be found/);
     assert.doesNotThrow(() => planNodeGroupDelete({ ...(bay as Bay), status: "UPDATE_FAILED" }, eg, { now, requestId: "r2" }));
+  });
+});
+
+describe("a node group's operation that fails before its stack says so: the group fails with the bay, never left in progress", () => {
+  it("Heat refuses the update (400): the group CREATE_FAILED with Heat's reason", async () => {
+    const now = new Date();
+    const g = group("f6f6f6f6-0000-4000-8000-000000000006");
+    const { bay } = await bayWith("heat-400", g, (b, at) => planNodeGroupCreate({ ...b, api_address: "https://10.0.0.5:6443" }, g, { now: at, requestId: "r" }), { age: HOUR, now });
+    const heat = new StandinHeat({
+      getStack: async (n, id) => stackOf(n, id, "CREATE_COMPLETE"),
+      updateStack: async () => {
+        throw new OrchestratorError("Property error: resources.ng.properties.count: Value must be at least 0", 400, false);
+      },
+    });
+    await updateBayStack(msgFor(bay), stepDeps({ table: stores.table, queue: stores.queue, heatFor: () => heat, now: () => now }));
+    const ended = (await stores.table.getBay(bay.uuid))!;
+    assert.equal(ended.status, "UPDATE_FAILED");
+    const eg = ended.nodegroups!.find((x) => x.uuid === g.uuid)!;
+    assert.equal(eg.status, "CREATE_FAILED");
+    assert.match(eg.status_reason!, /^Heat refused the update: Property error/);
+  });
+
+  it("Bayforge's deadline passes while Heat still updates: the group UPDATE_FAILED with the timeout; the next operation's failure leaves it as it was", async () => {
+    const now = new Date();
+    const g = group("a7a7a7a7-0000-4000-8000-000000000007", { status: "CREATE_COMPLETE", node_count: 1, minions: { "0": "10.0.1.5" } });
+    const { bay } = await bayWith("deadline", g, (b, at) => planNodeGroupResize({ ...b, api_address: "https://10.0.0.5:6443" }, g, 3, [], { now: at, requestId: "r", zeroNodes: true }), { age: HOUR, now });
+    const running = await stores.table.updateBay(
+      { ...bay, nodegroups: [{ ...g, node_count: 3, status: "UPDATE_IN_PROGRESS" }], deadline_at: new Date(now.getTime() - 1000).toISOString(), update: { ...bay.update!, stack_update_sent_at: now.toISOString() }, version: bay.version + 1 },
+      bay.version,
+    );
+    const heat = new StandinHeat({ getStack: async (n, id) => stackOf(n, id, "UPDATE_IN_PROGRESS", "Stack UPDATE started") });
+    await pollBay({ ...msgFor(running), kind: "bay.poll", seq: running.poll_seq }, stepDeps({ table: stores.table, queue: stores.queue, heatFor: () => heat, now: () => now }));
+    const ended = (await stores.table.getBay(bay.uuid))!;
+    assert.equal(ended.status, "UPDATE_FAILED");
+    const eg = ended.nodegroups!.find((x) => x.uuid === g.uuid)!;
+    assert.equal(eg.status, "UPDATE_FAILED");
+    assert.match(eg.status_reason!, /timed out/);
+
+    // the update record stays on the bay: a later failure of another kind must not touch the group again
+    const later = await stores.table.updateBay({ ...ended, status: "UPDATE_IN_PROGRESS", update: { ...ended.update!, stack_update_sent_at: undefined }, nodegroups: [{ ...eg, status: "UPDATE_COMPLETE", status_reason: null }], version: ended.version + 1 }, ended.version);
+    const h2 = new StandinHeat({ getStack: async () => undefined });
+    await updateBayStack(msgFor(later), stepDeps({ table: stores.table, queue: stores.queue, heatFor: () => h2, now: () => now }));
+    const again = (await stores.table.getBay(bay.uuid))!;
+    assert.equal(again.status, "UPDATE_FAILED");
+    assert.equal(again.nodegroups![0].status, "UPDATE_COMPLETE", "a group not in progress keeps its status");
   });
 });

@@ -5,6 +5,7 @@ import type { WorkerDeps } from "../deps.ts";
 import { updateBay } from "../bay-store.ts";
 import { releaseAfterOperation } from "./release-credentials.ts";
 import { notifyCompletion } from "./notify.ts";
+import { failedNodeGroups } from "../../../shared/domain/nodegroup.ts";
 
 const FAILED: Record<string, BayStatus> = {
   CREATE_IN_PROGRESS: "CREATE_FAILED",
@@ -23,7 +24,12 @@ export async function failBay(deps: WorkerDeps, bay: Bay, reason: string): Promi
     bay,
     // the chat-ops response_url is used once: a later operation must not post to it; the
     // caller's token the operation carried (keystone mode) is no longer needed either
-    (b) => ((moved = !!FAILED[b.status]) ? ((notify = b.notify), { status: FAILED[b.status], status_reason: reason, notify: null, delegation: null }) : undefined),
+    (b) => {
+      if (!(moved = !!FAILED[b.status])) return undefined;
+      notify = b.notify;
+      const nodegroups = failedNodeGroups(b, reason, at); // a node group's operation fails with it
+      return { status: FAILED[b.status], status_reason: reason, notify: null, delegation: null, ...(nodegroups ? { nodegroups } : {}) };
+    },
     at,
   );
   if (moved && saved && saved.status.endsWith("_FAILED")) {

@@ -5,6 +5,7 @@ import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Orchestrator, Stack } from "../../../shared/ports/orchestrator.ts";
 import type { Bay, BayFault, NodeGroupRecord, TrusteeRecord } from "../../../shared/domain/model.ts";
 import { nodeGroupOutputs } from "../../../shared/templates/nodegroups.ts";
+import { nodeGroupEndStatus } from "../../../shared/domain/nodegroup.ts";
 import { bayStatusFromStack, isInProgress, type BayStatus } from "../../../shared/domain/status.ts";
 import { bayOutputs, stackOutput } from "../../../shared/templates/kubernetes-definition.ts";
 import { effectiveModel } from "../../../shared/domain/cluster.ts";
@@ -153,16 +154,13 @@ function settleNodeGroup(bay: Bay, stack: Stack, status: BayStatus, at: Date): N
   const ok = status === "UPDATE_COMPLETE";
   const groups = bay.nodegroups ?? [];
   if (ok && op.action === "delete") return groups.filter((g) => g.uuid !== op.uuid);
-  const ended: Record<typeof op.action, BayStatus> = ok
-    ? { create: "CREATE_COMPLETE", resize: "UPDATE_COMPLETE", delete: "DELETE_COMPLETE" }
-    : { create: "CREATE_FAILED", resize: "UPDATE_FAILED", delete: "DELETE_FAILED" };
   return groups.map((g) => {
     if (g.uuid !== op.uuid) return g;
     // what the stack has (a failed resize may have stopped part way)
     const count = Number(stack.parameters[`${g.key}_count`]);
     return {
       ...g,
-      status: ended[op.action],
+      status: nodeGroupEndStatus(op.action, ok),
       status_reason: stack.stack_status_reason,
       updated_at: at.toISOString(),
       ...(Number.isInteger(count) && count >= 0 ? { node_count: count } : {}),
