@@ -6,6 +6,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { api, startBayforge, waitForBay, type BayforgeProcess } from "../support/bayforge-process.ts";
 import { deleteStacks, demoCloud } from "../support/heat-check.ts";
+import { devcloudDir } from "../support/devcloud.ts";
+import { readFileSync } from "node:fs";
 import { CloudInventory, type Counts, type LoadBalancer } from "../support/cloud-inventory.ts";
 import type { OpenStack } from "../../shared/adapters/openstack/index.ts";
 import type { StackResource } from "../../shared/ports/orchestrator.ts";
@@ -301,6 +303,44 @@ describe("a bay on real Nova, Neutron and Octavia (full dev cloud)", () => {
     if (namedServer) assert.ok(!left.some((s) => s.id === namedServer.physical_resource_id), "the named minion is gone from Nova");
     assert.equal(await masterCount(), 1);
     assert.deepEqual((await members()).sort(), membersBefore, "the pools still hold exactly the master");
+  });
+
+  it("a labelled, tainted node group of another flavor: its node boots on Nova, joins with its labels and taints, and goes with the group", async () => {
+    const groupServers = async () => {
+      const rs = await resourcesOf(bays.main);
+      return ofType(rs, "OS::Nova::Server").filter((r) => /-ng_[0-9a-f]{12}-/.test(r.stack_name ?? ""));
+    };
+    const r = await api(bf.url, "POST", `/v1/clusters/${bays.main}/nodegroups`, {
+      name: "gpu",
+      node_count: 1,
+      flavor_id: "m1.medium",
+      node_labels: { "bayforge.test/pool": "gpu" },
+      node_taints: [{ key: "dedicated", value: "gpu", effect: "NoSchedule" }],
+    }, LATEST);
+    assert.equal(r.status, 202, JSON.stringify(r.json));
+    const bay = await created("main");
+    assert.equal(bay.status, "UPDATE_COMPLETE", bay.status_reason);
+    const group = (await api(bf.url, "GET", `/v1/clusters/${bays.main}/nodegroups/gpu`, undefined, LATEST)).json;
+    assert.equal(group.status, "CREATE_COMPLETE", group.status_reason);
+    const [res] = await groupServers();
+    assert.ok(res, "the group's server is a resource of the bay's stack");
+    const server = await cloud.server(res.physical_resource_id!);
+    assert.equal(server.status, "ACTIVE");
+    assert.equal(server.flavor.original_name, "m1.medium");
+    const [port] = await cloud.portsOf(server.id);
+    const fips = (await cloud.floatingIpsOfPort(port.id)).map((f) => f.floating_ip_address);
+    assert.deepEqual(group.node_addresses, fips, "the group's address is its node's floating IP");
+    // the node's own boot wrote its kubeadm join configuration (the simulator keeps its root)
+    const join = readFileSync(`${devcloudDir()}/node-simulator/nodes/${server.id}/root/etc/kubernetes/kubeadm.yaml`, "utf8");
+    assert.match(join, /kind: JoinConfiguration/);
+    assert.match(join, /- name: node-labels\n\s+value: "bayforge\.test\/pool=gpu"/);
+    assert.match(join, /taints:\n\s+- key: "dedicated"\n\s+value: "gpu"\n\s+effect: NoSchedule/);
+
+    const d = await api(bf.url, "DELETE", `/v1/clusters/${bays.main}/nodegroups/gpu`, undefined, LATEST);
+    assert.equal(d.status, 204, JSON.stringify(d.json));
+    assert.equal((await created("main")).status, "UPDATE_COMPLETE");
+    assert.deepEqual(await groupServers(), [], "the group's server left the stack");
+    await assert.rejects(cloud.server(server.id), "and Nova");
   });
 
   it("deleting every bay leaves nothing in Nova, Neutron, Octavia or Keystone", async () => {
