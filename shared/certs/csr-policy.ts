@@ -14,6 +14,12 @@ export interface SubjectPolicy {
   role: BootstrapRole;
   /** the bay's node name prefix: its nodes are `<prefix>-master-<n>` and `<prefix>-minion-<n>` */
   nodeNamePrefix: string;
+  /**
+   * The bay's extra node groups (minions too: they hold the minions' token), whose nodes are
+   * `<prefix>-<group>-<n>`. No group is named `master` (the domain refuses it): its nodes
+   * would carry the masters' names.
+   */
+  minionGroups?: readonly string[];
 }
 
 /** The subject is not one the caller's role may have signed (400, as Magnum's other refusals). */
@@ -62,7 +68,8 @@ const ECHO = 64;
 /** Throws SubjectNotAllowed unless the request's subject (and, for minions, its SANs) fit the policy. */
 export function checkSubject(policy: SubjectPolicy, csr: CertificationRequest): void {
   const { cn, o } = readSubject(csr.subject);
-  const ownName = new RegExp(`^${escape(policy.nodeNamePrefix)}-${policy.role}-(0|[1-9][0-9]{0,5})$`);
+  const kinds = [policy.role, ...(policy.role === "minion" ? (policy.minionGroups ?? []).filter((g) => g !== "master") : [])];
+  const ownName = new RegExp(`^${escape(policy.nodeNamePrefix)}-(?:${kinds.map(escape).join("|")})-(0|[1-9][0-9]{0,5})$`);
   let node: string | undefined;
   const fits = NODE_SUBJECTS[policy.role].some((a) => {
     if (a.o.length !== o.length || !a.o.every((g) => o.includes(g))) return false;
@@ -76,7 +83,7 @@ export function checkSubject(policy: SubjectPolicy, csr: CertificationRequest): 
   if (!fits) {
     throw new SubjectNotAllowed(
       `the bay's ${policy.role} nodes may not have "${show(cn, o)}" signed. They may have: ` +
-        NODE_SUBJECTS[policy.role].map((a) => show(a.cn.replace("{node}", `${policy.nodeNamePrefix}-${policy.role}-<n>`), a.o)).join("; ") +
+        NODE_SUBJECTS[policy.role].map((a) => show(a.cn.replace("{node}", `${policy.nodeNamePrefix}-${kinds.length > 1 ? `{${kinds.slice(0, 4).join("|")}${kinds.length > 4 ? "|..." : ""}}` : policy.role}-<n>`), a.o)).join("; ") +
         ". Any other subject is signed only for the bay's owner, with their own token",
     );
   }

@@ -139,6 +139,8 @@ export function newNodeGroup(
   if (!bay.api_address) throw conflict("Cluster API address is not available yet");
   if (["default-master", "default-worker"].includes(name) || (bay.nodegroups ?? []).some((g) => g.name === name))
     throw conflict(`A node group with name ${name} already exists in the cluster ${bay.name}.`);
+  // its nodes are named <cluster>-<group>-<n>: these would take the default nodes' names
+  if (name === "master" || name === "minion") throw badRequest(`A node group may not be named ${name}: its nodes would take the names of the cluster's default ${name} nodes (<cluster>-${name}-<n>).`);
   if ((bay.nodegroups ?? []).length >= MAX_EXTRA_NODEGROUPS)
     throw badRequest(`Cluster ${bay.name} already has ${MAX_EXTRA_NODEGROUPS} node groups besides its default ones, the most Bayforge makes in one stack.`);
   const role = (f.role as string | null | undefined) ?? "worker";

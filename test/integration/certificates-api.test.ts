@@ -13,6 +13,7 @@ import { ensureCertificates } from "../../functions/worker/steps/certificates.ts
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
 import type { BayStatus } from "../../shared/domain/status.ts";
 import { minionToken, newBootstrapToken } from "../../shared/domain/bootstrap-token.ts";
+import type { NodeGroupRecord } from "../../shared/domain/model.ts";
 import { nodeNamePrefix } from "../../shared/templates/kubernetes-definition.ts";
 
 const BASE = "http://bayforge.test:9511";
@@ -495,6 +496,23 @@ describe("the nodes' bootstrap tokens (the template's user_token and minion_toke
     for (const [subject, san] of refused) assertError(await sign(bay.uuid, minion, subject, san), 400, /^Subject not allowed: /);
     const r = await sign(bay.uuid, minion, "/O=system:masters/CN=admin");
     assert.match(r.json.errors[0].detail, /minion nodes may not have "CN=admin, O=system:masters" signed/);
+  });
+
+  it("the nodes of the bay's extra node groups get their kubelet's subjects signed with the minions' token; a group's name on another bay is refused", async () => {
+    const bay = await bayWithCerts();
+    const other = await bayWithCerts();
+    const stored = (await api.stores.table.getBay(bay.uuid))!;
+    const g = { uuid: "0a0a0a0a-0000-4000-8000-000000000001", name: "gpu", key: "ng_0a0a0a0a0000" } as NodeGroupRecord;
+    await api.stores.table.updateBay({ ...stored, nodegroups: [g], version: stored.version + 1 }, stored.version);
+    const minion = minionToken(bay.uuid, await bootstrap(bay.uuid));
+    const prefix = await prefixOf(bay.uuid);
+    for (const [subject, san] of [[`/O=system:nodes/CN=system:node:${prefix}-gpu-0`], [`/CN=${prefix}-gpu-3`, `DNS:${prefix}-gpu-3,IP:10.0.1.7`]]) {
+      const r = await sign(bay.uuid, minion, subject, san);
+      assert.equal(r.status, 201, `${subject}: ${JSON.stringify(r.json)}`);
+    }
+    assertError(await sign(bay.uuid, minion, `/O=system:nodes/CN=system:node:${prefix}-cpu-0`), 400, /^Subject not allowed: /);
+    const otherMinion = minionToken(other.uuid, await bootstrap(other.uuid));
+    assertError(await sign(other.uuid, otherMinion, `/O=system:nodes/CN=system:node:${await prefixOf(other.uuid)}-gpu-0`), 400, /^Subject not allowed: /);
   });
 
   it("a masters' token gets the control plane's subjects signed, never system:masters", async () => {

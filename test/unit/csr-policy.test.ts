@@ -42,6 +42,18 @@ describe("the subject policy of a bay's nodes", () => {
     refused(check(minion, [[{ type: "CN", value: "k8s-abcdefghijkl-minion-0" }]], [raw(0x86, Buffer.from("spiffe://x"))]), /IP addresses only/);
   });
 
+  it("lets the nodes of the bay's extra node groups (minions) have their own names, and nobody a group's name outside the bay's groups", () => {
+    const withGroups: SubjectPolicy = { ...minion, minionGroups: ["gpu", "big.pool", "master"] };
+    check(withGroups, [[{ type: "O", value: "system:nodes" }], [{ type: "CN", value: "system:node:k8s-abcdefghijkl-gpu-1" }]])();
+    check(withGroups, [[{ type: "CN", value: "k8s-abcdefghijkl-big.pool-0" }]], [raw(0x82, Buffer.from("k8s-abcdefghijkl-big.pool-0"))])();
+    check(withGroups, [[{ type: "CN", value: "k8s-abcdefghijkl-minion-2" }]])();
+    // a group's name is a name, not a pattern; a group named master never gives the masters' names
+    for (const name of ["k8s-abcdefghijkl-bigxpool-0", "k8s-abcdefghijkl-other-0", "k8s-abcdefghijkl-master-0", "k8s-abcdefghijkl-gpu-01"])
+      refused(check(withGroups, [[{ type: "CN", value: name }]]), /minion nodes may not .* They may have: CN=system:node:k8s-abcdefghijkl-\{minion\|gpu\|big\.pool\}-<n>/);
+    refused(check(minion, [[{ type: "CN", value: "k8s-abcdefghijkl-gpu-0" }]]), /may not/);
+    refused(check({ ...master, minionGroups: ["gpu"] }, [[{ type: "CN", value: "k8s-abcdefghijkl-gpu-0" }]]), /master nodes may not/);
+  });
+
   it("gives a master each of its components' subjects, and no node system:masters", () => {
     for (const a of NODE_SUBJECTS.master) {
       const cn = a.cn.replace("{node}", "k8s-abcdefghijkl-master-2");

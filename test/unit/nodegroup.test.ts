@@ -35,6 +35,9 @@ describe("creating a node group (Magnum's defaults and refusals)", () => {
     rejects(() => create({ name: "default-worker" }), 409, /A node group with name default-worker already exists in the cluster k8s/);
     rejects(() => create({ name: "x" }, bay({ nodegroups: [create({ name: "x" })] })), 409, /already exists/);
     rejects(() => create({ name: "x" }, bay({ api_address: null })), 409, /^Cluster API address is not available yet\.?$/);
+    // its nodes (<cluster>-<group>-<n>) would carry the default nodes' names, a master's identity
+    rejects(() => create({ name: "master" }), 400, /may not be named master: its nodes would take the names of the cluster's default master nodes/);
+    rejects(() => create({ name: "minion" }), 400, /may not be named minion/);
     rejects(() => create({ name: "x", colour: "red" }), 400, /colour/);
     rejects(() => create({ name: "<script>" }), 400, /name/);
     rejects(() => create({}), 400, /name.*Mandatory field missing/);

@@ -92,7 +92,7 @@ export function certificateRoutes(deps: ApiDeps): Hono<ApiEnv> {
       caCertPem: certs.ca_cert_pem,
       caKeyPem: await deps.vault.decrypt(certs.ca_key_encrypted, caKeyContext(bay.uuid)),
       csrPem: csr,
-      ...(role ? { policy: { role, nodeNamePrefix: nodeNamePrefix(bay) } } : {}),
+      ...(role ? { policy: { role, nodeNamePrefix: nodeNamePrefix(bay), minionGroups: (bay.nodegroups ?? []).map((g) => g.name) } } : {}),
     });
     deps.log.info("certificate signed", { requestId: c.get("requestId"), bay: bay.uuid, ...(role ? { role } : {}) });
     return c.json(
