@@ -6,7 +6,8 @@
 // or pods that are still there when the time is up, are logged and recorded on the bay, and
 // the scale goes on (Magnum's scale manager did not drain at all).
 import type { Bay } from "../../../shared/domain/model.ts";
-import type { KubeEndpoint, KubernetesApi } from "../../../shared/ports/kubernetes.ts";
+import type { KubernetesApi } from "../../../shared/ports/kubernetes.ts";
+import { endpointOf } from "../kube-endpoint.ts";
 import type { Stack } from "../../../shared/ports/orchestrator.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { stackOutput } from "../../../shared/templates/kubernetes-definition.ts";
@@ -122,15 +123,4 @@ async function drainNode(kube: KubernetesApi, minion: LeavingMinion, node: strin
     }
     await new Promise((r) => setTimeout(r, Math.max(Math.min(o.retryMs, deadline - Date.now()), 0)));
   }
-}
-
-/** The bay's API as Bayforge's client certificate for the bay (CN=admin, O=system:masters). */
-async function endpointOf(bay: Bay, deps: WorkerDeps): Promise<KubeEndpoint> {
-  const apiAddress = bay.api_address!;
-  // tls_disabled bays serve the API over plain HTTP without authentication (Magnum's)
-  if (apiAddress.startsWith("http://")) return { apiAddress };
-  const certs = await deps.table.getCerts(bay.uuid);
-  if (!certs) throw new Error("cannot be called: the bay has no certificates");
-  const key = await deps.vault.decrypt(certs.client_key_encrypted, `bay:${bay.uuid}:client`);
-  return { apiAddress, tls: { ca: certs.ca_cert_pem, cert: certs.client_cert_pem, key } };
 }

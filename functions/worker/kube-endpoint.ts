@@ -1,0 +1,17 @@
+// How the worker reaches a bay's own Kubernetes API (the scale-down drain, the health check):
+// as Bayforge's client certificate for the bay (CN=admin, O=system:masters), trusting the
+// bay's CA only.
+import type { Bay } from "../../shared/domain/model.ts";
+import type { KubeEndpoint } from "../../shared/ports/kubernetes.ts";
+import type { WorkerDeps } from "./deps.ts";
+
+/** The bay's API endpoint; throws when the bay has no certificates. */
+export async function endpointOf(bay: Bay, deps: Pick<WorkerDeps, "table" | "vault">): Promise<KubeEndpoint> {
+  const apiAddress = bay.api_address!;
+  // tls_disabled bays serve the API over plain HTTP without authentication (Magnum's)
+  if (apiAddress.startsWith("http://")) return { apiAddress };
+  const certs = await deps.table.getCerts(bay.uuid);
+  if (!certs) throw new Error("cannot be called: the bay has no certificates");
+  const key = await deps.vault.decrypt(certs.client_key_encrypted, `bay:${bay.uuid}:client`);
+  return { apiAddress, tls: { ca: certs.ca_cert_pem, cert: certs.client_cert_pem, key } };
+}
