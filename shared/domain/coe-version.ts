@@ -19,6 +19,6 @@ export function intendedCoeVersion(bay: Pick<Bay, "overrides">, model: BayModel 
  * The bay's coe_version field: the release its API reports (GET /version's gitVersion) when
  * that looks like one, else the one it was set up with.
  */
-export function coeVersionField(intended: string, reported?: string | null): Pick<Bay, "coe_version"> {
-  return { coe_version: typeof reported === "string" && RELEASE.test(reported) ? reported : intended };
+export function coeVersionField(intended: string | null, reported?: string | null): Pick<Bay, "coe_version"> {
+  return { coe_version: typeof reported === "string" && RELEASE.test(reported) ? reported : intended || null };
 }
