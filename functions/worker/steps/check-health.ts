@@ -25,8 +25,9 @@ export async function checkHealth(msg: WorkMessage, deps: WorkerDeps): Promise<v
 
   const { probe, reported } = await probeBay(bay, deps);
   const result = judgeHealth(bay.name, probe);
-  const model = await deps.table.getBayModel(bay.baymodel_id);
-  const version = coeVersionField(bay.coe_version ?? intendedCoeVersion(bay, model, templateKubeTag(deps)), reported);
+  // set once from the labels the bay was made with (an upgrade sets it anew), or what its API reports
+  const intended = bay.coe_version ?? intendedCoeVersion(bay, await deps.table.getBayModel(bay.baymodel_id), templateKubeTag(deps));
+  const version = coeVersionField(intended, reported);
   const now = deps.now();
   for (let current: Bay | undefined = bay, tries = 0; current && tries < 3; tries++) {
     // the verdict is about the API at this address, of a bay in a status that is checked
