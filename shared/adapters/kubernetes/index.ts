@@ -47,6 +47,8 @@ interface PodList {
 }
 
 class KubeClient implements KubernetesApi {
+  private closed = false;
+
   constructor(
     private readonly base: string,
     private readonly transport: HttpTransport,
@@ -114,6 +116,7 @@ class KubeClient implements KubernetesApi {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return this.transport.close();
   }
 
@@ -132,6 +135,8 @@ class KubeClient implements KubernetesApi {
   }
 
   private async call(method: "GET" | "PATCH" | "POST", path: string, json?: unknown, contentType?: string): Promise<HttpResponse> {
+    // a caller out of time closes the client: what it had still to ask is not asked
+    if (this.closed) throw new KubernetesError("was not asked: the client was closed");
     try {
       return await this.transport.send({ method, url: `${this.base}${path}`, json, headers: contentType ? { "content-type": contentType } : {} });
     } catch (e) {
