@@ -25,6 +25,10 @@ export interface Settings {
   pollDelays: number[];
   retryDelays: number[];
   sweepEverySeconds: number;
+  /** how often the worker checks each finished bay's Kubernetes API (Magnum's health_polling_interval); 0: never */
+  healthIntervalSeconds: number;
+  /** the most health checks one sweep enqueues (the longest unchecked first) */
+  healthChecksPerSweep: number;
   /**
    * keystone (default): every request carries a Keystone token, validated with Bayforge's
    * service user (the configured cloud), and the work is done through trusts. noauth: local
@@ -94,6 +98,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     pollDelays: list(env, "BAYFORGE_POLL_DELAYS", [5, 3, 3, 5, 5, 10, 10, 15, 30, 60]),
     retryDelays: list(env, "BAYFORGE_RETRY_DELAYS", [5, 15, 30, 60, 120, 300]),
     sweepEverySeconds: int(env, "BAYFORGE_SWEEP_SECONDS", 60, 1),
+    healthIntervalSeconds: int(env, "BAYFORGE_HEALTH_INTERVAL_SECONDS", 60, 0),
+    healthChecksPerSweep: int(env, "BAYFORGE_HEALTH_CHECKS_PER_SWEEP", 100, 1),
     auth: authMode(env.BAYFORGE_AUTH),
     noauthProject: env.BAYFORGE_NOAUTH_PROJECT || "default",
     trusteeDomain: env.BAYFORGE_TRUSTEE_DOMAIN || "bayforge",

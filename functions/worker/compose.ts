@@ -68,6 +68,7 @@ export function composeWorker(settings: Settings, p: WorkerParts): WorkerDeps {
       : {}),
     vault: p.vault,
     kubernetes: new KubernetesClients(),
+    health: { intervalSeconds: settings.healthIntervalSeconds, perSweep: settings.healthChecksPerSweep },
     log: p.log,
     // batch.apply creates and scales bays with the API's own operations: trusts as the
     // batch's caller (keystone mode), discovery directories, deadlines as POST /v1/bays

@@ -24,8 +24,10 @@ export interface WorkerDeps {
    */
   heatFor(bay: Bay): Orchestrator;
   vault: KeyVault;
-  /** bays' own Kubernetes APIs (the scale-down drain); absent → drains are skipped and recorded */
+  /** bays' own Kubernetes APIs (the scale-down drain, the health check); absent → drains are skipped and recorded, bays' health UNKNOWN */
   kubernetes?: Kubernetes;
+  /** the periodic health check (the sweeper enqueues bay.health); absent or interval 0 → off */
+  health?: HealthCheckSettings;
   log: Logger;
   /** the values Magnum takes from the request context (auth URL, token for the nodes, ...) */
   definitionContext(bay: Bay, bootstrapToken: string): Promise<DefinitionContext>;
@@ -65,6 +67,17 @@ export interface WorkerDeps {
   batches?: BatchStore;
   /** what the bay operations need, with which batch.apply creates and scales bays (shared/bays) */
   batchOps?: BayOpsDeps;
+}
+
+export interface HealthCheckSettings {
+  /** seconds between two checks of one bay (checks happen at sweeps: never more often than those) */
+  intervalSeconds: number;
+  /** the most checks one sweep enqueues */
+  perSweep: number;
+  /** how long connecting to a bay's API may take (default 3 s) */
+  connectTimeoutMs?: number;
+  /** how long one whole check may take (default 20 s) */
+  budgetMs?: number;
 }
 
 /**

@@ -10,6 +10,7 @@ import { createBay } from "./steps/create-bay.ts";
 import { pollBay } from "./steps/poll-bay.ts";
 import { updateBayStack } from "./steps/update-bay.ts";
 import { deleteBayStack } from "./steps/delete-bay.ts";
+import { checkHealth } from "./steps/check-health.ts";
 import { failBay } from "./steps/fail-bay.ts";
 import { applyBatch, deadLetterBatch } from "./steps/apply-batch.ts";
 import { updateBay } from "./bay-store.ts";
@@ -22,6 +23,7 @@ const STEPS: Partial<Record<WorkMessage["kind"], (m: WorkMessage, d: WorkerDeps)
   "bay.poll": pollBay,
   "bay.update": updateBayStack,
   "bay.delete": deleteBayStack,
+  "bay.health": checkHealth,
   "batch.apply": applyBatch,
 };
 
@@ -38,6 +40,8 @@ export async function handleMessage(msg: WorkMessage, deps: WorkerDeps): Promise
   try {
     await step(msg, deps);
   } catch (e) {
+    // a health check is not retried nor dead-lettered: the next sweep sends another
+    if (msg.kind === "bay.health") return log.warn("health check failed; the next sweep checks again", { err: e });
     if (e instanceof MappingGone) {
       // no redelivery can bring the credential back: the operation fails now, saying why
       const gone = await deps.table.getBay(msg.bayId);
@@ -77,6 +81,7 @@ export async function handleDeadLetter(raw: unknown, receiveCount: number, deps:
   const m = raw as Partial<WorkMessage>;
   if (!m || typeof m.bayId !== "string") return;
   if (m.kind === "batch.apply") return deadLetterBatch(m.batchId ?? m.bayId, receiveCount, deps);
+  if (m.kind === "bay.health") return; // a check moves no bay: nothing to fail
   const bay = await deps.table.getBay(m.bayId);
   if (!bay || !isInProgress(bay.status)) return;
   await failBay(deps, bay, `Bayforge could not process ${m.kind ?? "a step"} for this bay after ${receiveCount} deliveries (request ${m.requestId ?? "unknown"}); see the worker logs.`);

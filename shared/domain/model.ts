@@ -3,6 +3,7 @@
 // conditional writes, the stack name fixed once per bay, the deadline).
 import type { BayStatus } from "./status.ts";
 import type { BootstrapRecord } from "./bootstrap-token.ts";
+import type { HealthReason, HealthStatus } from "./health.ts";
 
 export interface BayModel {
   uuid: string;
@@ -113,6 +114,13 @@ export interface Bay {
   notify?: { response_url: string; platform: "slack" | "mattermost" } | null;
   /** worker groups beyond the default ones (API 1.9+), each a resource group of the bay's stack */
   nodegroups?: NodeGroupRecord[];
+  /** the Kubernetes release the bay runs (shared/domain/coe-version.ts); absent until known */
+  coe_version?: string | null;
+  /** the periodic check's verdict and Magnum's reason map (shared/domain/health.ts); absent until checked */
+  health_status?: HealthStatus | null;
+  health_status_reason?: HealthReason | null;
+  /** internal: when the periodic health check last looked (what makes the next one due) */
+  health_checked_at?: string | null;
 }
 
 /** A Kubernetes taint a group's nodes register with. */

@@ -1,5 +1,6 @@
 // A bay's own Kubernetes API, as the worker's scale-down drain needs it: the calls
-// `kubectl drain` makes (list nodes, cordon one, list the pods on it, evict them). The API is
+// `kubectl drain` makes (list nodes, cordon one, list the pods on it, evict them); and as the
+// periodic health check needs it (/readyz, the nodes' Ready condition, /version). The API is
 // the tenant's: the adapter caps what it reads from it (shared/adapters/kubernetes).
 
 /** How to reach one bay's API. */
@@ -25,6 +26,12 @@ export interface KubePod {
   mirror: boolean;
 }
 
+/** A node's Ready condition: true only when its status says so ("True"; Magnum reads it with bool_from_string). */
+export interface KubeNodeReady {
+  name: string;
+  ready: boolean;
+}
+
 /** One bay's API. Each call throws KubernetesError when the API cannot be reached or refuses. */
 export interface KubernetesApi {
   listNodes(): Promise<KubeNode[]>;
@@ -36,7 +43,16 @@ export interface KubernetesApi {
    * PodDisruptionBudget's 429) or at all (the pod is gone).
    */
   evict(pod: { namespace: string; name: string }): Promise<boolean>;
-  /** closes its connections */
+  /** GET /readyz: its status and body text (cut to a few KB); throws only when no answer came */
+  readyz(): Promise<{ status: number; text: string }>;
+  /**
+   * The nodes' Ready conditions, read in pages of `pageSize` up to `maxPages` pages: `complete`
+   * false when there were more. Throws when the API refuses or answers something other than a node list.
+   */
+  nodesReady(o?: { pageSize?: number; maxPages?: number }): Promise<{ items: KubeNodeReady[]; complete: boolean }>;
+  /** GET /version's gitVersion (as the API says it; undefined when it has none) */
+  version(): Promise<string | undefined>;
+  /** closes its connections (a call in flight then fails) */
   close(): Promise<void>;
 }
 

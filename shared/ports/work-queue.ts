@@ -1,7 +1,8 @@
 // The durable work queue between the API and the worker (SQS in AWS, a SQLite table
 // locally). At-least-once: every consumer step must be idempotent.
 
-export type WorkKind = "bay.create" | "bay.poll" | "bay.update" | "bay.delete" | "batch.apply";
+/** bay.health: the periodic check of a finished bay's Kubernetes API (the sweeper sends it; it never moves the bay's status) */
+export type WorkKind = "bay.create" | "bay.poll" | "bay.update" | "bay.delete" | "bay.health" | "batch.apply";
 
 export interface WorkMessage {
   v: 1;

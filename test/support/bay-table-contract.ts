@@ -234,6 +234,23 @@ export function bayTableContract(name: string, make: () => Promise<BayTableHandl
           assert.equal(again.version, 3);
         }));
 
+      it("keeps a bay's coe_version and health check (status, reason map, time) through updates and lists", () =>
+        withTable(async (table) => {
+          const bay = sampleBay({ status: "CREATE_COMPLETE", api_address: "https://10.0.0.4:6443" });
+          await table.createBay(bay);
+          const reason = { "k8s-abc-minion-0.Ready": "False", "k8s-abc-master-0.Ready": "True", api: "ok" };
+          const checked = { ...bay, coe_version: "v1.35.8", health_status: "UNHEALTHY" as const, health_status_reason: reason, health_checked_at: at(7) };
+          const stored = await table.updateBay(checked, bay.version);
+          assert.deepEqual(stored, { ...checked, version: bay.version + 1 });
+          assert.deepEqual(await table.getBay(bay.uuid), stored);
+          assert.deepEqual(only(await table.listBays({}), [bay.uuid]), [stored]);
+          assert.deepEqual(only(await table.listBays({ projectId: bay.project_id }), [bay.uuid]), [stored]);
+          // the reason is replaced whole by the next check
+          const next = await table.updateBay({ ...stored, health_status: "HEALTHY", health_status_reason: { api: "ok" } }, stored.version);
+          assert.deepEqual((await table.getBay(bay.uuid))!.health_status_reason, { api: "ok" });
+          assert.equal(next.coe_version, "v1.35.8");
+        }));
+
       it("answers an update with the bay as a read gives it back: members set to undefined are not stored", () =>
         withTable(async (table) => {
           const bay = sampleBay({ trust_id: "trust-1" });

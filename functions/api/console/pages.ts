@@ -2,6 +2,7 @@
 // hono's `html` tag; tenant-controlled text (names, labels, reasons) is only ever text.
 import { html } from "hono/html";
 import { BAY_STATUSES } from "../../../shared/domain/status.ts";
+import { HEALTH_STATUSES } from "../../../shared/domain/health.ts";
 import { age, csrfField, notice, statusBadge, type Html, type Viewer } from "./layout.ts";
 import { timeline, type TimelineEvent, type TimelineFault } from "./timeline.ts";
 import type { ResourceSpan } from "../../../shared/ports/stack-history.ts";
@@ -41,7 +42,7 @@ export function bayRow(c: Json, now = Date.now()): BayRow {
     uuid: String(c.uuid),
     name: String(c.name ?? ""),
     status: String(c.status ?? ""),
-    health: c.health_status ?? "—",
+    health: HEALTH_STATUSES.includes(c.health_status) ? c.health_status : "—",
     master_count: c.master_count,
     node_count: c.node_count,
     age: age(c.created_at, now),
@@ -66,6 +67,12 @@ export function baysPage(rows: BayRow[], status: string | undefined): Html {
 const list = (xs: unknown) => (Array.isArray(xs) && xs.length ? xs.map(String).join(", ") : "—");
 const text = (v: unknown) => (v === null || v === undefined || v === "" ? "—" : typeof v === "object" ? JSON.stringify(v) : String(v));
 
+/** The health check's reason map ({api: "ok", "<node>.Ready": "False"}), already bounded by the worker. */
+const healthReason = (r: unknown) => {
+  const entries = r && typeof r === "object" && !Array.isArray(r) ? Object.entries(r as Record<string, unknown>) : [];
+  return entries.length ? html` <span class="muted">(${entries.map(([k, val]) => `${k}: ${String(val)}`).join(", ")})</span>` : "";
+};
+
 export interface DetailData {
   cluster: Json;
   faults: TimelineFault[];
@@ -88,6 +95,8 @@ export function bayPage(d: DetailData, v: Viewer): Html {
 <dt>UUID</dt><dd>${c.uuid}</dd>
 <dt>Status</dt><dd data-field="status">${statusBadge(c.status)}</dd>
 <dt>Reason</dt><dd data-field="status_reason">${c.status_reason ?? ""}</dd>
+<dt>Health</dt><dd>${HEALTH_STATUSES.includes(c.health_status) ? c.health_status : "—"}${healthReason(c.health_status_reason)}</dd>
+<dt>Kubernetes</dt><dd>${text(c.coe_version)}</dd>
 <dt>Template</dt><dd><a href="/console/templates/${encodeURIComponent(String(c.cluster_template_id))}">${c.cluster_template_id}</a></dd>
 <dt>Masters</dt><dd data-field="master_count">${c.master_count}</dd>
 <dt>Nodes</dt><dd data-field="node_count">${c.node_count}</dd>

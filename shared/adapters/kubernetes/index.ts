@@ -3,11 +3,15 @@
 // is the tenant's, so every answer is capped at a few MB and each call is made once (the
 // drain has its own deadline and is best effort).
 import { formatBytes, HttpTransport, TransportError, type HttpResponse } from "../http/index.ts";
-import { KubernetesError, type KubeEndpoint, type KubeNode, type KubePod, type Kubernetes, type KubernetesApi } from "../../ports/kubernetes.ts";
+import { KubernetesError, type KubeEndpoint, type KubeNode, type KubeNodeReady, type KubePod, type Kubernetes, type KubernetesApi } from "../../ports/kubernetes.ts";
 
 /** The largest answer read from a bay's API (a node or pod list of a few thousand items). */
 export const KUBE_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
+/** What is kept of a text answer (/readyz): enough for its verbose list of checks. */
+const MAX_TEXT = 4096;
+/** A list's `continue` token longer than this is not sent back (an API could make each URL huge). */
+const MAX_CONTINUE = 4096;
 
 export interface KubernetesClientsOptions {
   maxResponseBytes?: number;
@@ -33,11 +37,18 @@ interface NodeList {
   items?: Array<{ metadata?: { name?: string }; status?: { addresses?: Array<{ type?: string; address?: string }> } }>;
 }
 
+interface NodeConditionList {
+  metadata?: { continue?: unknown };
+  items?: unknown;
+}
+
 interface PodList {
   items?: Array<{ metadata?: { name?: string; namespace?: string; annotations?: Record<string, string>; ownerReferences?: Array<{ kind?: string }> } }>;
 }
 
 class KubeClient implements KubernetesApi {
+  private closed = false;
+
   constructor(
     private readonly base: string,
     private readonly transport: HttpTransport,
@@ -75,7 +86,37 @@ class KubeClient implements KubernetesApi {
     return status === 200 || status === 201;
   }
 
+  async readyz(): Promise<{ status: number; text: string }> {
+    const res = await this.call("GET", "/readyz");
+    const text = typeof res.body === "string" ? res.body : res.body === undefined ? "" : JSON.stringify(res.body);
+    return { status: res.status, text: text.slice(0, MAX_TEXT) };
+  }
+
+  async nodesReady(o: { pageSize?: number; maxPages?: number } = {}): Promise<{ items: KubeNodeReady[]; complete: boolean }> {
+    const pageSize = o.pageSize ?? 200;
+    const maxPages = o.maxPages ?? 25;
+    const items: KubeNodeReady[] = [];
+    let next: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const query = `limit=${pageSize}${next ? `&continue=${encodeURIComponent(next)}` : ""}`;
+      const list = await this.get<NodeConditionList>(`/api/v1/nodes?${query}`);
+      if (!Array.isArray(list.items)) throw new KubernetesError("answered GET /api/v1/nodes with something other than a node list", 200);
+      for (const n of list.items) items.push(nodeReady(n));
+      const token = list.metadata?.continue;
+      if (typeof token !== "string" || !token) return { items, complete: true };
+      if (token.length > MAX_CONTINUE) break;
+      next = token;
+    }
+    return { items, complete: false };
+  }
+
+  async version(): Promise<string | undefined> {
+    const v = await this.get<{ gitVersion?: unknown }>("/version");
+    return typeof v.gitVersion === "string" ? v.gitVersion.slice(0, 256) : undefined;
+  }
+
   close(): Promise<void> {
+    this.closed = true;
     return this.transport.close();
   }
 
@@ -94,6 +135,8 @@ class KubeClient implements KubernetesApi {
   }
 
   private async call(method: "GET" | "PATCH" | "POST", path: string, json?: unknown, contentType?: string): Promise<HttpResponse> {
+    // a caller out of time closes the client: what it had still to ask is not asked
+    if (this.closed) throw new KubernetesError("was not asked: the client was closed");
     try {
       return await this.transport.send({ method, url: `${this.base}${path}`, json, headers: contentType ? { "content-type": contentType } : {} });
     } catch (e) {
@@ -102,4 +145,14 @@ class KubeClient implements KubernetesApi {
       throw new KubernetesError(`could not be reached (${err.code ?? err.message})`);
     }
   }
+}
+
+/** One item of a node list, however it is shaped: its name and whether its Ready condition says true. */
+function nodeReady(n: unknown): KubeNodeReady {
+  const node = (n && typeof n === "object" ? n : {}) as { metadata?: { name?: unknown }; status?: { conditions?: unknown } };
+  const name = typeof node.metadata?.name === "string" ? node.metadata.name : "";
+  const conditions = Array.isArray(node.status?.conditions) ? (node.status.conditions as Array<{ type?: unknown; status?: unknown } | null>) : [];
+  const condition = conditions.find((c) => c && typeof c === "object" && c.type === "Ready");
+  // Magnum reads the status with oslo's bool_from_string; Kubernetes says "True", "False" or "Unknown"
+  return { name, ready: typeof condition?.status === "string" && /^(1|t|true|on|y|yes)$/i.test(condition.status) };
 }
