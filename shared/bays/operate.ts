@@ -9,6 +9,7 @@ import { VersionConflict } from "../ports/bay-table.ts";
 import type { WorkMessage } from "../ports/work-queue.ts";
 import { delegationFor } from "./delegation.ts";
 import type { BayOpsDeps, Caller } from "./deps.ts";
+import { onlyHealthChanged } from "../domain/health.ts";
 
 /** An update gets the bay's create timeout (or the default) plus the grace, like a create. */
 export function deadlineMinutes(deps: Pick<BayOpsDeps, "deadlineGraceMinutes">, bay: { bay_create_timeout: number }): number {
@@ -67,20 +68,25 @@ export async function startOperation(deps: BayOpsDeps, caller: Caller, bay: Bay,
   const delegation = bay.trust_id || patch.delegation ? undefined : await delegationFor(deps, caller, bay.uuid);
   if (delegation) patch = { ...patch, delegation };
   else if (!bay.trust_id && caller.chatopsMapping) patch = { ...patch, chatops_mapping: caller.chatopsMapping };
-  // A new operation starts a new poll chain: messages of the old one carry a stale seq.
-  const next: Bay = { ...bay, ...patch, poll_seq: bay.poll_seq + 1, version: bay.version + 1, updated_at: now.toISOString() };
-  let saved: Bay;
-  try {
-    saved = await deps.table.updateBay(next, bay.version);
-  } catch (e) {
-    if (e instanceof VersionConflict) throw conflict(`Bay ${bay.uuid} changed while it was being ${what}; read it again and retry.`);
-    throw e;
+  let saved: Bay | undefined;
+  let base = bay;
+  for (let tries = 0; !saved; tries++) {
+    try {
+      // A new operation starts a new poll chain: messages of the old one carry a stale seq.
+      saved = await deps.table.updateBay({ ...base, ...patch, poll_seq: base.poll_seq + 1, version: base.version + 1, updated_at: now.toISOString() }, base.version);
+    } catch (e) {
+      if (!(e instanceof VersionConflict)) throw e;
+      // a health check's write in between changes nothing the operation was planned on
+      const fresh = tries < 3 ? await deps.table.getBay(bay.uuid) : undefined;
+      if (!fresh || !onlyHealthChanged(base, fresh)) throw conflict(`Bay ${bay.uuid} changed while it was being ${what}; read it again and retry.`);
+      base = fresh;
+    }
   }
   try {
     await deps.queue.send({ v: 1, kind, bayId: bay.uuid, projectId: bay.project_id, requestId, attempt: 0 });
   } catch (err) {
     deps.log.error("enqueue failed; operation withdrawn", { requestId, bay: bay.uuid, kind, err });
-    await deps.table.updateBay({ ...bay, version: saved.version + 1, updated_at: now.toISOString() }, saved.version).catch(() => {});
+    await deps.table.updateBay({ ...base, version: saved.version + 1, updated_at: now.toISOString() }, saved.version).catch(() => {});
     throw new ApiError(503, "Service Unavailable", `The bay could not be queued to be ${what}; nothing was changed. Try again.`);
   }
   await deps.table

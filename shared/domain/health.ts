@@ -103,3 +103,16 @@ export function healthFields(result: HealthResult, now: Date): Pick<Bay, "health
 export function healthChanged(bay: Pick<Bay, "health_status" | "health_status_reason">, result: HealthResult): boolean {
   return bay.health_status !== result.status || JSON.stringify(bay.health_status_reason ?? null) !== JSON.stringify(result.reason);
 }
+
+/** The fields a health check writes (with the bay's version and updated_at). */
+const CHECK_FIELDS = new Set(["health_status", "health_status_reason", "health_checked_at", "coe_version", "updated_at", "version"]);
+
+/**
+ * Whether `after` differs from `before` only by health checks' writes: an operation planned on
+ * `before` may then be written over `after` as it is (the check runs every minute per bay, and
+ * must not turn a user's request into a 409).
+ */
+export function onlyHealthChanged(before: Bay, after: Bay): boolean {
+  const rest = (b: Bay) => JSON.stringify(Object.entries(b).filter(([k]) => !CHECK_FIELDS.has(k)).sort(([a], [c]) => a.localeCompare(c)));
+  return rest(before) === rest(after);
+}

@@ -217,3 +217,9 @@ export function kubeclusterTemplate(path = KUBECLUSTER_PATH): LoadedTemplate {
   if (path !== KUBECLUSTER_PATH) return loadTemplate(path);
   return (cached ??= loadTemplate(path));
 }
+
+/** kubecluster.yaml's kube_tag default: the release nodes install when no label names one. */
+export function defaultKubeTag(t: LoadedTemplate): string {
+  const param = (t.template.parameters as Record<string, { default?: unknown }> | undefined)?.kube_tag;
+  return typeof param?.default === "string" ? param.default : "";
+}

@@ -236,3 +236,23 @@ describe("the sweeper's health checks", () => {
     assert.equal(await enqueueHealthChecks(deps({ health: { intervalSeconds: 0, perSweep: 10 } })), 0);
   });
 });
+
+describe("a health check's write and a user's operation on the same bay", () => {
+  it("an operation planned before a check wrote the bay still starts (no 409); a real change in between is still a 409", async () => {
+    const { scaleBay } = await import("../../shared/bays/operate.ts");
+    const { createLogger } = await import("../../shared/observability/logger.ts");
+    const opsDeps = { table: stores.table, queue: stores.queue, vault: undefined as never, log: createLogger({}, "error"), defaultTimeoutMinutes: 60, deadlineGraceMinutes: 5 };
+    const caller = { projectId: "p", userId: "u", isAdmin: false };
+    const read = await storedBay(stores.table, "raced", { status: "CREATE_COMPLETE", stack_id: "s", trust_id: "t", node_count: 1 });
+    // a check writes between the user's read and the user's write
+    await stores.table.updateBay({ ...read, health_status: "HEALTHY", health_status_reason: { api: "ok" }, health_checked_at: new Date().toISOString(), coe_version: "v1.35.8", version: read.version + 1 }, read.version);
+    const { bay } = await scaleBay(opsDeps, caller, read, { node_count: 2, nodes_to_remove: [] }, "req-raced");
+    assert.equal(bay.status, "UPDATE_IN_PROGRESS");
+    assert.equal(bay.node_count, 2);
+    assert.equal(bay.health_status, "HEALTHY", "the check's write is kept");
+
+    const other = await storedBay(stores.table, "changed", { status: "CREATE_COMPLETE", stack_id: "s", trust_id: "t", node_count: 1 });
+    await stores.table.updateBay({ ...other, node_count: 3, version: other.version + 1 }, other.version);
+    await assert.rejects(scaleBay(opsDeps, caller, other, { node_count: 2, nodes_to_remove: [] }, "req-changed"), (e: Error & { status?: number }) => e.status === 409 && /changed while it was being updated/.test(e.message));
+  });
+});

@@ -19,6 +19,7 @@ import type { Bay, BayUpdate, NodeGroupRecord } from "../../shared/domain/model.
 import { stepDeps, storedBay } from "../support/worker-deps.ts";
 import { StandinHeat, stackOf } from "../support/standin-heat.ts";
 import { OrchestratorError } from "../../shared/ports/orchestrator.ts";
+import { defaultKubeTag, kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
 
 let dir: string;
 let stores: LocalStores;
@@ -199,5 +200,19 @@ describe("a node group's operation that fails before its stack says so: the grou
     const again = (await stores.table.getBay(bay.uuid))!;
     assert.equal(again.status, "UPDATE_FAILED");
     assert.equal(again.nodegroups![0].status, "UPDATE_COMPLETE", "a group not in progress keeps its status");
+  });
+});
+
+describe("a create's completion (stand-in Heat, embedded stores)", () => {
+  it("shows coe_version at once: the release the nodes installed (the template's kube_tag), before any health check", async () => {
+    const now = new Date();
+    const bay = await storedBay(stores.table, "coe-at-once", { stack_id: "stack-coe", poll_seq: 0 }, now);
+    assert.equal(bay.coe_version ?? null, null);
+    const heat = new StandinHeat({ getStack: async (n, id) => stackOf(n, id, "CREATE_COMPLETE", "Stack CREATE completed successfully", { parameters: { number_of_minions: "1" } }) });
+    await pollBay({ ...msgFor(bay), kind: "bay.poll", seq: 0 }, stepDeps({ table: stores.table, queue: stores.queue, heatFor: () => heat, now: () => now }));
+    const done = (await stores.table.getBay(bay.uuid))!;
+    assert.equal(done.status, "CREATE_COMPLETE");
+    assert.equal(done.coe_version, defaultKubeTag(kubeclusterTemplate()));
+    assert.match(done.coe_version!, /^v1\.\d+\.\d+$/);
   });
 });

@@ -7,6 +7,8 @@
 // deleted, its address moved) is left alone, and whatever goes wrong is the reason.
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { KubeEndpoint, KubernetesApi } from "../../../shared/ports/kubernetes.ts";
+import { endpointOf } from "../kube-endpoint.ts";
+import { defaultKubeTag } from "../../../shared/templates/kubernetes-definition.ts";
 import { VersionConflict } from "../../../shared/ports/bay-table.ts";
 import type { Bay } from "../../../shared/domain/model.ts";
 import { healthChanged, healthFields, isHealthChecked, judgeHealth, type HealthProbe } from "../../../shared/domain/health.ts";
@@ -26,7 +28,7 @@ export async function checkHealth(msg: WorkMessage, deps: WorkerDeps): Promise<v
   const { probe, reported } = await probeBay(bay, deps);
   const result = judgeHealth(bay.name, probe);
   // set once from the labels the bay was made with (an upgrade sets it anew), or what its API reports
-  const intended = bay.coe_version ?? intendedCoeVersion(bay, await deps.table.getBayModel(bay.baymodel_id), templateKubeTag(deps));
+  const intended = bay.coe_version ?? intendedCoeVersion(bay, await deps.table.getBayModel(bay.baymodel_id), defaultKubeTag(deps.template()));
   const version = coeVersionField(intended, reported);
   const now = deps.now();
   for (let current: Bay | undefined = bay, tries = 0; current && tries < 3; tries++) {
@@ -85,21 +87,4 @@ async function ask(kube: KubernetesApi): Promise<{ probe: HealthProbe; reported?
   }
   const reported = await kube.version().catch(() => undefined);
   return { probe: { reachable: true, readyz, nodes }, reported };
-}
-
-/** The bay's API as Bayforge's client certificate for the bay (CN=admin, O=system:masters), as the drain reaches it. */
-async function endpointOf(bay: Bay, deps: WorkerDeps): Promise<KubeEndpoint> {
-  const apiAddress = bay.api_address!;
-  // tls_disabled bays serve the API over plain HTTP without authentication (Magnum's)
-  if (apiAddress.startsWith("http://")) return { apiAddress };
-  const certs = await deps.table.getCerts(bay.uuid);
-  if (!certs) throw new Error("cannot be called: the bay has no certificates");
-  const key = await deps.vault.decrypt(certs.client_key_encrypted, `bay:${bay.uuid}:client`);
-  return { apiAddress, tls: { ca: certs.ca_cert_pem, cert: certs.client_cert_pem, key } };
-}
-
-/** kubecluster.yaml's kube_tag default: the release nodes install when no label names one. */
-function templateKubeTag(deps: WorkerDeps): string {
-  const param = (deps.template().template.parameters as Record<string, { default?: unknown }> | undefined)?.kube_tag;
-  return typeof param?.default === "string" ? param.default : "";
 }

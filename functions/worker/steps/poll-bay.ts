@@ -7,7 +7,8 @@ import type { Bay, BayFault, NodeGroupRecord, TrusteeRecord } from "../../../sha
 import { nodeGroupOutputs } from "../../../shared/templates/nodegroups.ts";
 import { nodeGroupEndStatus } from "../../../shared/domain/nodegroup.ts";
 import { bayStatusFromStack, isInProgress, type BayStatus } from "../../../shared/domain/status.ts";
-import { bayOutputs, stackOutput } from "../../../shared/templates/kubernetes-definition.ts";
+import { bayOutputs, defaultKubeTag, stackOutput } from "../../../shared/templates/kubernetes-definition.ts";
+import { coeVersionField, intendedCoeVersion } from "../../../shared/domain/coe-version.ts";
 import { effectiveModel } from "../../../shared/domain/cluster.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { createElapsed, createKey, pollDelay } from "../deps.ts";
@@ -123,6 +124,8 @@ async function settle(deps: WorkerDeps, bay: Bay, stack: Stack, at: Date, heat: 
     const baymodel = await deps.table.getBayModel(bay.baymodel_id);
     // the addresses as the bay's own choices (a cluster's floating_ip_enabled) read them
     if (baymodel) Object.assign(patch, bayOutputs(stack.outputs ?? [], effectiveModel(bay, baymodel)));
+    // the release its nodes installed, shown at once (the health check confirms it from the API)
+    if (bay.status === "CREATE_IN_PROGRESS") Object.assign(patch, coeVersionField(intendedCoeVersion(bay, baymodel, defaultKubeTag(deps.template()))));
     else patch.minions = stackOutput(stack.outputs ?? [], "minions") ?? {};
     patch.faults = [];
   } else {
