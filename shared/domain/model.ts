@@ -3,6 +3,7 @@
 // conditional writes, the stack name fixed once per bay, the deadline).
 import type { BayStatus } from "./status.ts";
 import type { BootstrapRecord } from "./bootstrap-token.ts";
+import type { UpgradeRecord } from "./rollout.ts";
 
 export interface BayModel {
   uuid: string;
@@ -113,6 +114,10 @@ export interface Bay {
   notify?: { response_url: string; platform: "slack" | "mattermost" } | null;
   /** worker groups beyond the default ones (API 1.9+), each a resource group of the bay's stack */
   nodegroups?: NodeGroupRecord[];
+  /** the Kubernetes upgrade in flight or last run (API 1.8): its plan and each node's progress */
+  upgrade?: UpgradeRecord | null;
+  /** the Kubernetes version the nodes run, once an upgrade set it (else the labels' kube_tag) */
+  coe_version?: string | null;
 }
 
 /** A Kubernetes taint a group's nodes register with. */

@@ -1,7 +1,7 @@
 // The durable work queue between the API and the worker (SQS in AWS, a SQLite table
 // locally). At-least-once: every consumer step must be idempotent.
 
-export type WorkKind = "bay.create" | "bay.poll" | "bay.update" | "bay.delete" | "batch.apply";
+export type WorkKind = "bay.create" | "bay.poll" | "bay.update" | "bay.delete" | "batch.apply" | "bay.upgrade";
 
 export interface WorkMessage {
   v: 1;
