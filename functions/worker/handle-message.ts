@@ -12,6 +12,7 @@ import { updateBayStack } from "./steps/update-bay.ts";
 import { deleteBayStack } from "./steps/delete-bay.ts";
 import { failBay } from "./steps/fail-bay.ts";
 import { applyBatch, deadLetterBatch } from "./steps/apply-batch.ts";
+import { driveUpgrade } from "./steps/upgrade-rollout.ts";
 import { updateBay } from "./bay-store.ts";
 import { isInProgress } from "../../shared/domain/status.ts";
 import { isRetryableError } from "../../shared/domain/retryable.ts";
@@ -23,6 +24,7 @@ const STEPS: Partial<Record<WorkMessage["kind"], (m: WorkMessage, d: WorkerDeps)
   "bay.update": updateBayStack,
   "bay.delete": deleteBayStack,
   "batch.apply": applyBatch,
+  "bay.upgrade": driveUpgrade,
 };
 
 export function parseMessage(raw: unknown): WorkMessage {

@@ -5,6 +5,7 @@
 // upgrade node` on the others), then the workers in batches of max_batch_size: cordoned and
 // drained (by the worker, through the bay's API), upgraded, Ready on the new version, then
 // uncordoned. A node that fails stops the rollout; nodes not yet started are left as they are.
+import type { BayUpdate } from "./model.ts";
 
 export type NodeRole = "master" | "worker";
 
@@ -23,6 +24,8 @@ export interface RolloutNode {
   role: NodeRole;
   /** the node group it belongs to (default-master, default-worker, or an extra group's name) */
   group: string;
+  /** its private address (the Kubernetes node's InternalIP), when known: the drain finds the node by it */
+  address?: string | null;
   step: NodeStep;
   /** the command issued for the current step, if any */
   command?: { id: string; action: NodeAction } | null;
@@ -47,6 +50,8 @@ export interface UpgradeRecord {
   /** masters first, then workers, in the order they are upgraded */
   nodes: RolloutNode[];
   finished_at?: string | null;
+  /** the bay's last scale record, put back when the upgrade ends (its trustees_left are removed with the bay) */
+  kept_update?: BayUpdate | null;
 }
 
 /** Something the worker must do (with I/O) before the rollout can go on. */
