@@ -58,7 +58,7 @@ export function parseReport(body: unknown): NodeReport {
     why = reason.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim().slice(0, MAX_REASON) || null;
   }
   return {
-    command_id: str(command_id, /^[a-z-]{1,32}-\d{1,6}$/, "command_id"),
+    command_id: str(command_id, /^[a-z-]{1,32}-[0-9a-z]{1,12}-\d{1,6}$/, "command_id"),
     result: result as NodeReport["result"],
     version: str(version, /^v\d{1,3}\.\d{1,3}\.\d{1,3}([-+][0-9A-Za-z.-]{1,64})?$/, "version"),
     step: str(step, /^[a-z][a-z-]{0,31}$/, "step"),

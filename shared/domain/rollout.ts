@@ -68,8 +68,13 @@ export interface RolloutAdvance {
 
 const active = (n: RolloutNode) => n.step === "draining" || n.step === "upgrading" || n.step === "uncordoning";
 
-function issue(n: RolloutNode, step: NodeStep, action: NodeAction | null, seq: number): RolloutNode {
-  return { ...n, step, command: action ? { id: `${action}-${seq}`, action } : null, reason: null };
+/**
+ * A command's id: its action, the rollout's own tag (its request time, base 36: the agent keeps
+ * each id's result, so ids never repeat across upgrades), and a sequence number.
+ */
+function issue(n: RolloutNode, step: NodeStep, action: NodeAction | null, seq: number, record: UpgradeRecord): RolloutNode {
+  const tag = Date.parse(record.requested_at).toString(36);
+  return { ...n, step, command: action ? { id: `${action}-${tag}-${seq}`, action } : null, reason: null };
 }
 
 /**
@@ -94,7 +99,7 @@ export function advance(record: UpgradeRecord): RolloutAdvance {
     const i = nodes.indexOf(nextMaster);
     // the first master upgrades the control plane's configuration; the others follow it
     const action: NodeAction = masters.every((m) => m.step === "pending") ? "upgrade-apply" : "upgrade-node";
-    nodes[i] = issue(nextMaster, "upgrading", action, seq);
+    nodes[i] = issue(nextMaster, "upgrading", action, seq, record);
     events.push({ node: nextMaster.name, detail: `master ${nextMaster.name}: kubeadm ${action === "upgrade-apply" ? `upgrade apply ${record.to_version}` : "upgrade node"}` });
     return { record: { ...record, nodes }, drain, events, outcome: "running" };
   }
@@ -112,7 +117,7 @@ export function advance(record: UpgradeRecord): RolloutAdvance {
 /** The worker cordoned and drained these nodes: their agents get the upgrade. */
 export function drained(record: UpgradeRecord, names: readonly string[]): UpgradeRecord {
   let seq = record.nodes.filter((n) => n.step !== "pending").length;
-  return { ...record, nodes: record.nodes.map((n) => (n.step === "draining" && names.includes(n.name) ? issue(n, "upgrading", "upgrade-node", seq++) : n)) };
+  return { ...record, nodes: record.nodes.map((n) => (n.step === "draining" && names.includes(n.name) ? issue(n, "upgrading", "upgrade-node", seq++, record) : n)) };
 }
 
 /** What a node's agent reports (bounded and checked by the API before it gets here). */
@@ -143,7 +148,7 @@ export function applyReport(record: UpgradeRecord, name: string, r: NodeReport, 
       event = `${n.role} ${name}: failed: ${n.reason}`;
     } else if (n.step === "upgrading" && n.role === "worker") {
       const seq = record.nodes.filter((x) => x.step !== "pending").length;
-      Object.assign(n, issue(n, "uncordoning", "uncordon", seq));
+      Object.assign(n, issue(n, "uncordoning", "uncordon", seq, record));
       event = `worker ${name}: Ready on ${record.to_version}; uncordon`;
     } else {
       Object.assign(n, { step: "done", command: null });

@@ -141,7 +141,7 @@ describe("the rollout", () => {
     assert.deepEqual(twice.record, once);
     assert.deepEqual(twice.events, []);
     const c = commandFor(once, "m-0")!;
-    const stale = applyReport(once, "m-0", { command_id: "upgrade-apply-99", result: "succeeded", version: "v1.36.2" }, now);
+    const stale = applyReport(once, "m-0", { command_id: "upgrade-apply-x-99", result: "succeeded", version: "v1.36.2" }, now);
     assert.equal(stale.record.nodes[0].step, "upgrading");
     assert.equal(stale.event, undefined);
     const done = applyReport(once, "m-0", { command_id: c.id, result: "succeeded", version: "v1.36.2" }, now).record;
@@ -150,6 +150,14 @@ describe("the rollout", () => {
     assert.equal(again.event, undefined);
     // a report from a node not in the plan is ignored
     assert.deepEqual(applyReport(done, "x-9", { result: "idle" }, now).record, done);
+  });
+
+  it("never repeats a command id in a later upgrade of the same node (its agent keeps each id's result)", () => {
+    const first = commandFor(advance(plan()).record, "m-0")!.id;
+    const later = planUpgrade({ bay: bay(), from: model(), to: NEXT, req: { cluster_template: NEXT.uuid, max_batch_size: 1, nodegroup: null }, nodes: NODES, now: new Date(now.getTime() + 1000), requestId: "req-v" });
+    const second = commandFor(advance(later).record, "m-0")!.id;
+    assert.match(first, /^upgrade-apply-[0-9a-z]+-0$/);
+    assert.notEqual(first, second);
   });
 
   it("resumes after a killed worker: a node left draining is drained again, nothing is skipped", () => {
