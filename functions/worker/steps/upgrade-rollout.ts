@@ -33,6 +33,9 @@ export async function driveUpgrade(msg: WorkMessage, deps: WorkerDeps): Promise<
   if (step.outcome === "complete") return finish(deps, bay, record, null, msg);
 
   if (step.drain.length) {
+    // the batch's "cordon and drain" first, so the drain's own event follows it
+    for (const e of step.events) await event(deps, bay, "node_step", e.detail, msg.requestId);
+    step.events = [];
     await drainForUpgrade(bay, record, step.drain, deps);
     record = drained(record, step.drain);
   }
