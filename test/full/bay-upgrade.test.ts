@@ -8,9 +8,11 @@
 // driver serves nothing behind the VIP), which the bay's events record as skipped.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync, existsSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import { api, startBayforge, type BayforgeProcess } from "../support/bayforge-process.ts";
+import { api, freePort, startBayforge, type BayforgeProcess } from "../support/bayforge-process.ts";
 import { deleteStacks, demoCloud } from "../support/heat-check.ts";
 import { devcloudDir } from "../support/devcloud.ts";
 import { eventually } from "../support/eventually.ts";
@@ -24,6 +26,8 @@ const LONG = 20 * 60_000;
 
 let bf: BayforgeProcess;
 let os: OpenStack;
+/** the Kubernetes package repository's stand-in (kube_apt_mirror): the agent fetches the new minor's key from it */
+let mirror: Server;
 let bay: any;
 let names: string[];
 const models: Record<string, string> = {};
@@ -49,8 +53,16 @@ const finished = (id: string) =>
 before(async () => {
   os = demoCloud();
   bf = await startBayforge({ env: { BAYFORGE_POLL_DELAYS: "3,3,3,5" } });
+  // the node simulator bridges a loopback kube_apt_mirror into the nodes' namespaces
+  const key = execFileSync("gpg", ["--enarmor"], { input: Buffer.from(`${RUN} repository key`) });
+  const port = await freePort();
+  mirror = createServer((req, res) => {
+    res.writeHead(req.url?.endsWith("/Release.key") ? 200 : 404);
+    res.end(req.url?.endsWith("/Release.key") ? key : "");
+  });
+  await new Promise<void>((r) => mirror.listen(port, "127.0.0.1", r));
   for (const [k, tag] of [["v135", "v1.35.8"], ["v136", "v1.36.2"], ["v137", "v1.37.1"]] as const) {
-    const r = await api(bf.url, "POST", "/v1/clustertemplates", { ...TEMPLATE, name: `${RUN}-${k}`, labels: { kube_tag: tag } });
+    const r = await api(bf.url, "POST", "/v1/clustertemplates", { ...TEMPLATE, name: `${RUN}-${k}`, labels: { kube_tag: tag, kube_apt_mirror: `http://127.0.0.1:${port}/mirror` } });
     assert.equal(r.status, 201, JSON.stringify(r.json));
     models[k] = r.json.uuid;
   }
@@ -72,6 +84,7 @@ after(async () => {
   if (bay)
     await eventually("the bay deleted", async () => ((await api(bf.url, "GET", `/v1/clusters/${bay.uuid}`, undefined, V18)).status === 404 ? true : undefined), LONG, 2000).catch(() => undefined);
   await bf?.kill("SIGTERM");
+  mirror?.close();
   if (os) {
     await deleteStacks(os, RUN);
     await os.close();
