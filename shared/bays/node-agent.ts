@@ -29,7 +29,8 @@ export interface DesiredState {
 export function desiredState(bay: Bay, node: string): DesiredState {
   const u = bay.upgrade;
   const row = u?.nodes.find((n) => n.name === node);
-  const live = !!u && !u.finished_at;
+  // commands only while the bay is being upgraded (a failed or finished rollout gives none)
+  const live = !!u && !u.finished_at && bay.status === "UPDATE_IN_PROGRESS";
   return {
     bay_uuid: bay.uuid,
     node,
@@ -85,7 +86,7 @@ export async function reportNode(deps: ReportDeps, bay: Bay, node: string, repor
   const now = deps.now?.() ?? new Date();
   for (let tries = 0; tries < 5; tries++) {
     const u = bay.upgrade;
-    if (!u || u.finished_at || !u.nodes.some((n) => n.name === node)) return desiredState(bay, node);
+    if (!u || u.finished_at || bay.status !== "UPDATE_IN_PROGRESS" || !u.nodes.some((n) => n.name === node)) return desiredState(bay, node);
     const { record, event } = applyReport(u, node, report, now);
     const before = u.nodes.find((n) => n.name === node)!;
     const stale = !before.reported_at || now.getTime() - Date.parse(before.reported_at) > HEARTBEAT_WRITE_SECONDS * 1000 || before.version !== (report.version ?? before.version);

@@ -128,5 +128,8 @@ describe("an upgrade's rollout, duplicate deliveries and a killed worker include
     assert.equal(r.bay.upgrade!.nodes.find((n) => n.name === w1)!.step, "pending");
     assert.equal(r.bay.baymodel_id, bay.baymodel_id);
     assert.equal(r.bay.coe_version ?? null, null);
+    // a failed rollout gives no node a command any more
+    for (const n of [m, w0, w1]) assert.equal(desiredState(r.bay, n).command, null, n);
+    assert.ok(r.bay.upgrade!.finished_at);
   });
 });

@@ -92,8 +92,10 @@ async function finish(deps: WorkerDeps, bay: Bay, record: UpgradeRecord, failure
   const at = deps.now();
   const done = { ...record, finished_at: at.toISOString() };
   if (failure) {
-    const saved = await updateBay(deps.table, bay, (b) => (b.status === "UPDATE_IN_PROGRESS" && b.upgrade && !b.upgrade.finished_at ? { upgrade: done, update: b.upgrade.kept_update ?? null } : undefined), at);
-    if (saved) await failBay(deps, saved, failure);
+    // the status first: a failed bay gives its nodes no more commands, whatever follows
+    const failed = await failBay(deps, bay, failure);
+    if (failed?.status === "UPDATE_FAILED")
+      await updateBay(deps.table, failed, (b) => (b.upgrade && !b.upgrade.finished_at ? { upgrade: { ...done, nodes: b.upgrade.nodes }, update: b.upgrade.kept_update ?? null } : undefined), at);
     return;
   }
   const whole = !record.nodegroup;
