@@ -24,6 +24,8 @@ import { credentialRoutes } from "./routes/credentials.ts";
 import { bootstrapAllows } from "./bootstrap-auth.ts";
 import { DISCOVERY_PATH, discoveryRoutes } from "./routes/discovery.ts";
 import { consoleRoutes } from "./console/routes.ts";
+import { AGENT_PATH, agentRoutes } from "./routes/agent.ts";
+import { clusterActionRoutes } from "./routes/cluster-actions.ts";
 
 export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   // not strict: python-magnumclient sends some paths with a trailing slash (`…/nodegroups/`,
@@ -64,6 +66,8 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route("/", versionRoutes());
   // etcd nodes carry no token: the discovery directory's random URL is its secret
   if (deps.discovery) app.route(DISCOVERY_PATH, discoveryRoutes({ discovery: deps.discovery, log: deps.log }));
+  // bay nodes' agents carry no token: each request is signed with the node's kubelet key
+  app.route(AGENT_PATH, agentRoutes(deps));
   // the web console: its pages ask this same app, in-process, with the person's token
   app.route("/console", consoleRoutes({ vault: deps.vault, log: deps.log, signIn: deps.signIn, stackHistory: deps.stackHistory }, (req) => app.fetch(req)));
   app.use("/v1/*", async (c, next) => {
@@ -78,6 +82,7 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
   app.route("/v1/bays", bayRoutes(deps));
   if (deps.batches) app.route("/v1/batches", batchRoutes({ ...deps, batches: deps.batches }));
   app.route("/v1/certificates", certificateRoutes(deps));
+  app.route("/v1/clusters", clusterActionRoutes(deps));
   app.route("/v1/clusters", clusterRoutes(deps));
   app.route("/v1/clustertemplates", clusterTemplateRoutes(deps));
   app.route("/v1/stats", statsRoutes(deps));

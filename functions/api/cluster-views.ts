@@ -110,7 +110,17 @@ export function nodegroupViews(bay: Bay, model: BayModel | undefined, base: stri
   return [
     ...defaultNodegroupViews(bay, model, base).map((g) => (labelled ? withNodeLabels(g, null, null) : g)),
     ...(bay.nodegroups ?? []).map((g) => extraNodegroupView(bay, g, base, v)),
-  ];
+  ].map((g) => withNodeStates(bay, g));
+}
+
+/**
+ * Bayforge's own (issue 15): each node of the group as its agent last reported it during the
+ * bay's last upgrade (node, version, last report, step), when there was one.
+ */
+function withNodeStates<T extends { name: string }>(bay: Bay, view: T): T & { nodes?: Array<{ node: string; version: string | null; last_report: string | null; step: string; reason: string | null }> } {
+  const rows = bay.upgrade?.nodes.filter((n) => n.group === view.name);
+  if (!rows?.length) return view;
+  return { ...view, nodes: rows.map((n) => ({ node: n.name, version: n.version ?? null, last_report: n.reported_at ?? null, step: n.step, reason: n.reason ?? null })) };
 }
 
 /** API 1.14's node_labels and node_taints, after the group's labels (as Magnum's type has them). */

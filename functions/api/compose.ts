@@ -7,6 +7,7 @@ import type { KeyVault } from "../../shared/ports/key-vault.ts";
 import type { DiscoveryStore } from "../../shared/ports/discovery-store.ts";
 import type { QuotaStore } from "../../shared/ports/quota-store.ts";
 import type { BatchStore } from "../../shared/ports/batch-store.ts";
+import type { ReplayGuard } from "../../shared/ports/replay-guard.ts";
 import type { ServiceRegistry } from "../../shared/ports/service-registry.ts";
 import type { Logger } from "../../shared/observability/logger.ts";
 import type { Session } from "../../shared/adapters/openstack/identity/session.ts";
@@ -34,6 +35,8 @@ export interface ApiParts {
   quotas?: QuotaStore;
   /** the services' heartbeats; absent → /v1/mservices not served (the composition root beats) */
   services?: ServiceRegistry;
+  /** the nodes' signed requests seen (/v1/agent); absent → this process's memory (one API process only) */
+  nodeReplay?: ReplayGuard;
 }
 
 export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
@@ -64,6 +67,7 @@ export function composeApi(settings: Settings, parts: ApiParts, log: Logger) {
     batches: parts.batches,
     quotas: parts.quotas,
     services: parts.services,
+    nodeReplay: parts.nodeReplay,
     maxClustersPerProject: settings.maxClustersPerProject,
     log,
     authenticate: withBootstrapTokens(parts.table, authenticate),

@@ -6,6 +6,7 @@ import type { ServiceRegistry } from "../../shared/ports/service-registry.ts";
 import type { Version } from "./microversion.ts";
 import type { SignIn } from "../../shared/ports/sign-in.ts";
 import type { StackHistory } from "../../shared/ports/stack-history.ts";
+import type { ReplayGuard } from "../../shared/ports/replay-guard.ts";
 
 /** The bay operations' dependencies, plus what only the HTTP API needs. */
 export interface ApiDeps extends BayOpsDeps {
@@ -19,6 +20,8 @@ export interface ApiDeps extends BayOpsDeps {
   signIn?: SignIn;
   /** Heat's events for the console's timeline, read with the person's token */
   stackHistory?: StackHistory;
+  /** node agents' signed requests seen (issue 15); absent → this process's memory (one API process) */
+  nodeReplay?: ReplayGuard;
   /** Resolves the caller of a request, or throws ApiError 401/403. */
   authenticate(headers: Headers): Promise<Caller>;
   /** largest request body accepted, bytes */

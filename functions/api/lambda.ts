@@ -37,12 +37,12 @@ export function createLambdaHandler(parts: LambdaApiParts): LambdaApiHandler {
 export async function lambdaHandlerFromEnv(env: NodeJS.ProcessEnv = process.env, log: Logger = createLogger({ service: "bayforge", fn: "api" })): Promise<LambdaApiHandler> {
   const settings = lambdaSettings(env);
   const cfg = awsConfigFromEnv(env);
-  const { table, queue, vault, discovery, batches, quotas, services } = openAwsStores(cfg);
+  const { table, queue, vault, discovery, batches, quotas, services, replay } = openAwsStores(cfg);
   const cloud = await openstackFromAws(cfg, env, { logger: log.child({ fn: "openstack" }) });
   if (!cloud)
     throw new Error("no OpenStack cloud configured for Keystone auth: set BAYFORGE_OPENSTACK_SECRET_ARN (a secret holding clouds.yaml or OS_* variables), or OS_CLOUD / OS_* for Bayforge's service user");
   log.info("api ready", { cloud: cloud.session.cloud.cloud, table: cfg.tableName });
-  return createLambdaHandler({ settings, log, table, queue, vault, discovery, batches, quotas, services, heartbeatHost: lambdaHost(env), session: cloud.session });
+  return createLambdaHandler({ settings, log, table, queue, vault, discovery, batches, quotas, services, nodeReplay: replay, heartbeatHost: lambdaHost(env), session: cloud.session });
 }
 
 const api = once(() => lambdaHandlerFromEnv());

@@ -13,6 +13,7 @@ import { deleteBayStack } from "./steps/delete-bay.ts";
 import { checkHealth } from "./steps/check-health.ts";
 import { failBay } from "./steps/fail-bay.ts";
 import { applyBatch, deadLetterBatch } from "./steps/apply-batch.ts";
+import { driveUpgrade } from "./steps/upgrade-rollout.ts";
 import { updateBay } from "./bay-store.ts";
 import { isInProgress } from "../../shared/domain/status.ts";
 import { isRetryableError } from "../../shared/domain/retryable.ts";
@@ -25,6 +26,7 @@ const STEPS: Partial<Record<WorkMessage["kind"], (m: WorkMessage, d: WorkerDeps)
   "bay.delete": deleteBayStack,
   "bay.health": checkHealth,
   "batch.apply": applyBatch,
+  "bay.upgrade": driveUpgrade,
 };
 
 export function parseMessage(raw: unknown): WorkMessage {

@@ -4,6 +4,7 @@
 import type { BayStatus } from "./status.ts";
 import type { BootstrapRecord } from "./bootstrap-token.ts";
 import type { HealthReason, HealthStatus } from "./health.ts";
+import type { UpgradeRecord } from "./rollout.ts";
 
 export interface BayModel {
   uuid: string;
@@ -121,6 +122,8 @@ export interface Bay {
   health_status_reason?: HealthReason | null;
   /** internal: when the periodic health check last looked (what makes the next one due) */
   health_checked_at?: string | null;
+  /** the Kubernetes upgrade in flight or last run (API 1.8): its plan and each node's progress */
+  upgrade?: UpgradeRecord | null;
 }
 
 /** A Kubernetes taint a group's nodes register with. */

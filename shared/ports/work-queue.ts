@@ -1,8 +1,12 @@
 // The durable work queue between the API and the worker (SQS in AWS, a SQLite table
 // locally). At-least-once: every consumer step must be idempotent.
 
-/** bay.health: the periodic check of a finished bay's Kubernetes API (the sweeper sends it; it never moves the bay's status) */
-export type WorkKind = "bay.create" | "bay.poll" | "bay.update" | "bay.delete" | "bay.health" | "batch.apply";
+/**
+ * bay.health: the periodic check of a finished bay's Kubernetes API (the sweeper sends it; it
+ * never moves the bay's status). bay.upgrade: a Kubernetes upgrade's rollout step (API 1.8),
+ * re-queued like the poll.
+ */
+export type WorkKind = "bay.create" | "bay.poll" | "bay.update" | "bay.delete" | "bay.health" | "bay.upgrade" | "batch.apply";
 
 export interface WorkMessage {
   v: 1;

@@ -28,8 +28,8 @@ import { minionToken } from "../../shared/domain/bootstrap-token.ts";
 
 const RUN = `boot${Date.now().toString(36)}`;
 const FRAGMENTS = join(ROOT, "templates/kubernetes/fragments");
-const MASTER_PARTS = ["boot-lib.sh", "prepare-node.sh", "install-packages.sh", "configure-containerd.sh", "make-certs-master.sh", "configure-etcd.sh", "configure-kubernetes-master.sh", "configure-network.sh"];
-const MINION_PARTS = ["boot-lib.sh", "prepare-node.sh", "install-packages.sh", "configure-containerd.sh", "make-certs-minion.sh", "configure-kubernetes-minion.sh"];
+const MASTER_PARTS = ["boot-lib.sh", "prepare-node.sh", "install-packages.sh", "configure-containerd.sh", "make-certs-master.sh", "configure-etcd.sh", "configure-kubernetes-master.sh", "configure-network.sh", "install-node-agent.sh"];
+const MINION_PARTS = ["boot-lib.sh", "prepare-node.sh", "install-packages.sh", "configure-containerd.sh", "make-certs-minion.sh", "configure-kubernetes-minion.sh", "install-node-agent.sh"];
 const PROXY = "http://proxy.example.test:3128";
 const LABELS = {
   kube_tag: "v1.35.8",

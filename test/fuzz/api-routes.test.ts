@@ -325,6 +325,32 @@ const validResize = fc.record(
   { node_count: fc.integer({ min: 1, max: 4 }), nodes_to_remove: fc.subarray(["0", "1", "10.0.0.5", "10.0.0.9", "x"]), nodegroup: fc.constantFrom("default-worker", "default-master", "x") },
   { requiredKeys: ["node_count"] },
 );
+const validUpgrade = fc.record(
+  { cluster_template: fc.constant(null).chain(() => fc.constantFrom(fx.template.uuid, "fx-template", fx.model.uuid, "x")), max_batch_size: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constantFrom(0, -1, 1.5)), nodegroup: fc.constantFrom("default-worker", "default-master", "x") },
+  { requiredKeys: ["cluster_template"] },
+);
+// the upgrade needs 1.8: mostly asked for, sometimes not
+const upgradeVersions = fc.oneof({ weight: 4, arbitrary: fc.constantFrom({ "openstack-api-version": "container-infra 1.8" }, { "openstack-api-version": "container-infra latest" }) }, versions);
+const validReport = fc.record(
+  { command_id: fc.constantFrom("upgrade-node-1", "upgrade-apply-0", "x", ""), result: fc.constantFrom("running", "succeeded", "failed", "idle", "x"), version: fc.constantFrom("v1.36.2", "1.36", ""), step: fc.constantFrom("idle", "upgrade", "X"), reason: text },
+  { requiredKeys: ["result"] },
+);
+/** A node agent's request: no token; made-up certificates, timestamps and signatures (a valid one needs a node's key). */
+const headerValue = fc.stringMatching(/^[\x21-\x7e]{0,100}$/);
+const nodeHeaders = fc.record(
+  {
+    "x-bayforge-node-certificate": fc.oneof(fc.base64String({ maxLength: 400 }), headerValue, fc.constant("A".repeat(7000)), fc.constant(null).map(() => Buffer.from(fx.csr).toString("base64"))),
+    "x-bayforge-node-timestamp": fc.oneof(fc.constant(null).map(() => String(Math.floor(Date.now() / 1000))), fc.integer({ min: -1, max: 2 ** 40 }).map(String), headerValue),
+    "x-bayforge-node-signature": fc.oneof(fc.base64String({ maxLength: 120 }), headerValue),
+  },
+  { requiredKeys: [] },
+);
+const nodeName = fc.oneof(fc.constantFrom("k8s-abcdef123456-minion-0", "x", "-", "A"), text.map(segment), rawSegment);
+function agentRequest(method: string, suffix: string, body?: fc.Arbitrary<string>): fc.Arbitrary<Outgoing> {
+  return fc
+    .tuple(request(method, p("/v1/agent/bays/", bayIdent, "/nodes/", nodeName, suffix), body ? json(body) : {}), nodeHeaders)
+    .map(([o, h]) => ({ ...o, headers: { ...o.headers, ...(h as Record<string, string>) } }));
+}
 /** The fixture CSR, or one mangled: a byte changed, cut short, another PEM type, junk in the armour. */
 const csr = fc.oneof(
   { weight: 2, arbitrary: fc.constant(null).map(() => fx.csr) },
@@ -387,6 +413,8 @@ interface CaseOptions {
   contentType?: fc.Arbitrary<string | undefined>;
   /** X-Roles (noauth's admin), for the admin-only routes */
   roles?: fc.Arbitrary<string | undefined>;
+  /** microversion headers (default: any) */
+  versions?: fc.Arbitrary<Record<string, string>>;
 }
 /** One request to `method` on `path` (a path arbitrary), with headers and whatever else the route reads. */
 function request(method: fc.Arbitrary<string> | string, path: fc.Arbitrary<string>, o: CaseOptions = {}): fc.Arbitrary<Outgoing> {
@@ -397,7 +425,7 @@ function request(method: fc.Arbitrary<string> | string, path: fc.Arbitrary<strin
       query: o.query ?? fc.oneof({ weight: 5, arbitrary: fc.constant("") }, query(["x"])),
       body: o.body ?? none,
       type: o.contentType ?? none,
-      versions,
+      versions: o.versions ?? versions,
       project,
       roles: o.roles ?? none,
     })
@@ -469,6 +497,9 @@ function routeCases(): Record<string, fc.Arbitrary<Outgoing>> {
     "PATCH /v1/clusters/:ident": request("PATCH", cluster(), json(patchBody(bayPatchOp, ["/node_count", "/name", "/labels", "/nope"]))),
     "DELETE /v1/clusters/:ident": request("DELETE", cluster()),
     "POST /v1/clusters/:ident/actions/resize": request("POST", cluster("/actions/resize"), json(jsonBody(validResize, ["node_count", "nodes_to_remove", "nodegroup"]))),
+    "POST /v1/clusters/:ident/actions/upgrade": request("POST", cluster("/actions/upgrade"), { ...json(jsonBody(validUpgrade, ["cluster_template", "max_batch_size", "nodegroup", "rollback"])), versions: upgradeVersions }),
+    "GET /v1/agent/bays/:bay/nodes/:node": agentRequest("GET", ""),
+    "POST /v1/agent/bays/:bay/nodes/:node/report": agentRequest("POST", "/report", jsonBody(validReport, ["command_id", "result", "version", "step", "reason"])),
     "GET /v1/clusters/:ident/nodegroups": request("GET", cluster("/nodegroups"), { query: query(["role"], fc.constantFrom("master", "worker", "", "x")) }),
     "GET /v1/clusters/:ident/nodegroups/:ng": request("GET", p("/v1/clusters/", bayIdent, "/nodegroups/", nodegroupIdent)),
     "POST /v1/clusters/:ident/nodegroups": request("POST", cluster("/nodegroups"), json(jsonBody(validNodegroup, NODEGROUP_KEYS))),
@@ -721,6 +752,8 @@ describe("the 400 names the field, attribute or parameter that is wrong, and not
 
 describe("GET /v1/mservices: an admin's only, whatever else is sent", () => {
   it("an admin (X-Roles naming admin) gets 200 with every service, by id; anyone else Magnum's 403", async () => {
+    // the fixture's api beats again now: the fuzzing before may have taken longer than the 180 s it stays up
+    await api.stores.services.beat("fx-host", "bayforge-api", new Date().toISOString());
     const rows = await api.stores.services.list();
     const isAdmin = (roles: string | undefined) => (roles ?? "").split(",").some((r) => r.trim().toLowerCase() === "admin");
     await fc.assert(

@@ -216,3 +216,19 @@ describe("a create's completion (stand-in Heat, embedded stores)", () => {
     assert.match(done.coe_version!, /^v1\.\d+\.\d+$/);
   });
 });
+
+describe("nodes added after an upgrade (stand-in Heat, embedded stores)", () => {
+  it("a scale gives the stack the release the bay runs (coe_version, set by the upgrade), so new minions install it; an unchanged one is not sent", async () => {
+    const now = new Date();
+    const complete = await storedBay(stores.table, "upgraded", { status: "UPDATE_COMPLETE", stack_id: "stack-upgraded", node_count: 1, coe_version: "v1.36.2" }, now);
+    const update = { node_count: 2, nodes_to_remove: [], previous_node_count: 1, requested_at: now.toISOString(), request_id: "r" };
+    const bay = await stores.table.updateBay({ ...complete, status: "UPDATE_IN_PROGRESS", update, version: complete.version + 1 }, complete.version);
+    for (const [stackTag, sent] of [["v1.35.8", { kube_tag: "v1.36.2" }], ["v1.36.2", {}]] as const) {
+      const heat = new StandinHeat({ getStack: async (n, id) => stackOf(n, id, "UPDATE_COMPLETE", null, { parameters: { number_of_minions: "1", kube_tag: stackTag } }) });
+      const fresh = (await stores.table.getBay(bay.uuid))!;
+      await stores.table.updateBay({ ...fresh, update: { ...update }, version: fresh.version + 1 }, fresh.version);
+      await updateBayStack(msgFor(bay), stepDeps({ table: stores.table, queue: stores.queue, heatFor: () => heat, now: () => now }));
+      assert.deepEqual(heat.updated[0].request.parameters, { number_of_minions: 2, minions_to_remove: [], ...sent }, `stack at ${stackTag}`);
+    }
+  });
+});

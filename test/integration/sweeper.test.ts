@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
-import { sweep, CREATE_STALL_MS } from "../../functions/worker/sweeper.ts";
+import { sweep, CREATE_STALL_MS, pollStallMs } from "../../functions/worker/sweeper.ts";
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
 import { stepDeps, storedBay } from "../support/worker-deps.ts";
 
@@ -60,5 +60,13 @@ describe("sweeper (embedded stores)", () => {
     // once that message is gone without moving the bay, the next sweep re-sends
     assert.equal(await sweep(deps), 1);
     assert.deepEqual((await drain()).map((m) => m.bayId), [bay.uuid]);
+  });
+
+  it("re-sends an upgrade's rollout step (not a stack update) when its look was lost, with the bay's poll seq", async () => {
+    const bay = await storedBay(stores.table, "upgrading", { status: "UPDATE_IN_PROGRESS", stack_id: "s", poll_seq: 7, upgrade: { finished_at: null } as never }, new Date(clock));
+    clock += pollStallMs(deps) + 1_000;
+    assert.equal(await sweep(deps), 1);
+    const sent = await drain();
+    assert.deepEqual(sent.map((m) => [m.kind, m.bayId, m.seq]), [["bay.upgrade", bay.uuid, 7]]);
   });
 });

@@ -165,6 +165,7 @@ const ng = () => `${d.bay.slice(0, 24)}00000000bbbb`;
 function cases(): Record<string, Case[]> {
   const hidden = (method: string, path: (id: string) => string, ids: string[], extra: Partial<Extract<Case, { kind: "hidden" }>> = {}): Case => ({ kind: "hidden", method, path, ids, ...extra });
   const discovery: Case = { kind: "not-project-scoped", why: "etcd discovery takes no token: its 128-bit random URL is the secret, shown only in its own bay's view (which another project cannot read, see GET /v1/bays/:ident)" };
+  const agent: Case = { kind: "not-project-scoped", why: "a bay node's agent sends no token: each request is signed with the node's kubelet key and carries its certificate, which must chain to the CA of the bay the path names and be the kubelet identity of the node the path names (401/403 otherwise: test/unit/node-request.test.ts; a node of another bay in test/e2e/node-agent-upgrade.test.ts)" };
   return {
     "GET /": [{ kind: "not-project-scoped", why: "version discovery" }],
     "GET /v1": [{ kind: "not-project-scoped", why: "version discovery" }],
@@ -204,6 +205,9 @@ function cases(): Record<string, Case[]> {
     "PATCH /v1/clusters/:ident": [hidden("PATCH", (id) => `/v1/clusters/${id}`, bayIds(), { body: () => [{ op: "replace", path: "/node_count", value: 2 }] })],
     "DELETE /v1/clusters/:ident": [hidden("DELETE", (id) => `/v1/clusters/${id}`, bayIds())],
     "POST /v1/clusters/:ident/actions/resize": [hidden("POST", (id) => `/v1/clusters/${id}/actions/resize`, bayIds(), { body: () => ({ node_count: 2 }) })],
+    "POST /v1/clusters/:ident/actions/upgrade": [hidden("POST", (id) => `/v1/clusters/${id}/actions/upgrade`, bayIds(), { body: () => ({ cluster_template: d.template }), headers: { "OpenStack-API-Version": "container-infra 1.8" } })],
+    "GET /v1/agent/bays/:bay/nodes/:node": [agent],
+    "POST /v1/agent/bays/:bay/nodes/:node/report": [agent],
     "GET /v1/clusters/:ident/nodegroups": [hidden("GET", (id) => `/v1/clusters/${id}/nodegroups`, bayIds(), { owner: "read" })],
     "GET /v1/clusters/:ident/nodegroups/:ng": [
       hidden("GET", (id) => `/v1/clusters/${id}/nodegroups/default-worker`, bayIds(), { owner: "read" }),

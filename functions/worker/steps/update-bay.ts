@@ -80,6 +80,9 @@ export async function updateBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
         await drainLeavingMinions(bay, defaultMinions(bay, stack), u.node_count, u.nodes_to_remove, deps);
         parameters = { number_of_minions: u.node_count, minions_to_remove: u.nodes_to_remove };
       }
+      // nodes added from now on install the release the bay runs now (after an upgrade, not the
+      // create's); the running ones keep their boot script (user_data_update_policy IGNORE)
+      if (!u.trustee) Object.assign(parameters, releaseParameter(bay, stack));
       try {
         await deps.heatFor(bay).updateStack(bay.stack_name, bay.stack_id!, {
           parameters,
@@ -143,6 +146,16 @@ async function reopenBootstrapToken(deps: WorkerDeps, bay: Bay): Promise<Bay | u
   const expires_at = new Date(deps.now().getTime() + bootstrapMinutes(bay) * 60_000).toISOString();
   const saved = await updateBay(deps.table, bay, (b) => (isInProgress(b.status) && b.bootstrap ? { bootstrap: { ...b.bootstrap, expires_at } } : isInProgress(b.status) ? {} : undefined), deps.now());
   return saved?.status === "UPDATE_IN_PROGRESS" ? saved : undefined;
+}
+
+/**
+ * kube_tag for the stack when the release the bay runs (coe_version: set at its create's end and
+ * by an upgrade) is not the stack's; nothing for a bay whose release is not known.
+ */
+function releaseParameter(bay: Bay, stack: Stack): Record<string, string> {
+  const current = stack.parameters.kube_tag; // Heat shows every parameter, defaults included
+  const release = bay.coe_version;
+  return current !== undefined && release && /^v\d+\.\d+\.\d+$/.test(release) && release !== current ? { kube_tag: release } : {};
 }
 
 /** The extra groups the stack is to have after this operation; undefined when its group is gone. */

@@ -60,6 +60,21 @@ const INSECURE_HOOK = `#!/bin/bash
 exec /usr/bin/node /usr/local/lib/standins/kube-api.mjs --plain --port "$KUBE_API_PORT" --version "$KUBE_TAG"
 `;
 const ETCD_HOOK = "#!/bin/bash\nexec /usr/bin/etcd --config-file=/etc/etcd/etcd.conf.yml\n";
+/**
+ * The node agent's timer (install-node-agent.sh enables bayforge-agent.timer; no systemd
+ * here): one agent run every BAYFORGE_SIM_AGENT_SECONDS (default 10 s) while the node is up.
+ */
+const AGENT_TIMER_HOOK = `#!/bin/bash
+while :; do /usr/local/sbin/bayforge-agent >/dev/null 2>&1; sleep ${Math.max(Number(process.env.BAYFORGE_SIM_AGENT_SECONDS) || 10, 1)}; done
+`;
+/**
+ * kubectl's stand-in: \`get node\` shows the version the node's packages are at (the last
+ * kubeadm "install") and Ready, as the API would once the kubelet restarted on it.
+ */
+const KUBECTL_HOOK = `#!/bin/bash
+for a in "$@"; do if [ "$a" = get ]; then echo "v$(cat /usr/local/lib/standins/kube-version) True"; exit 0; fi; done
+exit 0
+`;
 
 /** Nova's hostname for a display name (nova.utils.sanitize_hostname), as cloud-init gets it from the metadata. */
 export function hostnameOf(name: string, id: string): string {
@@ -277,8 +292,8 @@ export class NodeSimulator {
       kubeVersion: kube,
       // the bay's Cinder volume, under the name Nova gives it (no Cinder here: a sparse file)
       disks: volume ? { [`/dev/disk/by-id/virtio-${volume.slice(0, 20).replace(/[^A-Za-z0-9-]/g, "")}`]: 64 << 20 } : {},
-      serviceHooks: { etcd: ETCD_HOOK, "kube-api-insecure": INSECURE_HOOK },
-      commandHooks: { kubeadm: API_HOOK },
+      serviceHooks: { etcd: ETCD_HOOK, "kube-api-insecure": INSECURE_HOOK, "bayforge-agent.timer": AGENT_TIMER_HOOK },
+      commandHooks: { kubeadm: API_HOOK, kubectl: KUBECTL_HOOK },
       files: { "/usr/local/lib/standins/kube-api.mjs": KUBE_API },
       keepRunning: true,
       consoleLog,

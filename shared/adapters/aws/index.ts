@@ -12,6 +12,7 @@ import { loadSettings, type Settings } from "../../config.ts";
 import type { BayTable } from "../../ports/bay-table.ts";
 import type { DiscoveryStore } from "../../ports/discovery-store.ts";
 import type { QuotaStore } from "../../ports/quota-store.ts";
+import type { ReplayGuard } from "../../ports/replay-guard.ts";
 import type { ServiceRegistry } from "../../ports/service-registry.ts";
 import type { BatchStore } from "../../ports/batch-store.ts";
 import { dynamoStores } from "../dynamodb/index.ts";
@@ -63,6 +64,8 @@ export interface AwsStores {
   quotas: QuotaStore;
   /** Bayforge's own services and their heartbeats (/v1/mservices) */
   services: ServiceRegistry;
+  /** signed requests seen (chat-ops, the nodes' agents), shared by every container */
+  replay: ReplayGuard;
   queue: SqsWorkQueue;
   vault: KmsKeyVault;
 }
@@ -76,7 +79,7 @@ export interface AwsClients {
 }
 
 export function openAwsStores(cfg: AwsConfig, clients: AwsClients = {}): AwsStores {
-  const { table, discovery, batches, quotas, services } = dynamoStores({
+  const { table, discovery, batches, quotas, services, replay } = dynamoStores({
     client: clients.dynamodb ?? DynamoDBDocumentClient.from(new DynamoDBClient({})),
     tableName: cfg.tableName,
   });
@@ -86,6 +89,7 @@ export function openAwsStores(cfg: AwsConfig, clients: AwsClients = {}): AwsStor
     batches,
     quotas,
     services,
+    replay,
     queue: new SqsWorkQueue({ client: clients.sqs ?? new SQSClient({}), queueUrl: cfg.queueUrl }),
     vault: new KmsKeyVault({ client: clients.kms ?? new KMSClient({}), keyId: cfg.kmsKeyId }),
   };

@@ -1,0 +1,114 @@
+// What a bay's node agent reads and reports (issue 15). The agent (templates' install-agent
+// fragment) asks, with a request signed by its kubelet key (shared/certs/node-request.ts), for
+// its desired state: the bay's target version and the one command it may run now. It reports
+// back what it ran and the version it runs. A node sees and changes only its own row.
+import type { Bay } from "../domain/model.ts";
+import { badRequest } from "../domain/errors.ts";
+import { applyReport, commandFor, type NodeReport } from "../domain/rollout.ts";
+import type { BayTable } from "../ports/bay-table.ts";
+import type { WorkQueue } from "../ports/work-queue.ts";
+import type { Logger } from "../observability/logger.ts";
+import { VersionConflict } from "../ports/bay-table.ts";
+
+/** How often an agent asks (its timer's period; it may ask sooner while it has work). */
+export const AGENT_POLL_SECONDS = 30;
+const MAX_REASON = 512;
+
+export interface DesiredState {
+  bay_uuid: string;
+  node: string;
+  /** the Kubernetes version the bay's nodes are to run (null: none set, keep what runs) */
+  target_version: string | null;
+  /** the node's step in the rollout (idle when none) */
+  step: string;
+  /** the command to run now, or null */
+  command: { id: string; action: string; version: string } | null;
+  poll_seconds: number;
+}
+
+export function desiredState(bay: Bay, node: string): DesiredState {
+  const u = bay.upgrade;
+  const row = u?.nodes.find((n) => n.name === node);
+  // commands only while the bay is being upgraded (a failed or finished rollout gives none)
+  const live = !!u && !u.finished_at && bay.status === "UPDATE_IN_PROGRESS";
+  return {
+    bay_uuid: bay.uuid,
+    node,
+    target_version: live ? u!.to_version : (bay.coe_version ?? null),
+    step: live && row ? row.step : "idle",
+    command: live ? commandFor(u, node) : null,
+    poll_seconds: AGENT_POLL_SECONDS,
+  };
+}
+
+/** A report's body, bounded and checked: anything else is a 400 that echoes nothing. */
+export function parseReport(body: unknown): NodeReport {
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw badRequest("A node report is a JSON object.");
+  const { command_id, result, version, step, reason, ...extra } = body as Record<string, unknown>;
+  if (Object.keys(extra).length) throw badRequest("A node report has only command_id, result, version, step and reason.");
+  const str = (v: unknown, re: RegExp, field: string): string | null => {
+    if (v === undefined || v === null) return null;
+    if (typeof v !== "string" || !re.test(v)) throw badRequest(`The report's ${field} is not valid.`);
+    return v;
+  };
+  if (typeof result !== "string" || !["running", "succeeded", "failed", "idle"].includes(result)) throw badRequest("The report's result must be running, succeeded, failed or idle.");
+  let why: string | null = null;
+  if (reason !== undefined && reason !== null) {
+    if (typeof reason !== "string") throw badRequest("The report's reason must be a string.");
+    // shown in the bay's status and events: printable, one line, bounded
+    why = reason.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ").trim().slice(0, MAX_REASON) || null;
+  }
+  return {
+    command_id: str(command_id, /^[a-z-]{1,32}-[0-9a-z]{1,12}-\d{1,6}$/, "command_id"),
+    result: result as NodeReport["result"],
+    version: str(version, /^v\d{1,3}\.\d{1,3}\.\d{1,3}([-+][0-9A-Za-z.-]{1,64})?$/, "version"),
+    step: str(step, /^[a-z][a-z-]{0,31}$/, "step"),
+    reason: why,
+  };
+}
+
+export interface ReportDeps {
+  table: BayTable;
+  queue: WorkQueue;
+  log: Logger;
+  now?: () => Date;
+}
+
+/** Seconds between stored heartbeats of a node whose step did not change (bounds table writes). */
+const HEARTBEAT_WRITE_SECONDS = 120;
+
+/**
+ * Applies a node's report to the bay's rollout: written (conditionally) when it moves the
+ * node's step, or as a heartbeat at most every two minutes; a step that moved wakes the
+ * worker's rollout step at once. Returns the node's desired state after it.
+ */
+export async function reportNode(deps: ReportDeps, bay: Bay, node: string, report: NodeReport): Promise<DesiredState> {
+  const now = deps.now?.() ?? new Date();
+  for (let tries = 0; tries < 5; tries++) {
+    const u = bay.upgrade;
+    if (!u || u.finished_at || bay.status !== "UPDATE_IN_PROGRESS" || !u.nodes.some((n) => n.name === node)) return desiredState(bay, node);
+    const { record, event } = applyReport(u, node, report, now);
+    const before = u.nodes.find((n) => n.name === node)!;
+    const stale = !before.reported_at || now.getTime() - Date.parse(before.reported_at) > HEARTBEAT_WRITE_SECONDS * 1000 || before.version !== (report.version ?? before.version);
+    if (!event && !stale) return desiredState(bay, node);
+    const next: Bay = { ...bay, upgrade: record, version: bay.version + 1, updated_at: now.toISOString() };
+    try {
+      bay = await deps.table.updateBay(next, bay.version);
+    } catch (e) {
+      if (!(e instanceof VersionConflict)) throw e;
+      const again = await deps.table.getBay(bay.uuid);
+      if (!again) return desiredState(bay, node);
+      bay = again;
+      continue;
+    }
+    if (event) {
+      await deps.table.appendEvent({ bay_uuid: bay.uuid, at: now.toISOString(), kind: "node_step", detail: event }).catch((err) => deps.log.warn("event not recorded", { bay: bay.uuid, err }));
+      // the rollout goes on now rather than at its next scheduled look
+      await deps.queue
+        .send({ v: 1, kind: "bay.upgrade", bayId: bay.uuid, projectId: bay.project_id, requestId: u.request_id, attempt: 0, seq: bay.poll_seq })
+        .catch((err) => deps.log.warn("rollout not woken; it goes on at its next look", { bay: bay.uuid, err }));
+    }
+    return desiredState(bay, node);
+  }
+  throw new VersionConflict(bay.uuid, bay.version);
+}

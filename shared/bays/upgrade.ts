@@ -1,0 +1,90 @@
+// Starting a cluster upgrade (API 1.8): the plan is checked (shared/domain/upgrade.ts), stored
+// on the bay with UPDATE_IN_PROGRESS in one conditional write, and the worker's bay.upgrade
+// step is queued; if the enqueue fails the write is taken back, as for every operation
+// (operate.ts). No Heat and no Keystone on this path: the nodes do the work through their
+// agents, so no trust is needed.
+import type { Bay } from "../domain/model.ts";
+import { ApiError, badRequest, conflict } from "../domain/errors.ts";
+import { planUpgrade, type UpgradeRequest } from "../domain/upgrade.ts";
+import type { RolloutNode } from "../domain/rollout.ts";
+import { findNodeGroup, nodeGroupNotFound } from "../domain/nodegroup.ts";
+import { VersionConflict } from "../ports/bay-table.ts";
+import { nodeNamePrefix } from "../templates/kubernetes-definition.ts";
+import { findBayModel } from "./lookup.ts";
+import { deadlineMinutes } from "./operate.ts";
+import type { BayOpsDeps, Caller } from "./deps.ts";
+
+type PlannedNode = Pick<RolloutNode, "name" | "role" | "group" | "address">;
+
+/** Heat's resource indexes of a group: the recorded ones, else 0..count-1. */
+const indexes = (minions: Record<string, string> | undefined, count: number): string[] => {
+  const known = Object.keys(minions ?? {});
+  return (known.length ? known : Array.from({ length: count }, (_, i) => String(i))).sort((a, b) => Number(a) - Number(b));
+};
+const workersOf = (prefix: string, group: string, label: string, minions: Record<string, string> | undefined, count: number): PlannedNode[] =>
+  indexes(minions, count).map((i) => ({ name: `${prefix}-${label}-${i}`, role: "worker" as const, group, address: minions?.[i] ?? null }));
+
+/**
+ * The bay's Kubernetes nodes by name (Heat names the servers `<prefix>-master-<i>`,
+ * `<prefix>-minion-<i>`, `<prefix>-<group>-<i>`; the hostname is the node name), masters
+ * first; only `nodegroup`'s when one is named.
+ */
+export function rolloutNodes(bay: Bay, nodegroup: string | null): PlannedNode[] {
+  const prefix = nodeNamePrefix(bay);
+  const masters = Array.from({ length: bay.master_count }, (_, i) => ({ name: `${prefix}-master-${i}`, role: "master" as const, group: "default-master", address: bay.master_addresses[i] ?? null }));
+  const workers = workersOf(prefix, "default-worker", "minion", bay.minions, bay.node_count);
+  const extra = (bay.nodegroups ?? []).flatMap((g) => workersOf(prefix, g.name, g.name.toLowerCase(), g.minions, g.node_count));
+  if (!nodegroup) return [...masters, ...workers, ...extra];
+  if (nodegroup === "default-master") return masters;
+  if (nodegroup === "default-worker") return workers;
+  const g = findNodeGroup(bay, nodegroup);
+  if (!g) throw nodeGroupNotFound(nodegroup);
+  return extra.filter((n) => n.group === g.name);
+}
+
+export async function upgradeCluster(deps: BayOpsDeps, caller: Caller, bay: Bay, req: UpgradeRequest, requestId: string): Promise<Bay> {
+  const now = deps.now?.() ?? new Date();
+  const to = await findBayModel(deps.table, caller, req.cluster_template, "cluster template");
+  if (!to) throw new ApiError(404, `ClusterTemplate ${req.cluster_template.slice(0, 255)} could not be found.`);
+  const from = await deps.table.getBayModel(bay.baymodel_id);
+  if (!from) throw badRequest(`The cluster's own template ${bay.baymodel_id} is gone: it cannot be compared with the new one.`);
+  const upgrade = planUpgrade({ bay, from, to, req, nodes: rolloutNodes(bay, req.nodegroup), now, requestId });
+  const minutes = deadlineMinutes(deps, bay);
+  const patch: Partial<Bay> = {
+    status: "UPDATE_IN_PROGRESS",
+    status_reason: null,
+    faults: [],
+    // Each batch gets the bay's timeout; the worker moves the deadline on as nodes finish.
+    deadline_at: minutes > 0 ? new Date(now.getTime() + minutes * 60_000).toISOString() : null,
+    // the last scale's record is kept inside the upgrade: no scale step may take this update for its own
+    upgrade: { ...upgrade, kept_update: bay.update ?? null },
+    update: null,
+  };
+  const next: Bay = { ...bay, ...patch, poll_seq: bay.poll_seq + 1, version: bay.version + 1, updated_at: now.toISOString() };
+  let saved: Bay;
+  try {
+    saved = await deps.table.updateBay(next, bay.version);
+  } catch (e) {
+    if (e instanceof VersionConflict) throw conflict(`Cluster ${bay.uuid} changed while it was being upgraded; read it again and retry.`);
+    throw e;
+  }
+  try {
+    await deps.queue.send({ v: 1, kind: "bay.upgrade", bayId: bay.uuid, projectId: bay.project_id, requestId, attempt: 0, seq: saved.poll_seq });
+  } catch (err) {
+    deps.log.error("enqueue failed; upgrade withdrawn", { requestId, bay: bay.uuid, err });
+    await deps.table.updateBay({ ...bay, version: saved.version + 1, updated_at: now.toISOString() }, saved.version).catch(() => {});
+    throw new ApiError(503, "Service Unavailable", "The cluster could not be queued to be upgraded; nothing was changed. Try again.");
+  }
+  const scope = req.nodegroup ? `nodegroup ${req.nodegroup}` : "all nodes";
+  await deps.table
+    .appendEvent({
+      bay_uuid: bay.uuid,
+      at: now.toISOString(),
+      kind: "upgrade_accepted",
+      detail: `upgrade of ${bay.name} from ${upgrade.from_version} to ${upgrade.to_version} (template ${to.name ?? to.uuid}) accepted: ${scope}, ${upgrade.nodes.length} node(s), workers in batches of ${req.max_batch_size}`,
+      request_id: requestId,
+    })
+    .catch((err) => deps.log.warn("event not recorded", { requestId, err }));
+  deps.log.info("cluster upgrade accepted", { requestId, bay: bay.uuid, to: upgrade.to_version });
+  return saved;
+}
