@@ -1,6 +1,9 @@
 // bay.delete: asks Heat to delete the bay's stack (found by id, or by its fixed name when a
 // create was interrupted before recording it), then polls; a stack Heat no longer has means
 // the delete is done. finishDelete removes what the bay owned and then the bay itself.
+// A delivery that died after finishDelete released the bay's trust is delivered again: Heat is
+// then read without the trust (shared/adapters/openstack/bay-clouds.ts), sees the stack gone,
+// and the delete finishes as the first delivery would have.
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Bay } from "../../../shared/domain/model.ts";
 import type { WorkerDeps } from "../deps.ts";
@@ -9,6 +12,8 @@ import { updateBay } from "../bay-store.ts";
 import { notifyCompletion } from "./notify.ts";
 import { ensureCredentials } from "./make-credentials.ts";
 import { VersionConflict } from "../../../shared/ports/bay-table.ts";
+import { OrchestratorError } from "../../../shared/ports/orchestrator.ts";
+import { failBay } from "./fail-bay.ts";
 
 export async function deleteBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   let bay = await deps.table.getBay(msg.bayId);
@@ -21,7 +26,16 @@ export async function deleteBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
     return;
   }
   if (stack.stack_status !== "DELETE_IN_PROGRESS") {
-    await deps.heatFor(bay).deleteStack(stack.stack_name, stack.id);
+    try {
+      await deps.heatFor(bay).deleteStack(stack.stack_name, stack.id);
+    } catch (e) {
+      // Refused for good (a 401 after the session re-authenticated: the trust it acts through is
+      // gone, deleted or expired): no redelivery can do better, and
+      // a new delete request carries the user's token again, from which a new trust is made.
+      if (!(e instanceof OrchestratorError) || e.status !== 401) throw e;
+      await failBay(deps, bay, `${e.message.slice(0, 600)}. The stack ${stack.stack_name} is still there: delete the bay again to retry.`);
+      return;
+    }
     deps.log.info("stack delete sent", { bay: bay.uuid, stack: stack.stack_name, was: stack.stack_status });
   }
   if (!bay.stack_id) {
