@@ -3,7 +3,8 @@
 // the bay; under Heat overload the step can time out in between, and the queue delivers its
 // message again. That delivery must finish the delete as the first would have (the bay
 // removed, nothing left in Keystone), not fail on Keystone's 401 "Could not find trust". A
-// trust gone while the stack still stands fails the delete at once, saying so; the stack stays.
+// trust gone while the stack still stands fails the delete at once, saying so; the stack stays,
+// and the user's next delete (a new token, so a new trust) removes it.
 // The worker is composed as in production (composeWorker: Heat through the bay's trust).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -11,12 +12,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadCloudConfig, type CloudConfig } from "../../shared/adapters/openstack/config/index.ts";
-import { HeatClient, KeystoneIdentity, Session } from "../../shared/adapters/openstack/index.ts";
+import { HeatClient, KeystoneIdentity, Session, TrustClient } from "../../shared/adapters/openstack/index.ts";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
 import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
 import { delegationMarker, makeCredentials, releaseCredentials } from "../../shared/bay-credentials.ts";
 import { composeWorker } from "../../functions/worker/compose.ts";
 import { handleMessage } from "../../functions/worker/handle-message.ts";
+import { deleteBay } from "../../shared/bays/operate.ts";
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
 import type { Bay } from "../../shared/domain/model.ts";
 import type { WorkMessage } from "../../shared/ports/work-queue.ts";
@@ -98,36 +100,72 @@ describe("a delete delivered again after its trust was released (real Keystone a
     return !s || s.stack_status === "DELETE_COMPLETE";
   };
 
-  it("the stack gone and the trust released: delivered again, the delete finishes (bay removed, trustee user and trusts gone)", async () => {
-    const bay = await deletingBay("gone");
-    await handleMessage(message(bay, "bay.delete"), deps);
-    const poll = sent.find((m) => m.bayId === bay.uuid && m.kind === "bay.poll");
-    assert.ok(poll, "the delete step sent its poll");
-    await eventually("Heat deleted the stack", async () => ((await stackGone(bay)) ? true : undefined), 180_000, 1000);
+  // Which message comes again depends on where the delivery died: the poll that saw the stack
+  // gone, or the delete step itself (the sweeper re-sends it for an idle bay; a duplicate).
+  for (const again of ["bay.poll", "bay.delete"] as const) {
+    it(`the stack gone and the trust released: the ${again} delivered again finishes the delete (bay removed, trustee user gone)`, async () => {
+      const bay = await deletingBay(again === "bay.poll" ? "gone-poll" : "gone-delete");
+      await handleMessage(message(bay, "bay.delete"), deps);
+      const poll = sent.find((m) => m.bayId === bay.uuid && m.kind === "bay.poll");
+      assert.ok(poll, "the delete step sent its poll");
+      await eventually("Heat deleted the stack", async () => ((await stackGone(bay)) ? true : undefined), 180_000, 1000);
 
-    // the delivery that found the stack gone removed the bay's trust, then died (its timeout)
-    await identity.deleteTrust(bay.trust_id!);
-    assert.ok(await userExists(bay.trustee!.user_id), "the trustee user is still there: the step died before it");
+      // the delivery that found the stack gone removed the bay's trust, then died (its timeout)
+      await identity.deleteTrust(bay.trust_id!);
+      assert.ok(await userExists(bay.trustee!.user_id), "the trustee user is still there: the step died before it");
 
-    // the queue delivers the poll again, to a new instance, then the delete (the sweeper's, or a duplicate)
-    const again = worker();
-    await handleMessage(poll, again);
-    assert.equal(await stores.table.getBay(bay.uuid), undefined, "the bay is removed, as the normal path removes it");
-    const events = await stores.table.listEvents(bay.uuid);
-    assert.ok(events.some((e) => e.kind === "deleted"), `a 'deleted' event is recorded: ${events.map((e) => e.kind).join(", ")}`);
-    assert.equal(await userExists(bay.trustee!.user_id), false, "the nodes' trustee user is removed (nothing leaks)");
-    await handleMessage(message(bay, "bay.delete"), again);
-    assert.equal(await stores.table.getBay(bay.uuid), undefined);
-  });
+      // the queue delivers the message again, to a new instance (no tokens in hand)
+      const instance = worker();
+      await handleMessage(again === "bay.poll" ? poll : message(bay, "bay.delete"), instance);
+      assert.equal(await stores.table.getBay(bay.uuid), undefined, "the bay is removed, as the normal path removes it");
+      const events = await stores.table.listEvents(bay.uuid);
+      assert.ok(events.some((e) => e.kind === "deleted"), `a 'deleted' event is recorded: ${events.map((e) => e.kind).join(", ")}`);
+      assert.ok(!events.some((e) => e.kind === "failed"), "nothing failed");
+      assert.equal(await userExists(bay.trustee!.user_id), false, "the nodes' trustee user is removed (nothing leaks)");
+      // and the other message, delivered after: nothing left to do
+      await handleMessage(again === "bay.poll" ? message(bay, "bay.delete") : poll, instance);
+      assert.equal(await stores.table.getBay(bay.uuid), undefined);
+    });
+  }
 
-  it("the trust gone while the stack stands: the delete fails at once with the reason, and the stack stays for a new delete", async () => {
+  it("the trust gone while the stack stands: the delete fails at once with the reason; deleted again (a new token, a new trust), the bay goes", async () => {
     const bay = await deletingBay("stands");
     await identity.deleteTrust(bay.trust_id!);
     await handleMessage(message(bay, "bay.delete"), worker());
-    const failed = await stores.table.getBay(bay.uuid);
-    assert.equal(failed?.status, "DELETE_FAILED");
-    assert.match(failed?.status_reason ?? "", new RegExp(`no longer has trust ${bay.trust_id}`));
-    assert.match(failed?.status_reason ?? "", /delete the bay again/);
+    const failed = (await stores.table.getBay(bay.uuid))!;
+    assert.equal(failed.status, "DELETE_FAILED");
+    assert.match(failed.status_reason ?? "", new RegExp(`no longer has trust ${bay.trust_id}`));
+    assert.match(failed.status_reason ?? "", /still there: delete the bay again to retry/);
+    assert.equal(failed.trust_id, null, "the bay lets the dead trust go, so a new delete makes a new one");
     assert.equal((await demoHeat.getStack(bay.stack_name, bay.stack_id!))?.stack_status, "CREATE_COMPLETE", "the stack is untouched");
+
+    // the user deletes it again, as DELETE /v1/bays/{id} does: the request carries demo's token
+    const info = await demo.tokenInfo();
+    const caller = { projectId: info.projectId!, userId: info.userId, isAdmin: false, token: await demo.token(), roles: info.roles, tokenExpiresAt: new Date(Date.now() + 3600_000) };
+    const ops = { table: stores.table, queue: { send: async (m: WorkMessage) => void sent.push(m) }, vault, log: silentLogger, identity, defaultTimeoutMinutes: 60, deadlineGraceMinutes: 5 };
+    const again = await deleteBay(ops as never, caller, failed, "r-again");
+    assert.ok(again.delegation, "the new request carries the caller's token for the worker");
+    const instance = worker();
+    const handled = new Set<WorkMessage>(sent);
+    await handleMessage(message(again, "bay.delete"), instance);
+    const renewed = await stores.table.getBay(bay.uuid);
+    if (renewed) made.push(renewed); // its new trust, released in after() if the test stops here
+    // the queue hands out each poll the worker sends from here on (at once: their delays are not waited)
+    await eventually(
+      "the bay removed",
+      async () => {
+        for (const m of sent.filter((x) => x.bayId === bay.uuid && !handled.has(x))) {
+          handled.add(m);
+          await handleMessage(m, instance);
+        }
+        return (await stores.table.getBay(bay.uuid)) ? undefined : true;
+      },
+      180_000,
+      1000,
+    );
+    assert.ok(await stackGone(bay), "its stack deleted in Heat");
+    assert.equal(await userExists(bay.trustee!.user_id), false, "the nodes' trustee user is removed");
+    assert.ok(renewed?.trust_id && renewed.trust_id !== bay.trust_id, "the delete acted through a new trust");
+    assert.equal(await new TrustClient(service).get(renewed.trust_id), undefined, "which is removed with the bay");
   });
 });

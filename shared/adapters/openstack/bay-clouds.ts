@@ -74,7 +74,13 @@ class TrustHeat implements Orchestrator {
       return await this.heat.getStack(name, id, o);
     } catch (e) {
       if (!(await this.trustGone(e).catch(() => false))) throw e;
-      return new HeatClient(this.service, { project: this.projectId }).getStack(name, id, o);
+      try {
+        return await new HeatClient(this.service, { project: this.projectId }).getStack(name, id, o);
+      } catch (admin) {
+        // Heat does not take Bayforge's service user as an admin: the stack cannot be read at all
+        if (admin instanceof OrchestratorError && (admin.status === 401 || admin.status === 403)) throw await this.refusal(e, `read (nor as Bayforge's service user: ${admin.message.slice(0, 200)})`);
+        throw admin;
+      }
     }
   }
 
