@@ -13,8 +13,10 @@
 // with the SDK external in 98 ms (p95 113); worker 559 KB in 36 ms vs 154 KB in 101 ms. The
 // external SDK is the CommonJS build: every client whole (all its commands), scanned by
 // cjs-module-lexer for the ESM import; bundled, only the tree-shaken ES-module code (package.json
-// "module") of what the five clients use is left (~400 KB minified). So the api misses its
-// 300 KB size goal by the SDK it carries, to be 2.5x faster to start. Bundling also pins the SDK
+// "module") of what the five clients use is left (~400 KB minified). The bundles have no byte
+// goal: what a user waits for is the cold start, measured on aws-local for each function, SDK
+// bundled vs external (test/bench/aws-local-cold-start.bench.ts, BENCHMARKS.md; issue 14 dropped
+// the api's 300 KB goal for it). The sizes are reported for watching. Bundling also pins the SDK
 // to package-lock.json's version, the one the tests ran against, instead of whatever the runtime
 // ships that month. `--sdk=external` builds the other variant (the benchmark measures both).
 import { build } from "esbuild";
@@ -24,12 +26,12 @@ import { join, relative, resolve, sep } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
 
-/** Lambda functions: entry point, and the size goal of the bundle (KB, 1 KB = 1024 bytes). */
+/** Lambda functions: the entry point of each bundle. */
 export const FUNCTIONS = {
-  api: { entry: "functions/api/lambda.ts", goalKB: 300 },
-  worker: { entry: "functions/worker/lambda.ts", goalKB: 600 },
-  "worker-dlq": { entry: "functions/worker/lambda-dlq.ts", goalKB: 600 },
-  webhook: { entry: "functions/webhook/lambda.ts", goalKB: 300 },
+  api: { entry: "functions/api/lambda.ts" },
+  worker: { entry: "functions/worker/lambda.ts" },
+  "worker-dlq": { entry: "functions/worker/lambda-dlq.ts" },
+  webhook: { entry: "functions/webhook/lambda.ts" },
 };
 
 // An ESM bundle of CommonJS code (some of the SDK's dependencies) calls require() for
@@ -146,8 +148,6 @@ export async function buildAll(opts = {}) {
       kb: +(bytes / 1024).toFixed(1),
       gzipKB: +(gzipSync(readFileSync(file)).length / 1024).toFixed(1),
       mapKB: +(statSync(file + ".map").size / 1024).toFixed(1),
-      goalKB: fn.goalKB,
-      withinGoal: bytes <= fn.goalKB * 1024,
       templates: state.usesTemplates,
       buildMs: Math.round(ms),
       top: topPackages(result.metafile, file, o.analyze ? 25 : 8),
@@ -176,8 +176,7 @@ function topPackages(metafile, outfile, n) {
 function printReport(r, analyze) {
   console.log(`bundles (esm, minified, target node20, AWS SDK ${r.sdk === "bundle" ? "bundled" : "external"}), ${r.totalMs} ms:`);
   for (const [name, b] of Object.entries(r.bundles)) {
-    const flag = b.withinGoal ? "ok" : `OVER the ${b.goalKB} KB goal`;
-    console.log(`  ${name.padEnd(11)} ${String(b.bytes).padStart(9)} bytes  ${String(b.kb).padStart(7)} KB  (gzip ${b.gzipKB} KB, goal ${b.goalKB} KB: ${flag})${b.templates ? " + templates/" : ""}  ${b.file}`);
+    console.log(`  ${name.padEnd(11)} ${String(b.bytes).padStart(9)} bytes  ${String(b.kb).padStart(7)} KB  (gzip ${b.gzipKB} KB)${b.templates ? " + templates/" : ""}  ${b.file}`);
     if (analyze) for (const [pkg, kb] of Object.entries(b.top)) console.log(`      ${String(kb).padStart(7)} KB  ${pkg}`);
   }
 }

@@ -18,7 +18,8 @@ import { join } from "node:path";
 export interface StandinSecret {
   arn: string;
   name: string;
-  value: string;
+  /** the SecretString; a function is asked on every read (a file edited is a secret updated) */
+  value: string | (() => string);
 }
 
 export interface StandinOptions {
@@ -121,7 +122,7 @@ function secretsManagerStandin(o: StandinOptions): Record<string, Op> {
       const id = String(input.SecretId ?? "");
       const s = o.secrets.find((x) => x.arn === id || x.name === id || x.arn.replace(/-[A-Za-z0-9]{6}$/, "") === id);
       if (!s) throw new AwsError("ResourceNotFoundException", "Secrets Manager can't find the specified secret.");
-      return { ARN: s.arn, Name: s.name, VersionId: "00000000-0000-0000-0000-000000000001", SecretString: s.value, VersionStages: ["AWSCURRENT"], CreatedDate: created };
+      return { ARN: s.arn, Name: s.name, VersionId: "00000000-0000-0000-0000-000000000001", SecretString: typeof s.value === "function" ? s.value() : s.value, VersionStages: ["AWSCURRENT"], CreatedDate: created };
     },
   };
 }

@@ -12,6 +12,7 @@
 //   BAYFORGE_AWS_LOCAL_SWEEP_SECONDS        the sweeper's schedule instead of the rule's rate
 //   BAYFORGE_AWS_LOCAL_VISIBILITY_SECONDS   test knob: the redriven queues' visibility timeout instead of the template's
 //   BAYFORGE_AWS_LOCAL_DELIVER_TWICE=1      test fault: every message is delivered twice
+//   BAYFORGE_AWS_LOCAL_CHATOPS_SECRET_FILE  the chat-ops secret's JSON: the stack then has the webhook (chatops-secret-file.ts)
 //   other BAYFORGE_* variables are added to every function's environment (the template's own win)
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
@@ -28,6 +29,7 @@ import { startHttpApi } from "./http-api.ts";
 import { openstackSecretValue } from "./openstack-secret-value.ts";
 import { restoreQueues, snapshotQueues } from "./queue-snapshot.ts";
 import { startSqs } from "./sqs-server.ts";
+import { chatopsSecretFile } from "./chatops-secret-file.ts";
 import { startEventSource } from "./sqs-event-source.ts";
 import { ensureSynth } from "./synth.ts";
 import { ACCOUNT, readTopology, templatePath, type Topology } from "./template.ts";
@@ -52,9 +54,16 @@ export async function runAwsLocal(env: NodeJS.ProcessEnv = process.env): Promise
   const CREDENTIALS = { accessKeyId: "AKIDAWSLOCAL", secretAccessKey: "aws-local" };
   const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bayforge/openstack-AwsLcl`;
 
-  const cdkOut = join(root, "cdk.out");
+  const CHATOPS_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bayforge/chatops-AwsLcl`;
+  const chatops = chatopsSecretFile(env);
+
+  // with chat-ops, the stack as `cdk deploy -c chatopsSecretArn=…` makes it, in an assembly of its own
+  const cdkOut = chatops ? join(root, ".bayforge", "cdk.out-chatops") : join(root, "cdk.out");
   const template = () => templatePath(cdkOut, env.BAYFORGE_AWS_LOCAL_STACK);
-  await ensureSynth(root, template, say, { skipBuild: env.BAYFORGE_AWS_LOCAL_SKIP_BUILD === "1" });
+  await ensureSynth(root, template, say, {
+    skipBuild: env.BAYFORGE_AWS_LOCAL_SKIP_BUILD === "1",
+    ...(chatops ? { outdir: cdkOut, context: { chatopsSecretArn: CHATOPS_SECRET_ARN } } : {}),
+  });
   const dataDir = resolve(env.BAYFORGE_AWS_LOCAL_DIR ?? join(root, ".bayforge", "aws-local"));
   mkdirSync(join(dataDir, "dynamodb"), { recursive: true, mode: 0o700 });
   const secretValue = openstackSecretValue(env, root, (m) => say(m));
@@ -72,10 +81,12 @@ export async function runAwsLocal(env: NodeJS.ProcessEnv = process.env): Promise
     region: REGION,
     accountId: ACCOUNT,
   });
-  const topology = readTopology(template(), cdkOut, { region: REGION, queueUrlBase: sqsEndpoint, apiUrl: http.url, parameters: { OpenStackSecretArn: SECRET_ARN, PublicUrl: env.BAYFORGE_PUBLIC_URL ?? "" } });
+  const topology = readTopology(template(), cdkOut, { region: REGION, queueUrlBase: sqsEndpoint, apiUrl: http.url, parameters: { OpenStackSecretArn: SECRET_ARN, PublicUrl: env.BAYFORGE_PUBLIC_URL ?? "", ...(chatops ? { ChatOpsSecretArn: CHATOPS_SECRET_ARN } : {}) } });
 
   const keyArns = [...new Set([...topology.functions.values()].map((f) => f.environment[ENV.kmsKeyId]).filter(Boolean))];
-  const standins = await startAwsJsonStandins({ dataDir, keyArns, secrets: [{ arn: SECRET_ARN, name: "bayforge/openstack", value: secretValue }] });
+  const secrets = [{ arn: SECRET_ARN, name: "bayforge/openstack", value: secretValue }, ...(chatops ? [{ arn: CHATOPS_SECRET_ARN, name: "bayforge/chatops", value: chatops.read }] : [])];
+  const standins = await startAwsJsonStandins({ dataDir, keyArns, secrets });
+  if (chatops) say(`chat-ops: the webhook function serves ${[...topology.routes.keys()].filter((k) => k.includes("/webhook/")).join(", ")}; its secret is ${chatops.path}`);
 
   const dynamodb = new DynamoDBClient({ endpoint: dynamo.url, region: REGION, credentials: CREDENTIALS });
   for (const t of topology.tableNames) say(`table ${t} ${await ensureTable(dynamodb, t)}`);

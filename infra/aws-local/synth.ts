@@ -1,13 +1,22 @@
 // The template aws-local reads must describe the bundles built from the sources now: each start
 // runs `npm run build` and `cdk synth` first (~10 s), unless `skipBuild` (then only when dist/
 // or the template is missing, or the template is older than a bundle). A lock directory keeps
-// two aws-local starts (tests run files in parallel) from building at once.
+// two aws-local starts (tests run files in parallel) from building at once. A stack with other
+// context (chat-ops) is synthesized into its own directory, so neither overwrites the other's.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { BUNDLES } from "../aws/stack.ts";
 
-export async function ensureSynth(root: string, template: () => string, log: (msg: string) => void, o: { skipBuild?: boolean } = {}): Promise<void> {
+export interface SynthOptions {
+  skipBuild?: boolean;
+  /** where the cloud assembly goes (default cdk.out, as `npm run synth`) */
+  outdir?: string;
+  /** CDK context (-c key=value), e.g. chatopsSecretArn: the stack then has the webhook function */
+  context?: Record<string, string>;
+}
+
+export async function ensureSynth(root: string, template: () => string, log: (msg: string) => void, o: SynthOptions = {}): Promise<void> {
   const lock = join(root, ".bayforge", "aws-local-synth.lock");
   mkdirSync(join(root, ".bayforge"), { recursive: true });
   for (let waited = 0; ; waited += 200) {
@@ -25,7 +34,8 @@ export async function ensureSynth(root: string, template: () => string, log: (ms
       const r = spawnSync(cmd, args, { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
       if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status})`);
     };
-    const bundles = BUNDLES.filter((b) => b !== "webhook").map((b) => join(root, "dist", b, "index.mjs"));
+    // the webhook's bundle is deployed only with a chat-ops secret
+    const bundles = BUNDLES.filter((b) => b !== "webhook" || o.context?.chatopsSecretArn).map((b) => join(root, "dist", b, "index.mjs"));
     if (!o.skipBuild || !bundles.every((f) => existsSync(f))) {
       log("building the bundles (npm run build)");
       run(process.execPath, ["scripts/build.mjs", "--quiet"]);
@@ -39,7 +49,8 @@ export async function ensureSynth(root: string, template: () => string, log: (ms
     const newest = Math.max(...bundles.map((f) => statSync(f).mtimeMs));
     if (!o.skipBuild || !file || !existsSync(file) || statSync(file).mtimeMs < newest) {
       log("synthesizing the stack (cdk synth)");
-      run(join(root, "node_modules", ".bin", "cdk"), ["synth", "-q", "--no-notices"]);
+      const context = Object.entries(o.context ?? {}).flatMap(([k, v]) => ["-c", `${k}=${v}`]);
+      run(join(root, "node_modules", ".bin", "cdk"), ["synth", "-q", "--no-notices", ...(o.outdir ? ["-o", o.outdir] : []), ...context]);
     }
   } finally {
     rmSync(lock, { recursive: true, force: true });

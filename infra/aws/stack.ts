@@ -59,6 +59,7 @@ export const ENV = {
   publicUrl: "BAYFORGE_PUBLIC_URL",
   maxReceives: "BAYFORGE_MAX_RECEIVES",
   chatopsSecret: "BAYFORGE_CHATOPS_SECRET_ARN",
+  workerConcurrency: "BAYFORGE_WORKER_CONCURRENCY",
 } as const;
 
 /** The chat-ops routes of the HTTP API (the webhook function's; every other route is the api's). */
@@ -98,6 +99,15 @@ export interface BayforgeStackProps extends StackProps {
   alarmEmail?: string;
   /** the worker function's timeout (default 2 minutes); the queue's visibility timeout is 6× it */
   workerTimeout?: Duration;
+  /**
+   * The worker's Heat load: at most `workerInstances` instances at once (the SQS event
+   * source's maximum concurrency, 2 to 1000; default 2), each taking batches of
+   * `workerConcurrency` messages and running them together (default 4): 8 steps against Heat
+   * at once, as the embedded default runs (see HEAT_STEPS_AT_ONCE). Context `workerInstances`,
+   * `workerConcurrency`.
+   */
+  workerInstances?: number;
+  workerConcurrency?: number;
   /** SQS receives before a message is dead-lettered (default 5) */
   maxReceiveCount?: number;
   /** CloudWatch Logs retention of every function's log group (default one month) */
@@ -105,6 +115,17 @@ export interface BayforgeStackProps extends StackProps {
   /** NODE_OPTIONS=--enable-source-maps: readable stack traces, ~10 ms more per cold start (context `sourceMaps`; default off) */
   enableSourceMaps?: boolean;
 }
+
+/**
+ * How many worker steps run against Heat at once by default: 2 instances × 4 messages = 8, the
+ * embedded default's BAYFORGE_WORKER_CONCURRENCY, which is what one heat-engine deployment (the
+ * dev cloud's: one engine worker on 2 cores) is tested with. The earlier 10 × 8 = 80 made that
+ * engine fall behind on a 200-bay batch: heat-api answered 500 "No reply on topic engine" (its
+ * 60 s RPC wait ran out) and steps timed out. 2 is the least maximum concurrency SQS event
+ * sources take. A batch is no larger than what one instance runs at once, so no message waits
+ * behind the others' Heat calls and the function's timeout is each step's own.
+ */
+export const HEAT_STEPS_AT_ONCE = { instances: 2, perInstance: 4 } as const;
 
 export class BayforgeStack extends Stack {
   readonly table: dynamodb.Table;
@@ -126,6 +147,12 @@ export class BayforgeStack extends Stack {
     const dlqTimeout = Duration.minutes(1);
     const maxReceiveCount = props.maxReceiveCount ?? 5;
     const retention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const workerInstances = props.workerInstances ?? HEAT_STEPS_AT_ONCE.instances;
+    const workerConcurrency = props.workerConcurrency ?? HEAT_STEPS_AT_ONCE.perInstance;
+    if (!Number.isInteger(workerInstances) || workerInstances < 2 || workerInstances > 1000)
+      throw new Error(`workerInstances must be a whole number from 2 to 1000 (an SQS event source's maximum concurrency), not ${workerInstances}`);
+    if (!Number.isInteger(workerConcurrency) || workerConcurrency < 1 || workerConcurrency > 10)
+      throw new Error(`workerConcurrency must be a whole number from 1 to 10 (it is also the batch size), not ${workerConcurrency}`);
 
     // Parameters ------------------------------------------------------------------------------
     const secretArn = new CfnParameter(this, "OpenStackSecretArn", {
@@ -277,7 +304,7 @@ export class BayforgeStack extends Stack {
       description: "Bayforge worker: certificates, Heat stack create/poll/update/delete",
       memoryMB: 1024, // CPU for the RSA keys of a bay's CA and client certificate
       timeout: workerTimeout,
-      ...(chatopsSecret ? { environment: { ...environment, [ENV.chatopsSecret]: chatopsSecret.secretArn } } : {}),
+      environment: { ...environment, [ENV.workerConcurrency]: String(workerConcurrency), ...(chatopsSecret ? { [ENV.chatopsSecret]: chatopsSecret.secretArn } : {}) },
     });
     this.deadLetterWorker = fn("DeadLetterFunction", "worker-dlq", {
       description: "Bayforge dead letters: fails the bay of a message that kept failing",
@@ -372,10 +399,10 @@ export class BayforgeStack extends Stack {
 
     this.worker.addEventSource(
       new SqsEventSource(this.queue, {
-        batchSize: 10,
+        batchSize: workerConcurrency, // run at once by the instance (HEAT_STEPS_AT_ONCE)
         maxBatchingWindow: Duration.seconds(2),
         reportBatchItemFailures: true,
-        maxConcurrency: 10, // at most 10 concurrent batches against the OpenStack cloud
+        maxConcurrency: workerInstances,
       }),
     );
     this.deadLetterWorker.addEventSource(

@@ -4,10 +4,10 @@
 // function never runs more instances at once than the stack allows (its event source
 // mapping's MaximumConcurrency, and its reserved concurrency when it has one), read from the
 // synthesized template. BAYFORGE_TEST_BATCH_BAYS=200 applies the 200 bays (10 by
-// default, as test/e2e/batch-apply.test.ts). Mind that the stack lets 10 worker instances run
-// at once, each handling up to BAYFORGE_WORKER_CONCURRENCY (8) records of its batch together:
-// up to 80 Heat operations at once, 10× the embedded default's; the light dev cloud's one Heat
-// engine on 2 cores falls behind with 200 bays (its API answers 500 "No reply on topic engine").
+// default, as test/e2e/batch-apply.test.ts). The stack lets 2 worker instances run at once, each
+// running its batch of 4 records together: 8 Heat operations at once, the embedded default's
+// (infra/aws/stack.ts HEAT_STEPS_AT_ONCE). At 10 × 8 = 80 the light dev cloud's one Heat engine
+// on 2 cores fell behind with 200 bays (its API answered 500 "No reply on topic engine").
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";

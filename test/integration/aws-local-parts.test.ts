@@ -15,6 +15,7 @@ import { startHttpApi } from "../../infra/aws-local/http-api.ts";
 import { FunctionPool, type InvokeResult } from "../../infra/aws-local/function-pool.ts";
 import { succeeded } from "../../infra/aws-local/sqs-event-source.ts";
 import { startAwsJsonStandins } from "../../infra/aws-local/aws-json-standins.ts";
+import { chatopsSecretFile } from "../../infra/aws-local/chatops-secret-file.ts";
 import { resolve as resolveIntrinsics } from "../../infra/aws-local/intrinsics.ts";
 import { rateSeconds } from "../../infra/aws-local/template.ts";
 import { KmsKeyVault, KeyVaultError } from "../../shared/adapters/aws/kms-key-vault.ts";
@@ -215,5 +216,27 @@ describe("aws-local's KMS and Secrets Manager stand-ins", () => {
     assert.equal(await new KmsKeyVault({ client, keyId: keyArn }).decrypt(sealed, "bay/1"), "the CA key");
     client.destroy();
     s.server.close();
+  });
+
+  it("serve the chat-ops secret from its file, read again on every read (editing the file updates the secret); a bad file stops the start without showing its content", async () => {
+    const file = join(tmp, "chatops.json");
+    writeFileSync(file, JSON.stringify({ slackSigningSecret: "first" }), { mode: 0o600 });
+    const chatops = chatopsSecretFile({ BAYFORGE_AWS_LOCAL_CHATOPS_SECRET_FILE: file })!;
+    const arn = "arn:aws:secretsmanager:us-east-1:000000000000:secret:bayforge/chatops-AwsLcl";
+    const s = await startAwsJsonStandins({ dataDir: tmp, keyArns: [], secrets: [{ arn, name: "bayforge/chatops", value: chatops.read }] });
+    const sm = new SecretsManagerClient({ endpoint: s.url, region: "us-east-1", credentials: CREDENTIALS });
+    const read = async () => JSON.parse((await sm.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString!).slackSigningSecret;
+    assert.equal(await read(), "first");
+    writeFileSync(file, JSON.stringify({ slackSigningSecret: "rotated" }));
+    assert.equal(await read(), "rotated");
+    sm.destroy();
+    s.server.close();
+
+    assert.equal(chatopsSecretFile({}), undefined, "no file named: no chat-ops, no webhook");
+    writeFileSync(file, "slackSigningSecret=hunter2");
+    assert.throws(() => chatopsSecretFile({ BAYFORGE_AWS_LOCAL_CHATOPS_SECRET_FILE: file }), (e: Error) => /cannot be read as the chat-ops secret's JSON/.test(e.message) && !e.message.includes("hunter2"));
+    writeFileSync(file, '["hunter2"]');
+    assert.throws(() => chatopsSecretFile({ BAYFORGE_AWS_LOCAL_CHATOPS_SECRET_FILE: file }), (e: Error) => /must hold a JSON object/.test(e.message) && !e.message.includes("hunter2"));
+    assert.throws(() => chatopsSecretFile({ BAYFORGE_AWS_LOCAL_CHATOPS_SECRET_FILE: join(tmp, "missing.json") }), /ENOENT/);
   });
 });

@@ -11,7 +11,8 @@ import { spawnSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 import { App } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
-import { BayforgeStack, BUNDLES, ENV, KEY_ACTIONS, REPO_ROOT, TABLE_ACTIONS, WEBHOOK_ROUTES } from "../../infra/aws/stack.ts";
+import { BayforgeStack, BUNDLES, ENV, HEAT_STEPS_AT_ONCE, KEY_ACTIONS, REPO_ROOT, TABLE_ACTIONS, WEBHOOK_ROUTES } from "../../infra/aws/stack.ts";
+import { loadSettings } from "../../shared/config.ts";
 import { WEBHOOK_ENV } from "../../functions/webhook/lambda.ts";
 import { tableDefinition, TTL_ATTRIBUTE } from "../../shared/adapters/dynamodb/table-definition.ts";
 import { AWS_ENV } from "../../shared/adapters/aws/index.ts";
@@ -88,6 +89,29 @@ describe("AWS stack (infra/aws, CDK)", () => {
     const forDlq = mappings.find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(arnOf(dlqId)))!;
     assert.deepEqual(forDlq.FunctionName, ref(dlqFnId));
     assert.deepEqual(forDlq.FunctionResponseTypes, ["ReportBatchItemFailures"]);
+  });
+
+  it("the worker's Heat load: 2 instances × batches of 4 run at once = 8 steps, the embedded default's; no reserved concurrency", () => {
+    const workerId = fnId("index.handler", /worker: certificates/);
+    const queueId = idOf("AWS::SQS::Queue", (r) => !!r.Properties.RedrivePolicy);
+    const forQueue = ofType("AWS::Lambda::EventSourceMapping").map(([, r]) => r.Properties).find((m) => JSON.stringify(m.EventSourceArn) === JSON.stringify(arnOf(queueId)))!;
+    const worker = resources[workerId].Properties;
+    const perInstance = Number(worker.Environment.Variables[ENV.workerConcurrency]);
+    assert.deepEqual(forQueue.ScalingConfig, { MaximumConcurrency: 2 });
+    assert.equal(perInstance, 4);
+    assert.equal(forQueue.BatchSize, perInstance, "a batch is what one instance runs at once: no message waits behind the others' Heat calls");
+    assert.equal(forQueue.ScalingConfig.MaximumConcurrency * perInstance, loadSettings({}).workerConcurrency, "as many steps at once as the embedded default runs");
+    assert.equal(HEAT_STEPS_AT_ONCE.instances * HEAT_STEPS_AT_ONCE.perInstance, 8);
+    // a reservation would fail to deploy on an account with the least concurrency (10 unreserved)
+    assert.equal(worker.ReservedConcurrentExecutions, undefined);
+  });
+
+  it("the worker's Heat load can be raised (workerInstances, workerConcurrency), within what SQS event sources and a batch allow", () => {
+    const t = Template.fromStack(new BayforgeStack(new App({ outdir }), "BayforgeLoadTest", { openstackSecretArn: SECRET_ARN, workerInstances: 5, workerConcurrency: 6 }));
+    t.hasResourceProperties("AWS::Lambda::EventSourceMapping", { BatchSize: 6, ScalingConfig: { MaximumConcurrency: 5 } });
+    t.hasResourceProperties("AWS::Lambda::Function", { Description: Match.stringLikeRegexp("^Bayforge worker:"), Environment: { Variables: Match.objectLike({ [ENV.workerConcurrency]: "6" }) } });
+    for (const bad of [{ workerInstances: 1 }, { workerInstances: 2.5 }, { workerConcurrency: 0 }, { workerConcurrency: 11 }])
+      assert.throws(() => new BayforgeStack(new App({ outdir }), `BayforgeBad${Object.values(bad)[0]}`.replace(".", ""), { openstackSecretArn: SECRET_ARN, ...bad }), /must be a whole number/);
   });
 
   it("DynamoDB table: on-demand, point-in-time recovery, TTL on expires_at, keys and GSIs as the adapter's table definition", () => {

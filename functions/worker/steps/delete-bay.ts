@@ -1,6 +1,9 @@
 // bay.delete: asks Heat to delete the bay's stack (found by id, or by its fixed name when a
 // create was interrupted before recording it), then polls; a stack Heat no longer has means
 // the delete is done. finishDelete removes what the bay owned and then the bay itself.
+// A delivery that died after finishDelete released the bay's trust is delivered again: Heat is
+// then read without the trust (shared/adapters/openstack/bay-clouds.ts), sees the stack gone,
+// and the delete finishes as the first delivery would have.
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Bay } from "../../../shared/domain/model.ts";
 import type { WorkerDeps } from "../deps.ts";
@@ -9,19 +12,35 @@ import { updateBay } from "../bay-store.ts";
 import { notifyCompletion } from "./notify.ts";
 import { ensureCredentials } from "./make-credentials.ts";
 import { VersionConflict } from "../../../shared/ports/bay-table.ts";
+import { OrchestratorError } from "../../../shared/ports/orchestrator.ts";
+import { failBay } from "./fail-bay.ts";
+import { releaseAfterOperation } from "./release-credentials.ts";
 
 export async function deleteBayStack(msg: WorkMessage, deps: WorkerDeps): Promise<void> {
   let bay = await deps.table.getBay(msg.bayId);
   if (!bay || bay.status !== "DELETE_IN_PROGRESS") return;
   bay = await ensureCredentials(msg, deps, bay); // a bay whose create failed has no trust left
   if (!bay) return;
-  const stack = bay.stack_id ? await deps.heatFor(bay).getStack(bay.stack_name, bay.stack_id) : await deps.heatFor(bay).findStack(bay.stack_name);
+  let stack;
+  try {
+    stack = bay.stack_id ? await deps.heatFor(bay).getStack(bay.stack_name, bay.stack_id) : await deps.heatFor(bay).findStack(bay.stack_name);
+  } catch (e) {
+    if (!refusedForGood(e)) throw e;
+    await failRefused(deps, bay, `${e.message.slice(0, 600)}. Delete the bay again to retry.`);
+    return;
+  }
   if (!stack || stack.stack_status === "DELETE_COMPLETE") {
     await finishDelete(deps, bay, msg.requestId);
     return;
   }
   if (stack.stack_status !== "DELETE_IN_PROGRESS") {
-    await deps.heatFor(bay).deleteStack(stack.stack_name, stack.id);
+    try {
+      await deps.heatFor(bay).deleteStack(stack.stack_name, stack.id);
+    } catch (e) {
+      if (!refusedForGood(e)) throw e;
+      await failRefused(deps, bay, `${e.message.slice(0, 600)}. The stack ${stack.stack_name} is still there: delete the bay again to retry.`);
+      return;
+    }
     deps.log.info("stack delete sent", { bay: bay.uuid, stack: stack.stack_name, was: stack.stack_status });
   }
   if (!bay.stack_id) {
@@ -33,6 +52,22 @@ export async function deleteBayStack(msg: WorkMessage, deps: WorkerDeps): Promis
     { v: 1, kind: "bay.poll", bayId: bay.uuid, projectId: bay.project_id, requestId: msg.requestId, attempt: 0, seq: bay.poll_seq },
     { delaySeconds: pollDelay(deps, 0) },
   );
+}
+
+/**
+ * A 401 left after the session re-authenticated: the credential the bay acts through is refused
+ * (its trust deleted or expired). No redelivery can do better; a new delete request carries the
+ * user's token again, from which a new trust is made, so the bay fails now, saying so.
+ */
+const refusedForGood = (e: unknown): e is OrchestratorError => e instanceof OrchestratorError && e.status === 401;
+
+/**
+ * Fails the delete, and lets the refused trust go (removed from Keystone if it is still there):
+ * a new delete request makes a new one only for a bay without one (shared/bays/operate.ts).
+ */
+async function failRefused(deps: WorkerDeps, bay: Bay, reason: string): Promise<void> {
+  const failed = await failBay(deps, bay, reason);
+  if (failed?.status === "DELETE_FAILED") await releaseAfterOperation(deps, failed, { trustee: false });
 }
 
 /**

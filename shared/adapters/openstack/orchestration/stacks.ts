@@ -30,6 +30,11 @@ export interface HeatClientOptions {
   region?: string;
   /** per-attempt timeout of Heat requests (default: the session transport's, 30 s) */
   timeoutMs?: number;
+  /**
+   * Address this project's stacks instead of the session's own (an admin reading another
+   * project's stack by id, as Magnum's periodic poller reads every project's).
+   */
+  project?: string;
 }
 
 type Url = (endpoint: string) => string;
@@ -45,11 +50,18 @@ export class HeatClient implements Orchestrator {
 
   /** The orchestration endpoint, …/v1/{project_id}. */
   async endpoint(): Promise<string> {
+    const own = await this.session.projectId();
+    const project = this.opts.project ?? own;
+    const template = this.opts.endpoint && /[%$]\((tenant_id|project_id)\)s/.test(this.opts.endpoint);
     const url = this.opts.endpoint
-      ? this.opts.endpoint.replace(/[%$]\((tenant_id|project_id)\)s/g, await this.session.projectId())
+      ? this.opts.endpoint.replace(/[%$]\((tenant_id|project_id)\)s/g, project)
       : await this.session.endpoint("orchestration", { interface: this.opts.interface, region: this.opts.region });
     const trimmed = url.replace(/\/+$/, "");
-    return /\/v1$/.test(trimmed) ? `${trimmed}/${await this.session.projectId()}` : trimmed;
+    if (/\/v1$/.test(trimmed)) return `${trimmed}/${project}`;
+    if (project === own || template) return trimmed;
+    // the URL names the session's project: swap it, or refuse (never another project's URL by guess)
+    if (trimmed.endsWith(`/${own}`)) return `${trimmed.slice(0, -own.length)}${project}`;
+    throw new OrchestratorError(`the orchestration endpoint ${trimmed} does not name project ${own}, so project ${project}'s stacks cannot be addressed`, undefined, false);
   }
 
   async createStack(req: StackCreateRequest): Promise<{ id: string }> {
