@@ -67,6 +67,8 @@ export function fromJsonPatch(body: unknown, kinds: Record<string, Kind>, ignore
       const kind = Object.hasOwn(kinds, attr) ? kinds[attr] : undefined;
       if (kind === "boolean" && typeof op.value === "string" && boolOf(op.value) !== undefined) return { ...op, value: boolOf(op.value) };
       if (kind === "labels" && op.op === "replace") return { ...op, value: labelsOf(typeof op.value === "string" ? pythonLiteral(op.value) : op.value) };
+      // one label (`add /labels/<key>`): python-magnumclient 4 sends `labels/k=1` as the number 1
+      if (op.path.startsWith("/labels/") && (typeof op.value === "boolean" || typeof op.value === "number")) return { ...op, value: String(op.value) };
       return op;
     });
 }

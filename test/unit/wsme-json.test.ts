@@ -29,11 +29,13 @@ describe("a JSON patch, as Magnum applies it", () => {
       { op: "replace", path: "/node_count", value: "1" },
       { op: "replace", path: "/labels", value: "{'kube_tag': 'v1.28.9', \"x\": True, 'n': 3}" },
       { op: "add", path: "/labels/k", value: "v" },
+      { op: "add", path: "/labels/n", value: 1 },
     ], KINDS), [
       { op: "replace", path: "/public", value: true },
       { op: "replace", path: "/node_count", value: "1" },
       { op: "replace", path: "/labels", value: { kube_tag: "v1.28.9", x: "true", n: "3" } },
       { op: "add", path: "/labels/k", value: "v" },
+      { op: "add", path: "/labels/n", value: "1" },
     ]);
   });
   it("drops the removals it is told change nothing", () => {
