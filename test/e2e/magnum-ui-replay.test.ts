@@ -242,6 +242,19 @@ describe("magnum-ui's REST layer at microversion 1.13, replayed against Bayforge
     assert.match(c.created_at, TIME);
   });
 
+  it("Clusters panel, again: the cluster's row carries the table's columns (name, id, status, health_status, master_count, node_count, coe_version)", async () => {
+    const { answer, sent, explain } = await view(ui, "Clusters", "get");
+    assert.equal(answer.status, 200, explain);
+    request(sent[0], "GET", "/v1/clusters/detail");
+    const row = answer.body.items.find((c: { id: string }) => c.id === clusterId);
+    assert.ok(row, explain);
+    assert.deepEqual([row.name, row.status, row.master_count, row.node_count], [CLUSTER, "CREATE_COMPLETE", 1, 1]);
+    // their values are the health check's (Magnum: null until its monitor has run)
+    for (const k of ["health_status", "health_status_reason", "coe_version"]) assert.ok(k in row, `${k} in ${JSON.stringify(row)}`);
+    assert.match(row.cluster_id, UUID, "the overview's Stack ID");
+    assert.ok(!("faults" in row), "no faults shown for a complete cluster, as Magnum");
+  });
+
   it("Show Certificate (GET /v1/certificates/{id}) and Sign Certificate (POST /v1/certificates {cluster_uuid, csr})", async () => {
     const shown = await view(ui, "Certificate", "get", { kwargs: { cluster_id: clusterId } });
     assert.equal(shown.answer.status, 200, shown.explain);
