@@ -104,6 +104,7 @@ export function startMagnumUi(o: { endpoint: string; token: string; project: str
     MAGNUM_UI_TOKEN: o.token,
     MAGNUM_UI_PROJECT: o.project,
     MAGNUM_UI_USER: o.user,
+    PYTHONDONTWRITEBYTECODE: "1", // no __pycache__ in test/vendor
   });
   const child: ChildProcess = spawn("/usr/bin/python3", [join(ROOT, "test", "support", "magnum-ui-replay.py")], { env, stdio: ["pipe", "pipe", "pipe"], detached: true });
   let stderr = "";
