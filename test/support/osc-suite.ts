@@ -268,6 +268,37 @@ export function oscSuite(client: Client): void {
       assert.ok(listed.some((x: { uuid: string; name: string }) => x.uuid === tplUuid && x.name === TPL), JSON.stringify(listed));
     });
 
+    it("coe cluster template update: replace a field, add / replace / remove a label, add and remove a field, as each client sends them; the stored template follows", { timeout: 6 * COMMAND_TIMEOUT_MS }, async () => {
+      const stored = async () => (await api(bf.url, "GET", `/v1/clustertemplates/${tplUuid}`)).json;
+      if (client === "debian") {
+        // 4.0 takes a JSON patch's words: `labels/k=v` is one label, `labels=a=b,c=d` the whole
+        // map (sent as the repr of a Python dict, which Magnum reads with ast.literal_eval)
+        let t = await okJson(["coe", "cluster", "template", "update", TPL, "add", "labels/extra=on", "http_proxy=http://proxy.example:3128"]);
+        assert.deepEqual([t.labels, t.http_proxy], [{ extra: "on" }, "http://proxy.example:3128"], JSON.stringify(t));
+        t = await okJson(["coe", "cluster", "template", "update", TPL, "replace", "flavor_id=m1.large", "labels=extra=off,flannel_backend=vxlan"]);
+        assert.deepEqual([t.flavor_id, t.labels], ["m1.large", { extra: "off", flannel_backend: "vxlan" }], JSON.stringify(t));
+        t = await okJson(["coe", "cluster", "template", "update", TPL, "remove", "labels/extra", "http_proxy"]);
+        assert.deepEqual([t.labels, t.http_proxy], [{ flannel_backend: "vxlan" }, "-"], JSON.stringify(t)); // 4.0 prints an unset field as "-"
+        await okJson(["coe", "cluster", "template", "update", TPL, "replace", "flavor_id=m1.small"]);
+      } else {
+        // the current client: options (replace), --label (add /labels/k), --no-label (remove /labels/k)
+        let t = await okJson(["coe", "cluster", "template", "update", TPL, "--flavor", "m1.large", "--label", "extra=on", "--label", "flannel_backend=vxlan", "--http-proxy", "http://proxy.example:3128"]);
+        assert.deepEqual([t.flavor_id, t.labels, t.http_proxy], ["m1.large", { extra: "on", flannel_backend: "vxlan" }, "http://proxy.example:3128"], JSON.stringify(t));
+        t = await okJson(["coe", "cluster", "template", "update", TPL, "--no-label", "extra", "--label", "flannel_backend=host-gw", "--flavor", "m1.small"]);
+        assert.deepEqual([t.flavor_id, t.labels], ["m1.small", { flannel_backend: "host-gw" }], JSON.stringify(t));
+      }
+      const now = await stored();
+      assert.equal(now.flavor_id, "m1.small", "the stored template");
+      assert.deepEqual(now.labels, { flannel_backend: client === "debian" ? "vxlan" : "host-gw" });
+      assert.equal(now.http_proxy, client === "debian" ? null : "http://proxy.example:3128");
+      assert.equal(now.uuid, tplUuid);
+      assert.equal(now.name, TPL);
+      const refused = await osc(["coe", "cluster", "template", "update", TPL, ...(client === "debian" ? ["remove", "image_id"] : ["--docker-volume-size", "0"])]);
+      assert.notEqual(refused.code, 0, explain(refused));
+      assert.match(refused.stderr, client === "debian" ? /image_id can not be removed/ : /docker_volume_size/, explain(refused));
+      assert.deepEqual(await stored(), now, "a refused update changes nothing");
+    });
+
     it("coe cluster create → CREATE_COMPLETE; cluster show / list; the stack is in the demo project", { timeout: 5 * 60_000 }, async () => {
       const out = await ok([
         "coe", "cluster", "create", CLUSTER,
@@ -332,6 +363,36 @@ export function oscSuite(client: Client): void {
       assert.equal(stack.parameters.external_network, "public");
       assert.equal(stack.parameters.ssh_key_name, "demo-key");
       assert.equal(stack.parameters.bay_uuid, clusterUuid);
+    });
+
+    it("list views carry Magnum's list fields: cluster template list --fields, cluster list's columns (and the legacy `magnum cluster-list --fields`)", { timeout: 3 * COMMAND_TIMEOUT_MS }, async () => {
+      // --fields is decided by the client: it reads the columns from GET /v1/clustertemplates' items
+      const fields = ["coe", "image_id", "public", "apiserver_port", "server_type", "tls_disabled", "registry_enabled", "network_driver", "flavor_id", "master_flavor_id", "external_network_id", "hidden"];
+      const rows = (await okJson(["coe", "cluster", "template", "list", "--fields", fields.join(",")])) as Array<Record<string, unknown>>;
+      const row = rows.find((r) => r.uuid === tplUuid);
+      assert.ok(row, JSON.stringify(rows));
+      assert.deepEqual(
+        [row.coe, row.image_id, row.public, row.server_type, row.tls_disabled, row.registry_enabled, row.network_driver, row.flavor_id, row.master_flavor_id, row.external_network_id, row.hidden],
+        ["kubernetes", "fedora-atomic", false, "vm", false, false, "flannel", "m1.small", "m1.medium", "public", false],
+        JSON.stringify(row),
+      );
+      assert.ok("apiserver_port" in row, JSON.stringify(row));
+      // the cluster list's own columns (the current client adds health_status, null until the health check has run)
+      const clusters = (await okJson(["coe", "cluster", "list"])) as Array<Record<string, unknown>>;
+      const c = clusters.find((x) => x.uuid === clusterUuid);
+      assert.ok(c, JSON.stringify(clusters));
+      assert.deepEqual([c.name, c.keypair, c.node_count, c.master_count, c.status], [CLUSTER, "demo-key", 1, 1, "CREATE_COMPLETE"], JSON.stringify(c));
+      if (client === "debian") {
+        // the deprecated `magnum` shell of 4.0 (gone from the current source) has --fields on cluster-list,
+        // filled from GET /v1/clusters' items: Magnum's list view, at `latest` (the stack as cluster_id)
+        const env: Record<string, string> = {};
+        for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("OS_") && !k.startsWith("PYTHON")) env[k] = v;
+        const out = (await promisify(execFile)("magnum", ["--os-cloud", "devcloud-demo", "--os-region-name", REGION, "cluster-list", "--fields", "cluster_template_id,docker_volume_size,flavor_id,master_flavor_id,create_timeout,labels"], { env: { ...env, OS_CLIENT_CONFIG_FILE: clientClouds }, cwd: work, timeout: COMMAND_TIMEOUT_MS })).stdout;
+        const line = out.split("\n").find((l) => l.includes(clusterUuid)) ?? "";
+        const cells = line.split("|").map((x) => x.trim()).filter((x, i, a) => i > 0 && i < a.length - 1);
+        assert.deepEqual(cells.slice(0, 6), [clusterUuid, CLUSTER, "demo-key", "1", "1", "CREATE_COMPLETE"], out);
+        assert.deepEqual(cells.slice(6), [tplUuid, "-", "m1.small", "m1.medium", "20", "{'flannel_backend': 'vxlan'}"], out);
+      }
     });
 
     it("coe cluster resize → UPDATE_COMPLETE with 2 nodes; Heat's stack has number_of_minions 2", { timeout: 5 * 60_000 }, async () => {

@@ -10,6 +10,9 @@ import { readJson } from "../request.ts";
 import { getBayModel, scope } from "../../../shared/bays/lookup.ts";
 import { baymodelListView, baymodelView } from "../views.ts";
 import { removedAt } from "../microversion.ts";
+import { fromJson, fromJsonPatch, kindsOf } from "../wsme-json.ts";
+
+const KINDS = kindsOf(BAYMODEL_FIELDS);
 
 export function baymodelRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const r = new Hono<ApiEnv>();
@@ -18,7 +21,7 @@ export function baymodelRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   r.post("/", async (c) => {
     const caller = c.get("caller");
-    const body = await readJson(c);
+    const body = fromJson(await readJson(c), KINDS);
     const model = newBayModel(body, { projectId: caller.projectId, userId: caller.userId }, now());
     if (model.public && !caller.isAdmin)
       throw new ApiError(403, "Not authorized to publish baymodel", "Only administrators may create public baymodels (public: true).");
@@ -43,7 +46,7 @@ export function baymodelRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   r.patch("/:ident", async (c) => {
     const caller = c.get("caller");
-    const body = await readJson(c);
+    const body = fromJsonPatch(await readJson(c), KINDS);
     const m = await getBayModel(deps.table, caller, c.req.param("ident"));
     // a cluster template made without a keypair stays valid when patched as a baymodel
     const fields = m.keypair_id ? BAYMODEL_FIELDS : { ...BAYMODEL_FIELDS, keypair_id: CLUSTER_TEMPLATE_FIELDS.keypair_id };

@@ -2,7 +2,10 @@
 // then answered), list and show. The work itself happens in the worker.
 import { Hono, type Context } from "hono";
 import { pageQuery, paginate } from "../pagination.ts";
-import { parseBayRequest } from "../../../shared/domain/bay.ts";
+import { BAY_FIELDS, parseBayRequest } from "../../../shared/domain/bay.ts";
+import { fromJson, kindsOf } from "../wsme-json.ts";
+
+const BAY_KINDS = kindsOf(BAY_FIELDS);
 import { badRequest } from "../../../shared/domain/errors.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
 import { readJson } from "../request.ts";
@@ -19,7 +22,7 @@ export function bayRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   r.post("/", async (c) => {
     const caller = c.get("caller");
-    const req = parseBayRequest(await readJson(c), deps.maxNodesPerBay);
+    const req = parseBayRequest(fromJson(await readJson(c), BAY_KINDS, ["discovery_url"]), deps.maxNodesPerBay);
     // Magnum answers 400 (not 404) when the bay's baymodel does not exist.
     const baymodel = await findBayModel(deps.table, caller, req.baymodel_id);
     if (!baymodel) throw badRequest(`BayModel ${req.baymodel_id} could not be found.`);

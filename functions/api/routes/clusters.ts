@@ -3,7 +3,7 @@
 // delete, the resize action with nodes_to_remove, and the default nodegroups.
 import { Hono, type Context } from "hono";
 import { badRequest, notFound } from "../../../shared/domain/errors.ts";
-import { parseClusterRequest, resolveOverrides } from "../../../shared/domain/cluster.ts";
+import { CLUSTER_FIELDS, parseClusterRequest, resolveOverrides } from "../../../shared/domain/cluster.ts";
 import { parseBayPatch, parseResize } from "../../../shared/domain/bay-update.ts";
 import type { Bay, BayModel } from "../../../shared/domain/model.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
@@ -16,6 +16,9 @@ import { defaultGroupRole, findNodeGroup, nodeGroupNotFound } from "../../../sha
 import { acceptAndEnqueue } from "../../../shared/bays/accept.ts";
 import { deleteBay, scaleBay } from "../../../shared/bays/operate.ts";
 import { atLeast, requireVersion } from "../microversion.ts";
+import { fromJson, kindsOf } from "../wsme-json.ts";
+
+const CLUSTER_KINDS = kindsOf(CLUSTER_FIELDS);
 
 /**
  * `?rollback=True` on a cluster update (API 1.3+, as Magnum's `types.boolean`): Heat then undoes
@@ -44,7 +47,7 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   r.post("/", async (c) => {
     const caller = c.get("caller");
-    const req = parseClusterRequest(await readJson(c), deps.maxNodesPerBay);
+    const req = parseClusterRequest(fromJson(await readJson(c), CLUSTER_KINDS, ["discovery_url"]), deps.maxNodesPerBay);
     const template = await findBayModel(deps.table, caller, req.bay.baymodel_id, "cluster template");
     if (!template) throw badRequest(`ClusterTemplate ${req.bay.baymodel_id} could not be found.`);
     const bay = await acceptAndEnqueue(deps, caller, req.bay, template, c.get("requestId"), c.get("base"), resolveOverrides(req, template));
@@ -87,7 +90,7 @@ export function clusterRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   r.post("/:ident/actions/resize", async (c) => {
     const v = c.get("version");
-    const req = parseResize(await readJson(c), deps.maxNodesPerBay, { zeroNodes: atLeast(v, "1.10") });
+    const req = parseResize(fromJson(await readJson(c), { node_count: "integer" }), deps.maxNodesPerBay, { zeroNodes: atLeast(v, "1.10") });
     const bay = await getCluster(c, c.req.param("ident"));
     const role = req.nodegroup === undefined ? "worker" : defaultGroupRole(bay, req.nodegroup);
     if (role === "master")

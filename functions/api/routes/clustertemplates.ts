@@ -9,6 +9,9 @@ import { readJson } from "../request.ts";
 import { pageQuery, paginate } from "../pagination.ts";
 import { getBayModel, scope } from "../../../shared/bays/lookup.ts";
 import { clusterTemplateListView, clusterTemplateView } from "../cluster-views.ts";
+import { fromJson, fromJsonPatch, kindsOf } from "../wsme-json.ts";
+
+const KINDS = kindsOf(CLUSTER_TEMPLATE_FIELDS);
 
 export function clusterTemplateRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const r = new Hono<ApiEnv>();
@@ -16,7 +19,7 @@ export function clusterTemplateRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   r.post("/", async (c) => {
     const caller = c.get("caller");
-    const model = newBayModel(await readJson(c), { projectId: caller.projectId, userId: caller.userId }, now(), { resource: "clustertemplate", fields: CLUSTER_TEMPLATE_FIELDS });
+    const model = newBayModel(fromJson(await readJson(c), KINDS), { projectId: caller.projectId, userId: caller.userId }, now(), { resource: "clustertemplate", fields: CLUSTER_TEMPLATE_FIELDS });
     // Magnum's clustertemplate:publish policy covers both flags
     if ((model.public || model.hidden) && !caller.isAdmin)
       throw new ApiError(403, "Not authorized to publish cluster template", "Only administrators may create public or hidden cluster templates (public: true, hidden: true).");
@@ -41,8 +44,12 @@ export function clusterTemplateRoutes(deps: ApiDeps): Hono<ApiEnv> {
 
   r.patch("/:ident", async (c) => {
     const caller = c.get("caller");
-    const body = await readJson(c);
+    const sent = await readJson(c);
+    // Bayforge has one driver: removing the template's (magnum-ui's update does, once a
+    // template shows one) leaves it, as Magnum then finds its default driver again
+    const body = fromJsonPatch(sent, KINDS, ["/driver"]);
     const m = await getBayModel(deps.table, caller, c.req.param("ident"), "ClusterTemplate");
+    if (Array.isArray(sent) && sent.length && Array.isArray(body) && !body.length) return c.json(clusterTemplateView(m, c.get("base")), 200);
     const next = await patchModel(deps, caller, m, body, { resource: "clustertemplate", fields: CLUSTER_TEMPLATE_FIELDS }, now());
     return c.json(clusterTemplateView(next, c.get("base")), 200);
   });
