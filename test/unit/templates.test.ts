@@ -205,3 +205,15 @@ describe("the outputs table (Magnum's OutputMapping rows)", () => {
     assert.deepEqual(bayOutputs([], m()), { api_address: null, master_addresses: [], node_addresses: [], minions: {} });
   });
 });
+
+describe("the bay's servers", () => {
+  it("are never replaced for their boot script: every OS::Nova::Server ignores user_data updates (new fragments, an upgrade's kube_tag)", () => {
+    const { files } = kubeclusterTemplate();
+    const servers = Object.values(files)
+      .filter((f) => f.trim().startsWith("{"))
+      .flatMap((f) => Object.entries((JSON.parse(f).resources ?? {}) as Record<string, { type: string; properties: Record<string, unknown> }>))
+      .filter(([, r]) => r.type === "OS::Nova::Server");
+    assert.deepEqual(servers.map(([name]) => name).sort(), ["kube-minion", "kube_master"]);
+    for (const [name, r] of servers) assert.equal(r.properties.user_data_update_policy, "IGNORE", name);
+  });
+});
