@@ -113,6 +113,10 @@ export function planUpgrade(p: UpgradePlanInput): UpgradeRecord {
     to_version: b.tag,
     max_batch_size: req.max_batch_size,
     nodegroup: req.nodegroup,
-    nodes: p.nodes.map((n) => ({ ...n, step: "pending", command: null, version: null, reported_at: null, reason: null })),
+    // a node not reached yet runs what it last reported, else the cluster's release
+    nodes: p.nodes.map((n) => {
+      const last = bay.upgrade?.nodes.find((o) => o.name === n.name);
+      return { ...n, step: "pending", command: null, version: last?.version ?? fromTag, reported_at: last?.reported_at ?? null, reason: null };
+    }),
   };
 }
