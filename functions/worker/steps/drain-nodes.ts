@@ -41,9 +41,11 @@ export interface DrainOptions {
   budgetMs?: number;
   /** pause between asking a PodDisruptionBudget again / looking for pods still there */
   retryMs?: number;
+  /** what happens to the nodes next, for the events ("removed": a scale-down; "upgraded") */
+  next?: "removed" | "upgraded";
 }
 
-const DEFAULTS: Required<DrainOptions> = { connectTimeoutMs: 3_000, budgetMs: 60_000, retryMs: 2_000 };
+const DEFAULTS: Required<DrainOptions> = { connectTimeoutMs: 3_000, budgetMs: 60_000, retryMs: 2_000, next: "removed" };
 
 /** What drain-nodes found and did, per minion: the event's detail. */
 interface Outcome {
@@ -71,11 +73,11 @@ export async function drainLeavingMinions(bay: Bay, members: Record<string, stri
   const record = (kind: string, detail: string) =>
     deps.table.appendEvent({ bay_uuid: bay.uuid, at: deps.now().toISOString(), kind, detail }).catch((err) => deps.log.warn("event not recorded", { bay: bay.uuid, err }));
   if (!bay.api_address) {
-    await record("drain_skipped", `minions ${list} are removed without draining: the bay has no Kubernetes API address`);
+    await record("drain_skipped", `minions ${list} are ${o.next} without draining: the bay has no Kubernetes API address`);
     return;
   }
   if (!deps.kubernetes) {
-    await record("drain_skipped", `minions ${list} are removed without draining: the worker has no Kubernetes client`);
+    await record("drain_skipped", `minions ${list} are ${o.next} without draining: the worker has no Kubernetes client`);
     return;
   }
   const deadline = Date.now() + o.budgetMs;
@@ -101,7 +103,7 @@ export async function drainLeavingMinions(bay: Bay, members: Record<string, stri
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     deps.log.warn("minions not drained: Kubernetes API unreachable or refusing", { bay: bay.uuid, api: bay.api_address, err: why });
-    await record("drain_skipped", `minions ${list} are removed without draining: the Kubernetes API at ${bay.api_address} ${why}`);
+    await record("drain_skipped", `minions ${list} are ${o.next} without draining: the Kubernetes API at ${bay.api_address} ${why}`);
   } finally {
     await kube?.close();
   }

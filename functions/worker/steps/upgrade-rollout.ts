@@ -82,7 +82,7 @@ function mergeMoves(current: UpgradeRecord, read: UpgradeRecord, moved: UpgradeR
 async function drainForUpgrade(bay: Bay, record: UpgradeRecord, names: string[], deps: WorkerDeps): Promise<void> {
   const byName = Object.fromEntries(record.nodes.filter((n) => names.includes(n.name)).map((n) => [n.name, n.address ?? ""]));
   // target 0: every one of these is drained
-  await drainLeavingMinions(bay, byName, 0, [], deps);
+  await drainLeavingMinions(bay, byName, 0, [], deps, { next: "upgraded" });
 }
 
 /** Ends the rollout: UPDATE_COMPLETE on the new template and version, or UPDATE_FAILED naming the node. */
