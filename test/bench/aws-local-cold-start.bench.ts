@@ -40,6 +40,11 @@ function build(args: string[]): void {
 /** A small event for each kind of function. */
 function eventFor(spec: FunctionSpec): unknown {
   if (spec.exportName === "sweepHandler") return { version: "0", id: "bench", "detail-type": "Scheduled Event", source: "aws.events", time: new Date().toISOString(), region: "us-east-1", resources: [], detail: {} };
+  if (/Webhook/.test(spec.logicalId)) {
+    // an unsigned chat command: the webhook reads its secret, then refuses it (401)
+    const req = { url: "/webhook/slack", method: "POST", httpVersion: "1.1", rawHeaders: ["host", "127.0.0.1", "content-type", "application/x-www-form-urlencoded"], headers: { host: "127.0.0.1" }, socket: { remoteAddress: "127.0.0.1" } } as unknown as IncomingMessage;
+    return toEvent(req, Buffer.from("command=%2Fbay&text=list"), { routeKey: "$default", apiId: "awslocal", accountId: "000000000000", domainName: "127.0.0.1" });
+  }
   if (/Api/.test(spec.logicalId)) {
     const req = { url: "/", method: "GET", httpVersion: "1.1", rawHeaders: ["host", "127.0.0.1", "user-agent", "bench"], headers: { host: "127.0.0.1" }, socket: { remoteAddress: "127.0.0.1" } } as unknown as IncomingMessage;
     return toEvent(req, Buffer.alloc(0), { routeKey: "$default", apiId: "awslocal", accountId: "000000000000", domainName: "127.0.0.1" });
@@ -48,7 +53,11 @@ function eventFor(spec: FunctionSpec): unknown {
 }
 
 const tmp = mkdtempSync(join(tmpdir(), "bayforge-bench-awslocal-"));
+// a chat-ops secret, so the stack has the webhook function too (as deployed with chat-ops)
+const chatopsSecret = join(tmp, "chatops-secret.json");
+writeFileSync(chatopsSecret, JSON.stringify({ slackSigningSecret: "bench-only-signing-secret", projects: {} }), { mode: 0o600 });
 const running = await runAwsLocal({
+  BAYFORGE_AWS_LOCAL_CHATOPS_SECRET_FILE: chatopsSecret,
   ...process.env,
   OS_CLIENT_CONFIG_FILE: process.env.OS_CLIENT_CONFIG_FILE ?? cloudsYamlPath(),
   OS_CLOUD: process.env.OS_CLOUD ?? "devcloud-bayforge",
@@ -82,7 +91,7 @@ try {
   const figures = Object.fromEntries([...samples].map(([k, s]) => [k, { initMs: median(s.initMs), firstInvocationMs: median(s.firstInvocationMs), totalMs: round(median(s.initMs) + median(s.firstInvocationMs)) }]));
   const results = {
     name: "Cold start on aws-local (init + first invocation, median of fresh instances)",
-    what: `Each function of the synthesized stack started ${RUNS} times in a fresh instance on aws-local: initMs is the init phase (import of index.mjs), firstInvocationMs the first invocation (clients made, the OpenStack secret read, one small event served). AWS SDK bundled (deployed) vs external (the runtime's copy). The webhook function is in the stack only with a chat-ops secret, so not here.`,
+    what: `Each function of the synthesized stack started ${RUNS} times in a fresh instance on aws-local: initMs is the init phase (import of index.mjs), firstInvocationMs the first invocation (clients made, the OpenStack secret read, one small event served). AWS SDK bundled (deployed) vs external (the runtime's copy). The webhook function (in the stack only with a chat-ops secret) runs with a bench-only secret; its event is an unsigned command, refused.`,
     date: new Date().toISOString(),
     machine: { node: process.version, cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}` },
     runs: undefined,

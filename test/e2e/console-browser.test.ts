@@ -108,7 +108,8 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), "bf-console-"));
   mkdirSync(SHOTS, { recursive: true });
   demo = demoCloud();
-  bf = await startBayforge({ env: { BAYFORGE_POLL_DELAYS: "2,2,2,3" } });
+  // health checks every 2 s, so the list shows a bay's health (the dev cloud's bays: UNKNOWN, their API leads nowhere)
+  bf = await startBayforge({ env: { BAYFORGE_POLL_DELAYS: "2,2,2,3", BAYFORGE_SWEEP_SECONDS: "2", BAYFORGE_HEALTH_INTERVAL_SECONDS: "2" } });
   browser = await launchChromium();
   const mk = async (name: string, image: string) => {
     const r = await api(bf.url, "POST", "/v1/clustertemplates", { ...MODEL, name, image_id: image }, V);
@@ -217,6 +218,8 @@ describe("the demo user's day in the console", () => {
     await p.locator(`tr[data-uuid="${failedBay}"]`).waitFor();
     await p.goto(`${bf.url}/console/bays`);
     await p.locator(`tr[data-uuid="${failedBay}"] .status`, { hasText: "CREATE_FAILED" }).waitFor({ timeout: WAIT_MS });
+    // the health check's verdict comes live too (Magnum's UNKNOWN: the bay's API cannot be reached here)
+    await row.locator("td").nth(2).filter({ hasText: "UNKNOWN" }).waitFor({ timeout: WAIT_MS });
     await p.screenshot({ path: join(SHOTS, "bays.png") });
   });
 
