@@ -313,7 +313,7 @@ export class BayforgeStack extends Stack {
     });
     this.sweeper = fn("SweeperFunction", "worker", {
       handler: "sweepHandler",
-      description: "Bayforge sweeper: re-sends the step of in-progress bays whose messages went missing",
+      description: "Bayforge sweeper: re-sends the step of in-progress bays whose messages went missing; queues the due health checks",
       memoryMB: 512,
       timeout: Duration.minutes(1),
     });
@@ -353,7 +353,8 @@ export class BayforgeStack extends Stack {
     openstackSecret.grantRead(this.worker);
     // dead letters: fail the bay and release its trusts in Keystone (secret); decrypts nothing.
     openstackSecret.grantRead(this.deadLetterWorker);
-    // sweeper: finds idle in-progress bays (Query) and re-sends their step. It starts from the
+    // sweeper: finds idle in-progress bays (Query) and re-sends their step, and queues the
+    // finished bays' due health checks (bay.health). It starts from the
     // worker's dependencies (functions/worker/lambda.ts), which read the secret on first use.
     this.queue.grantSendMessages(this.sweeper);
     openstackSecret.grantRead(this.sweeper);
