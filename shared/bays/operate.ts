@@ -60,8 +60,12 @@ export function deleteBay(deps: BayOpsDeps, caller: Caller, bay: Bay, requestId:
   return startOperation(deps, caller, bay, { status: "DELETE_IN_PROGRESS", status_reason: null, deadline_at: null }, "bay.delete", requestId, "deleted");
 }
 
-/** Moves the bay into its operation (a conditional write), then enqueues its step; the write is taken back if the enqueue fails. */
-export async function startOperation(deps: BayOpsDeps, caller: Caller, bay: Bay, patch: Partial<Bay>, kind: WorkMessage["kind"], requestId: string, what: string): Promise<Bay> {
+/**
+ * Moves the bay into its operation (a conditional write), then enqueues its step; the write is
+ * taken back if the enqueue fails. `event` is the accepted event's kind and detail, when the
+ * operation's own (describe() knows scale, rotation, node groups and delete).
+ */
+export async function startOperation(deps: BayOpsDeps, caller: Caller, bay: Bay, patch: Partial<Bay>, kind: WorkMessage["kind"], requestId: string, what: string, event?: { kind: string; detail: string }): Promise<Bay> {
   const now = deps.now?.() ?? new Date();
   // A living stack keeps its trust (Heat acts through one derived from it); a bay whose create
   // failed lost it, and this operation's first step makes a new one with the caller's token.
@@ -83,14 +87,15 @@ export async function startOperation(deps: BayOpsDeps, caller: Caller, bay: Bay,
     }
   }
   try {
-    await deps.queue.send({ v: 1, kind, bayId: bay.uuid, projectId: bay.project_id, requestId, attempt: 0 });
+    // the operation's poll chain: a step that reads seq (the poll, an upgrade's look) knows its own
+    await deps.queue.send({ v: 1, kind, bayId: bay.uuid, projectId: bay.project_id, requestId, attempt: 0, seq: saved.poll_seq });
   } catch (err) {
     deps.log.error("enqueue failed; operation withdrawn", { requestId, bay: bay.uuid, kind, err });
     await deps.table.updateBay({ ...base, version: saved.version + 1, updated_at: now.toISOString() }, saved.version).catch(() => {});
     throw new ApiError(503, "Service Unavailable", `The bay could not be queued to be ${what}; nothing was changed. Try again.`);
   }
   await deps.table
-    .appendEvent({ bay_uuid: bay.uuid, at: now.toISOString(), kind: `${kind.split(".")[1]}_accepted`, detail: describe(kind, bay, patch), request_id: requestId })
+    .appendEvent({ bay_uuid: bay.uuid, at: now.toISOString(), kind: event?.kind ?? `${kind.split(".")[1]}_accepted`, detail: event?.detail ?? describe(kind, bay, patch), request_id: requestId })
     .catch((err) => deps.log.warn("event not recorded", { requestId, err }));
   deps.log.info(`bay ${what}`, { requestId, bay: bay.uuid, kind });
   return saved;

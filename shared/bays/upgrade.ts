@@ -1,17 +1,16 @@
 // Starting a cluster upgrade (API 1.8): the plan is checked (shared/domain/upgrade.ts), stored
 // on the bay with UPDATE_IN_PROGRESS in one conditional write, and the worker's bay.upgrade
-// step is queued; if the enqueue fails the write is taken back, as for every operation
-// (operate.ts). No Heat and no Keystone on this path: the nodes do the work through their
+// step is queued; if the enqueue fails the write is taken back: operate.ts's startOperation,
+// as for every operation. No Heat and no Keystone on this path: the nodes do the work through their
 // agents, so no trust is needed.
 import type { Bay } from "../domain/model.ts";
-import { ApiError, badRequest, conflict } from "../domain/errors.ts";
+import { ApiError, badRequest } from "../domain/errors.ts";
 import { planUpgrade, type UpgradeRequest } from "../domain/upgrade.ts";
 import type { RolloutNode } from "../domain/rollout.ts";
 import { findNodeGroup, nodeGroupNotFound } from "../domain/nodegroup.ts";
-import { VersionConflict } from "../ports/bay-table.ts";
 import { nodeNamePrefix } from "../templates/kubernetes-definition.ts";
 import { findBayModel } from "./lookup.ts";
-import { deadlineMinutes } from "./operate.ts";
+import { deadlineMinutes, startOperation } from "./operate.ts";
 import type { BayOpsDeps, Caller } from "./deps.ts";
 
 type PlannedNode = Pick<RolloutNode, "name" | "role" | "group" | "address">;
@@ -60,31 +59,9 @@ export async function upgradeCluster(deps: BayOpsDeps, caller: Caller, bay: Bay,
     upgrade: { ...upgrade, kept_update: bay.update ?? null },
     update: null,
   };
-  const next: Bay = { ...bay, ...patch, poll_seq: bay.poll_seq + 1, version: bay.version + 1, updated_at: now.toISOString() };
-  let saved: Bay;
-  try {
-    saved = await deps.table.updateBay(next, bay.version);
-  } catch (e) {
-    if (e instanceof VersionConflict) throw conflict(`Cluster ${bay.uuid} changed while it was being upgraded; read it again and retry.`);
-    throw e;
-  }
-  try {
-    await deps.queue.send({ v: 1, kind: "bay.upgrade", bayId: bay.uuid, projectId: bay.project_id, requestId, attempt: 0, seq: saved.poll_seq });
-  } catch (err) {
-    deps.log.error("enqueue failed; upgrade withdrawn", { requestId, bay: bay.uuid, err });
-    await deps.table.updateBay({ ...bay, version: saved.version + 1, updated_at: now.toISOString() }, saved.version).catch(() => {});
-    throw new ApiError(503, "Service Unavailable", "The cluster could not be queued to be upgraded; nothing was changed. Try again.");
-  }
   const scope = req.nodegroup ? `nodegroup ${req.nodegroup}` : "all nodes";
-  await deps.table
-    .appendEvent({
-      bay_uuid: bay.uuid,
-      at: now.toISOString(),
-      kind: "upgrade_accepted",
-      detail: `upgrade of ${bay.name} from ${upgrade.from_version} to ${upgrade.to_version} (template ${to.name ?? to.uuid}) accepted: ${scope}, ${upgrade.nodes.length} node(s), workers in batches of ${req.max_batch_size}`,
-      request_id: requestId,
-    })
-    .catch((err) => deps.log.warn("event not recorded", { requestId, err }));
-  deps.log.info("cluster upgrade accepted", { requestId, bay: bay.uuid, to: upgrade.to_version });
-  return saved;
+  return startOperation(deps, caller, bay, patch, "bay.upgrade", requestId, "upgraded", {
+    kind: "upgrade_accepted",
+    detail: `upgrade of ${bay.name} from ${upgrade.from_version} to ${upgrade.to_version} (template ${to.name ?? to.uuid}) accepted: ${scope}, ${upgrade.nodes.length} node(s), workers in batches of ${req.max_batch_size}`,
+  });
 }
