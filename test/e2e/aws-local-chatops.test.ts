@@ -7,22 +7,21 @@
 // in no other project's. A user off the mapping's allow-list is refused; an allowed one deletes it.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { slashCommand } from "../support/slack-command.ts";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { api, devcloudEnv, userToken, waitForBay } from "../support/bayforge-process.ts";
 import { startAwsLocal, type AwsLocalProcess } from "../support/aws-local-process.ts";
-import { devcloudAuthUrl } from "../support/devcloud.ts";
-import { deleteStacks, demoCloud, stacksNamed } from "../support/heat-check.ts";
+import { keystoneAs } from "../support/devcloud.ts";
+import { deleteStacks, demoCloud, stacksNamed, assertStackOnlyIn } from "../support/heat-check.ts";
 import { openstackFromEnv, type OpenStack } from "../../shared/adapters/openstack/index.ts";
-import { slackSignature } from "../../functions/webhook/verify.ts";
 
 const RUN = `awc${Date.now().toString(36)}`;
 const SECRET = `aws-local-chatops-${RUN}`;
 const TEAM = `T${RUN.toUpperCase()}`;
 const ALLOWED = "UALLOWED1";
 const MODEL = { name: `${RUN}-model`, coe: "kubernetes", image_id: "fedora-atomic", keypair_id: "demo-key", external_network_id: "public", flavor_id: "m1.small", master_flavor_id: "m1.medium" };
-const keystone = devcloudAuthUrl().replace(/\/+$/, "").replace(/(\/v3)?$/, "/v3");
 
 let aws: AwsLocalProcess;
 let demo: OpenStack, demo2: OpenStack, service: OpenStack;
@@ -31,24 +30,9 @@ let trustId: string | undefined;
 const me = { token: "", userId: "", projectId: "", roles: [] as string[] };
 
 /** Keystone's API as demo (the project's member). */
-async function asDemo(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${keystone}${path}`, { method, headers: { "content-type": "application/json", "x-auth-token": me.token }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const asDemo = keystoneAs(() => me.token);
 
-/** A Slack slash command, signed as Slack signs it, through aws-local's HTTP API. */
-async function slash(user: string, text: string): Promise<string> {
-  const body = new URLSearchParams({ team_id: TEAM, channel_id: "CAWS", user_id: user, user_name: user.toLowerCase(), command: "/bay", text, trigger_id: `${Date.now()}.${Math.random()}` }).toString();
-  const ts = Math.floor(Date.now() / 1000);
-  const res = await fetch(`${aws.url}/webhook/slack`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(ts), "x-slack-signature": slackSignature(SECRET, ts, body) },
-    body,
-  });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { text: string }).text;
-}
+const slash = (user: string, text: string) => slashCommand(aws.url, { secret: SECRET, team: TEAM, channel: "CAWS", user, text });
 
 before(async () => {
   demo = demoCloud();
@@ -92,13 +76,7 @@ describe("chat-ops on aws-local (the webhook function, Keystone mode, the real d
     const bay = await waitForBay(aws.url, name, 240_000);
     assert.equal(bay.status, "CREATE_COMPLETE", bay.status_reason);
 
-    const mine = await stacksNamed(demo, RUN);
-    assert.deepEqual(mine.map((s) => [s.id, s.stack_status]), [[bay.stack_id, "CREATE_COMPLETE"]], "one stack, in demo's own stack list");
-    assert.deepEqual(await stacksNamed(demo2, RUN), [], "not in demo2's");
-    // Bayforge's service user is an admin: Heat lists every project's stacks to it, each naming its project
-    const serviceProject = (await service.session.tokenInfo()).projectId;
-    const theirs = (await stacksNamed(service, RUN)) as Array<{ project?: string }>;
-    assert.deepEqual(theirs.filter((s) => s.project === serviceProject), [], "not in Bayforge's service project's");
+    await assertStackOnlyIn({ owner: demo, other: demo2, service, prefix: RUN, stackId: bay.stack_id });
 
     assert.match(await slash(ALLOWED, `delete ${name}`), new RegExp(`^Accepted: bay ${name} is being deleted`));
     const deadline = Date.now() + 180_000;

@@ -6,14 +6,14 @@
 // The credentials are made here through Keystone's API as the project's member (demo).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { slashCommand } from "../support/slack-command.ts";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { api, devcloudEnv, ROOT, startBayforge, userToken, waitForBay, type BayforgeProcess } from "../support/bayforge-process.ts";
-import { devcloudAuthUrl } from "../support/devcloud.ts";
-import { deleteStacks, demoCloud, stacksNamed } from "../support/heat-check.ts";
+import { keystoneAs } from "../support/devcloud.ts";
+import { deleteStacks, demoCloud, stacksNamed, assertStackOnlyIn } from "../support/heat-check.ts";
 import { WriteProbe } from "../fuzz/support/write-probe.ts";
 import { openstackFromEnv, type OpenStack } from "../../shared/adapters/openstack/index.ts";
-import { slackSignature } from "../../functions/webhook/verify.ts";
 import { mappingClouds } from "../../shared/adapters/openstack/mapping-clouds.ts";
 
 const RUN = `cks${Date.now().toString(36)}`;
@@ -28,14 +28,9 @@ let demo2: OpenStack;
 let service: OpenStack;
 const me = { token: "", userId: "", projectId: "", roles: [] as string[] };
 const made = { appCredentials: [] as string[], trusts: [] as string[] };
-const keystone = devcloudAuthUrl().replace(/\/+$/, "").replace(/(\/v3)?$/, "/v3");
 
 /** Keystone's API as demo (the project's member), with its password token. */
-async function asDemo(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${keystone}${path}`, { method, headers: { "content-type": "application/json", "x-auth-token": me.token }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, json: text ? JSON.parse(text) : undefined };
-}
+const asDemo = keystoneAs(() => me.token);
 
 /** `bayforge chatops ...` as an operator runs it, on the running Bayforge's data dir. */
 function chatopsCli(args: string[], stdin = ""): { status: number | null; out: string } {
@@ -49,17 +44,7 @@ function chatopsCli(args: string[], stdin = ""): { status: number | null; out: s
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
-async function slash(user: string, text: string) {
-  const body = new URLSearchParams({ team_id: TEAM, channel_id: "CKS", user_id: user, user_name: user.toLowerCase(), command: "/bay", text, trigger_id: `${Date.now()}.${Math.random()}` }).toString();
-  const ts = Math.floor(Date.now() / 1000);
-  const res = await fetch(`${bf.url}/webhook/slack`, {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": String(ts), "x-slack-signature": slackSignature(SECRET, ts, body) },
-    body,
-  });
-  assert.equal(res.status, 200);
-  return ((await res.json()) as { text: string }).text;
-}
+const slash = (user: string, text: string) => slashCommand(bf.url, { secret: SECRET, team: TEAM, channel: "CKS", user, text });
 
 before(async () => {
   // Keystone mode (the default): no BAYFORGE_AUTH
@@ -148,14 +133,7 @@ describe("chat-ops in Keystone mode (npm start, the real dev cloud)", () => {
       const bay = await waitForBay(bf.url, name, 240_000);
       assert.equal(bay.status, "CREATE_COMPLETE", bay.status_reason);
 
-      const mine = await stacksNamed(demo, RUN);
-      assert.deepEqual(mine.map((s) => [s.id, s.stack_status]), [[bay.stack_id, "CREATE_COMPLETE"]], "in demo's own stack list");
-      assert.deepEqual(await stacksNamed(demo2, RUN), [], "not in demo2's");
-      // Bayforge's service user is an admin, whose list Heat fills with every project's stacks (each
-      // naming its project): none is in its own project
-      const serviceProject = (await service.session.tokenInfo()).projectId;
-      const theirs = (await stacksNamed(service, RUN)) as Array<{ project?: string }>;
-      assert.deepEqual(theirs.filter((s) => s.project === serviceProject), [], "not in Bayforge's service project's");
+      await assertStackOnlyIn({ owner: demo, other: demo2, service, prefix: RUN, stackId: bay.stack_id });
 
       assert.match(await slash("UOUTSIDER", `delete ${name}`), /^You are not allowed to delete bays/);
       assert.match(await slash(ALLOWED, `delete ${name}`), new RegExp(`^Accepted: bay ${name} is being deleted`));

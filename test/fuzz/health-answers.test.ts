@@ -8,7 +8,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,11 +17,10 @@ import { openLocalStores, type LocalStores } from "../../shared/adapters/local/i
 import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
 import { KubernetesClients } from "../../shared/adapters/kubernetes/index.ts";
 import { generateBayCertificates } from "../../shared/certs/bay-ca.ts";
-import { signCsr } from "../../shared/certs/sign-csr.ts";
 import { HEALTH_STATUSES, MAX_NODE_NAME, MAX_REASON_NODES, MAX_REASON_TEXT } from "../../shared/domain/health.ts";
 import { checkHealth } from "../../functions/worker/steps/check-health.ts";
-import { startKubeApiStandin, type KubeAnswer, type KubeApiStandin } from "../support/kube-api-standin.ts";
-import { stepDeps, storedBay } from "../support/worker-deps.ts";
+import { standinServingCertificate, startKubeApiStandin, type KubeAnswer, type KubeApiStandin } from "../support/kube-api-standin.ts";
+import { stepDeps, storeBayCerts, storedBay } from "../support/worker-deps.ts";
 
 /** The adapter's cap on one answer, made small here so that "oversized" stays cheap to send. */
 const CAP = 256 * 1024;
@@ -40,12 +38,10 @@ before(async () => {
   stores = openLocalStores(dir);
   vault = await LocalKeyVault.forDataDir(dir, {});
   const certs = await generateBayCertificates({ bayUuid: "9b7e3d10-0000-4000-8000-0000000000f0", bayName: "fuzz" });
-  const key = execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"], { encoding: "utf8" });
-  execFileSync("bash", ["-c", `umask 077; cat > ${join(dir, "server.key")}`], { input: key });
-  const csr = execFileSync("openssl", ["req", "-new", "-key", join(dir, "server.key"), "-subj", "/CN=kube-apiserver", "-addext", "subjectAltName=IP:127.0.0.1"], { encoding: "utf8" });
+  const { cert, key } = standinServingCertificate(certs);
   kube = await startKubeApiStandin({
     ca: certs.caCertPem,
-    cert: signCsr({ caCertPem: certs.caCertPem, caKeyPem: certs.caKeyPem, csrPem: csr }),
+    cert,
     key,
     listen: { port: 0 },
     handle: (c) => answers[c.path.split("?")[0]] ?? { status: 404, body: {} },
@@ -125,14 +121,7 @@ describe("health check: hostile bay API answers (fuzz)", () => {
         answers = { "/readyz": readyz, "/api/v1/nodes": nodes, "/version": version };
         const { certs } = bayTemplate;
         const bay = await storedBay(stores.table, `fuzz-${++n}`, { status: "CREATE_COMPLETE", api_address: kube.url! });
-        await stores.table.putCertsIfAbsent({
-          bay_uuid: bay.uuid,
-          ca_cert_pem: certs.caCertPem,
-          ca_key_encrypted: await vault.encrypt(certs.caKeyPem, `bay:${bay.uuid}:ca`),
-          client_cert_pem: certs.clientCertPem,
-          client_key_encrypted: await vault.encrypt(certs.clientKeyPem, `bay:${bay.uuid}:client`),
-          created_at: new Date().toISOString(),
-        });
+        await storeBayCerts(stores.table, vault, bay.uuid, certs);
         await checkHealth({ v: 1, kind: "bay.health", bayId: bay.uuid, projectId: "p", requestId: "r", attempt: 0 }, deps);
         const after = (await stores.table.getBay(bay.uuid))!;
         assert.ok(HEALTH_STATUSES.includes(after.health_status!), `status ${after.health_status}`);

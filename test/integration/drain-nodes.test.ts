@@ -6,7 +6,7 @@
 // in the real SQLite table, its client key in the real local key vault.
 import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +17,6 @@ import type { WorkerDeps } from "../../functions/worker/deps.ts";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
 import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
 import { generateBayCertificates } from "../../shared/certs/bay-ca.ts";
-import { signCsr } from "../../shared/certs/sign-csr.ts";
 import { acceptBay } from "../../shared/domain/bay.ts";
 import type { Bay } from "../../shared/domain/model.ts";
 import { createLogger } from "../../shared/observability/logger.ts";
@@ -25,7 +24,8 @@ import type { Orchestrator, Stack } from "../../shared/ports/orchestrator.ts";
 import { KubernetesClients } from "../../shared/adapters/kubernetes/index.ts";
 import { StandinHeat } from "../support/standin-heat.ts";
 import { kubeclusterTemplate } from "../../shared/templates/kubernetes-definition.ts";
-import { startKubeApiStandin, type KubeAnswer, type KubeApiStandin, type KubeCall } from "../support/kube-api-standin.ts";
+import { standinServingCertificate, startKubeApiStandin, type KubeAnswer, type KubeApiStandin, type KubeCall } from "../support/kube-api-standin.ts";
+import { storeBayCerts } from "../support/worker-deps.ts";
 
 describe("minionsLeaving: the minions Heat's ResourceGroup removes", () => {
   const four = { "0": "10.0.0.10", "1": "10.0.0.11", "2": "10.0.0.12", "3": "10.0.0.13" };
@@ -123,11 +123,7 @@ before(async () => {
   vault = await LocalKeyVault.forDataDir(dir, {});
   certs = await generateBayCertificates({ bayUuid: "d7a6f3c2-0000-4000-8000-000000000001", bayName: "drain" });
   // the API's serving certificate, for 127.0.0.1, signed by the bay's CA
-  serverKey = execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"], { encoding: "utf8" });
-  const keyFile = join(dir, "server.key");
-  execFileSync("bash", ["-c", `umask 077; cat > ${keyFile}`], { input: serverKey });
-  const csr = execFileSync("openssl", ["req", "-new", "-key", keyFile, "-subj", "/CN=kube-apiserver", "-addext", "subjectAltName=IP:127.0.0.1"], { encoding: "utf8" });
-  serverCert = signCsr({ caCertPem: certs.caCertPem, caKeyPem: certs.caKeyPem, csrPem: csr });
+  ({ cert: serverCert, key: serverKey } = standinServingCertificate(certs));
 });
 
 after(async () => {
@@ -140,14 +136,7 @@ async function bayAt(apiAddress: string | null, extra: Partial<Bay> = {}): Promi
   const accepted = acceptBay({ name: "drain", baymodel_id: "m", node_count: 2, master_count: 1, bay_create_timeout: 60, discovery_url: null }, "m", owner, { defaultTimeoutMinutes: 60, deadlineGraceMinutes: 5, requestId: "r", now: new Date() });
   const bay: Bay = { ...accepted, status: "CREATE_COMPLETE", api_address: apiAddress, stack_id: "s-1", minions: { "0": "10.0.0.10", "1": "10.0.0.11" }, ...extra };
   await stores.table.createBay(bay);
-  await stores.table.putCertsIfAbsent({
-    bay_uuid: bay.uuid,
-    ca_cert_pem: certs.caCertPem,
-    ca_key_encrypted: await vault.encrypt(certs.caKeyPem, `bay:${bay.uuid}:ca`),
-    client_cert_pem: certs.clientCertPem,
-    client_key_encrypted: await vault.encrypt(certs.clientKeyPem, `bay:${bay.uuid}:client`),
-    created_at: new Date().toISOString(),
-  });
+  await storeBayCerts(stores.table, vault, bay.uuid, certs);
   return bay;
 }
 

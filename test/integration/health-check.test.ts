@@ -7,21 +7,19 @@
 // embedded stores, its client key in the real local key vault, the client the real adapter.
 import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openLocalStores, type LocalStores } from "../../shared/adapters/local/index.ts";
 import { LocalKeyVault } from "../../shared/adapters/local/key-vault.ts";
 import { generateBayCertificates } from "../../shared/certs/bay-ca.ts";
-import { signCsr } from "../../shared/certs/sign-csr.ts";
 import type { Bay } from "../../shared/domain/model.ts";
 import type { WorkerDeps } from "../../functions/worker/deps.ts";
 import { checkHealth } from "../../functions/worker/steps/check-health.ts";
 import { enqueueHealthChecks } from "../../functions/worker/sweeper.ts";
 import { handleDeadLetter, handleMessage, parseMessage } from "../../functions/worker/handle-message.ts";
-import { startKubeApiStandin, type KubeAnswer, type KubeApiStandin, type KubeCall } from "../support/kube-api-standin.ts";
-import { stepDeps, storedBay } from "../support/worker-deps.ts";
+import { standinServingCertificate, startKubeApiStandin, type KubeAnswer, type KubeApiStandin, type KubeCall } from "../support/kube-api-standin.ts";
+import { stepDeps, storeBayCerts, storedBay } from "../support/worker-deps.ts";
 
 let dir: string;
 let stores: LocalStores;
@@ -36,11 +34,7 @@ before(async () => {
   stores = openLocalStores(dir);
   vault = await LocalKeyVault.forDataDir(dir, {});
   certs = await generateBayCertificates({ bayUuid: "4e0c1f2a-0000-4000-8000-000000000013", bayName: "health" });
-  serverKey = execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"], { encoding: "utf8" });
-  const keyFile = join(dir, "server.key");
-  execFileSync("bash", ["-c", `umask 077; cat > ${keyFile}`], { input: serverKey });
-  const csr = execFileSync("openssl", ["req", "-new", "-key", keyFile, "-subj", "/CN=kube-apiserver", "-addext", "subjectAltName=IP:127.0.0.1"], { encoding: "utf8" });
-  serverCert = signCsr({ caCertPem: certs.caCertPem, caKeyPem: certs.caKeyPem, csrPem: csr });
+  ({ cert: serverCert, key: serverKey } = standinServingCertificate(certs));
 });
 after(async () => {
   await stores?.close();
@@ -51,14 +45,7 @@ let n = 0;
 /** A finished bay on the real table, with its certificates stored as the worker stores them. */
 async function bayAt(apiAddress: string | null, patch: Partial<Bay> = {}): Promise<Bay> {
   const bay = await storedBay(stores.table, `health-${++n}`, { status: "CREATE_COMPLETE", api_address: apiAddress, stack_id: "s-1", ...patch }, new Date(clock));
-  await stores.table.putCertsIfAbsent({
-    bay_uuid: bay.uuid,
-    ca_cert_pem: certs.caCertPem,
-    ca_key_encrypted: await vault.encrypt(certs.caKeyPem, `bay:${bay.uuid}:ca`),
-    client_cert_pem: certs.clientCertPem,
-    client_key_encrypted: await vault.encrypt(certs.clientKeyPem, `bay:${bay.uuid}:client`),
-    created_at: new Date(clock).toISOString(),
-  });
+  await storeBayCerts(stores.table, vault, bay.uuid, certs, new Date(clock));
   return bay;
 }
 

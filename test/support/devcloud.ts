@@ -38,6 +38,15 @@ export function devcloudAuthUrl(): string {
   return `http://127.0.0.1:${process.env.DEVCLOUD_KEYSTONE_PORT || "5000"}/v3`;
 }
 
+/** The dev cloud's Keystone API as the holder of `token()` (read at each call): status and parsed JSON. */
+export function keystoneAs(token: () => string): (method: string, path: string, body?: unknown) => Promise<{ status: number; json: any }> {
+  return async (method, path, body) => {
+    const res = await fetch(`${devcloudAuthUrl()}${path}`, { method, headers: { "content-type": "application/json", "x-auth-token": token() }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : undefined };
+  };
+}
+
 /** The profile the dev cloud last came up with (`light` when it never did). */
 export function devcloudProfile(): "light" | "full" {
   try {

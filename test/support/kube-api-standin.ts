@@ -6,6 +6,11 @@ import type { ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { TLSSocket } from "node:tls";
 import type { AddressInfo } from "node:net";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { signCsr } from "../../shared/certs/sign-csr.ts";
 
 export interface KubeCall {
   method: string;
@@ -70,4 +75,21 @@ export async function startKubeApiStandin(o: KubeApiStandinOptions): Promise<Kub
     url: address && typeof address === "object" ? `https://127.0.0.1:${(address as AddressInfo).port}` : undefined,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * A serving certificate for a stand-in at 127.0.0.1 (CN kube-apiserver), signed by the bay's
+ * CA as kubeadm's would be: its key made and its CSR written by openssl.
+ */
+export function standinServingCertificate(ca: { caCertPem: string; caKeyPem: string }): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), "bf-kube-standin-"));
+  try {
+    const key = execFileSync("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"], { encoding: "utf8" });
+    const keyFile = join(dir, "server.key");
+    writeFileSync(keyFile, key, { mode: 0o600 });
+    const csr = execFileSync("openssl", ["req", "-new", "-key", keyFile, "-subj", "/CN=kube-apiserver", "-addext", "subjectAltName=IP:127.0.0.1"], { encoding: "utf8" });
+    return { cert: signCsr({ caCertPem: ca.caCertPem, caKeyPem: ca.caKeyPem, csrPem: csr }), key };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

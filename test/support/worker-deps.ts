@@ -76,3 +76,15 @@ export async function followPolls(bayId: string, step: (m: WorkMessage, d: Worke
   }
   return { handled, delays };
 }
+
+/** Stores `certs` as the bay's, encrypted with `vault` as the worker stores them. */
+export async function storeBayCerts(table: BayTable, vault: KeyVault, bayUuid: string, certs: { caCertPem: string; caKeyPem: string; clientCertPem: string; clientKeyPem: string }, at = new Date()): Promise<void> {
+  await table.putCertsIfAbsent({
+    bay_uuid: bayUuid,
+    ca_cert_pem: certs.caCertPem,
+    ca_key_encrypted: await vault.encrypt(certs.caKeyPem, `bay:${bayUuid}:ca`),
+    client_cert_pem: certs.clientCertPem,
+    client_key_encrypted: await vault.encrypt(certs.clientKeyPem, `bay:${bayUuid}:client`),
+    created_at: at.toISOString(),
+  });
+}
