@@ -115,9 +115,16 @@ export function nodegroupViews(bay: Bay, model: BayModel | undefined, base: stri
 
 /**
  * Bayforge's own (issue 15): each node of the group as its agent last reported it during the
- * bay's last upgrade (node, version, last report, step), when there was one.
+ * bay's last day-2 operation, an upgrade or a CA rotation, the later of the two (node, version,
+ * last report, step; a rotation's step is its command while it runs, e.g. `trust-ca`).
  */
 function withNodeStates<T extends { name: string }>(bay: Bay, view: T): T & { nodes?: Array<{ node: string; version: string | null; last_report: string | null; step: string; reason: string | null }> } {
+  const rotation = bay.ca_rotation && (!bay.upgrade || bay.ca_rotation.requested_at > bay.upgrade.requested_at) ? bay.ca_rotation : null;
+  if (rotation) {
+    const rows = rotation.nodes.filter((n) => n.group === view.name);
+    if (!rows.length) return view;
+    return { ...view, nodes: rows.map((n) => ({ node: n.name, version: n.version ?? null, last_report: n.reported_at ?? null, step: n.step === "running" ? n.command?.action ?? n.step : n.step, reason: n.reason ?? null })) };
+  }
   const rows = bay.upgrade?.nodes.filter((n) => n.group === view.name);
   if (!rows?.length) return view;
   return { ...view, nodes: rows.map((n) => ({ node: n.name, version: n.version ?? null, last_report: n.reported_at ?? null, step: n.step, reason: n.reason ?? null })) };

@@ -14,6 +14,7 @@ import { checkHealth } from "./steps/check-health.ts";
 import { failBay } from "./steps/fail-bay.ts";
 import { applyBatch, deadLetterBatch } from "./steps/apply-batch.ts";
 import { driveUpgrade } from "./steps/upgrade-rollout.ts";
+import { driveCaRotation } from "./steps/rotate-ca.ts";
 import { updateBay } from "./bay-store.ts";
 import { isInProgress } from "../../shared/domain/status.ts";
 import { isRetryableError } from "../../shared/domain/retryable.ts";
@@ -27,6 +28,7 @@ const STEPS: Partial<Record<WorkMessage["kind"], (m: WorkMessage, d: WorkerDeps)
   "bay.health": checkHealth,
   "batch.apply": applyBatch,
   "bay.upgrade": driveUpgrade,
+  "bay.rotate_ca": driveCaRotation,
 };
 
 export function parseMessage(raw: unknown): WorkMessage {

@@ -23,7 +23,7 @@ export async function sweep(deps: WorkerDeps): Promise<number> {
   for (const bay of await deps.table.listBaysInProgress()) {
     const idle = now - new Date(bay.updated_at ?? bay.created_at).getTime();
     const kind = stepFor(bay);
-    if (idle < (kind === "bay.poll" || kind === "bay.upgrade" ? pollStallMs(deps) : CREATE_STALL_MS)) continue;
+    if (idle < (kind === "bay.poll" || kind === "bay.upgrade" || kind === "bay.rotate_ca" ? pollStallMs(deps) : CREATE_STALL_MS)) continue;
     pending ??= (await deps.queue.pendingBays?.()) ?? new Set();
     if (pending.has(bay.uuid)) continue; // its message is still in the queue: not lost
     deps.log.warn("bay idle; re-sending its step", { bay: bay.uuid, kind, idleSeconds: Math.round(idle / 1000) });
@@ -65,8 +65,9 @@ export async function enqueueHealthChecks(deps: WorkerDeps, pendingBays: () => P
 /** The step that moves an idle in-progress bay on (each is idempotent). */
 function stepFor(bay: Bay): WorkKind {
   if (bay.status === "CREATE_IN_PROGRESS" && !bay.stack_id) return "bay.create";
-  // an upgrade's rollout is its own step (it has no stack update to send)
+  // an upgrade's rollout and a CA rotation are their own steps (they have no stack update to send)
   if (bay.status === "UPDATE_IN_PROGRESS" && bay.upgrade && !bay.upgrade.finished_at) return "bay.upgrade";
+  if (bay.status === "UPDATE_IN_PROGRESS" && bay.ca_rotation && !bay.ca_rotation.finished_at) return "bay.rotate_ca";
   if (bay.status === "UPDATE_IN_PROGRESS" && !bay.update?.stack_update_sent_at) return "bay.update";
   if (bay.status === "DELETE_IN_PROGRESS") return "bay.delete";
   return "bay.poll";

@@ -1,8 +1,10 @@
 // What a bay's node agent reads and reports (issue 15). The agent (templates' install-agent
 // fragment) asks, with a request signed by its kubelet key (shared/certs/node-request.ts), for
-// its desired state: the bay's target version and the one command it may run now. It reports
-// back what it ran and the version it runs. A node sees and changes only its own row.
-import type { Bay } from "../domain/model.ts";
+// its desired state: the bay's target version and the one command it may run now, a step of
+// an upgrade's rollout or of a CA rotation. It reports back what it ran and the version it
+// runs. A node sees and changes only its own row.
+import type { Bay, BayCerts } from "../domain/model.ts";
+import { applyRotationReport, rotationCommandFor, rotationLive } from "../domain/ca-rotation.ts";
 import { badRequest } from "../domain/errors.ts";
 import { applyReport, commandFor, type NodeReport } from "../domain/rollout.ts";
 import type { BayTable } from "../ports/bay-table.ts";
@@ -21,12 +23,23 @@ export interface DesiredState {
   target_version: string | null;
   /** the node's step in the rollout (idle when none) */
   step: string;
-  /** the command to run now, or null */
-  command: { id: string; action: string; version: string } | null;
+  /**
+   * the command to run now, or null: an upgrade's carries the version, a CA rotation's the CA
+   * bundle the node is to trust (trust-ca: the new CA and the old; drop-ca: the new alone)
+   */
+  command: { id: string; action: string; version?: string; ca_pem?: string } | null;
   poll_seconds: number;
 }
 
-export function desiredState(bay: Bay, node: string): DesiredState {
+/** A CA rotation whose nodes act now: its commands are given while the bay is in it. */
+const rotating = (bay: Bay) => bay.status === "UPDATE_IN_PROGRESS" && rotationLive(bay.ca_rotation);
+
+export function desiredState(bay: Bay, node: string, certs?: BayCerts): DesiredState {
+  if (rotating(bay) && certs) {
+    const row = bay.ca_rotation!.nodes.find((n) => n.name === node);
+    const command = rotationCommandFor(certs, bay.ca_rotation, node);
+    return { bay_uuid: bay.uuid, node, target_version: bay.coe_version ?? null, step: row ? `${row.step === "running" ? row.command?.action : row.step}` : "idle", command, poll_seconds: AGENT_POLL_SECONDS };
+  }
   const u = bay.upgrade;
   const row = u?.nodes.find((n) => n.name === node);
   // commands only while the bay is being upgraded (a failed or finished rollout gives none)
@@ -82,7 +95,8 @@ const HEARTBEAT_WRITE_SECONDS = 120;
  * node's step, or as a heartbeat at most every two minutes; a step that moved wakes the
  * worker's rollout step at once. Returns the node's desired state after it.
  */
-export async function reportNode(deps: ReportDeps, bay: Bay, node: string, report: NodeReport): Promise<DesiredState> {
+export async function reportNode(deps: ReportDeps, bay: Bay, node: string, report: NodeReport, certs?: BayCerts): Promise<DesiredState> {
+  if (rotating(bay)) return reportRotation(deps, bay, node, report, certs);
   const now = deps.now?.() ?? new Date();
   for (let tries = 0; tries < 5; tries++) {
     const u = bay.upgrade;
@@ -109,6 +123,36 @@ export async function reportNode(deps: ReportDeps, bay: Bay, node: string, repor
         .catch((err) => deps.log.warn("rollout not woken; it goes on at its next look", { bay: bay.uuid, err }));
     }
     return desiredState(bay, node);
+  }
+  throw new VersionConflict(bay.uuid, bay.version);
+}
+
+/** A report during a CA rotation: as an upgrade's, waking the worker's bay.rotate_ca step. */
+async function reportRotation(deps: ReportDeps, bay: Bay, node: string, report: NodeReport, certs?: BayCerts): Promise<DesiredState> {
+  const now = deps.now?.() ?? new Date();
+  for (let tries = 0; tries < 5; tries++) {
+    const r = bay.ca_rotation;
+    if (!rotating(bay) || !r!.nodes.some((n) => n.name === node)) return desiredState(bay, node, certs);
+    const { record, event } = applyRotationReport(r!, node, report, now);
+    const before = r!.nodes.find((n) => n.name === node)!;
+    const stale = !before.reported_at || now.getTime() - Date.parse(before.reported_at) > HEARTBEAT_WRITE_SECONDS * 1000;
+    if (!event && !stale) return desiredState(bay, node, certs);
+    try {
+      bay = await deps.table.updateBay({ ...bay, ca_rotation: record, version: bay.version + 1, updated_at: now.toISOString() }, bay.version);
+    } catch (e) {
+      if (!(e instanceof VersionConflict)) throw e;
+      const again = await deps.table.getBay(bay.uuid);
+      if (!again) return desiredState(bay, node, certs);
+      bay = again;
+      continue;
+    }
+    if (event) {
+      await deps.table.appendEvent({ bay_uuid: bay.uuid, at: now.toISOString(), kind: "ca_rotation_step", detail: event }).catch((err) => deps.log.warn("event not recorded", { bay: bay.uuid, err }));
+      await deps.queue
+        .send({ v: 1, kind: "bay.rotate_ca", bayId: bay.uuid, projectId: bay.project_id, requestId: r!.request_id, attempt: 0, seq: bay.poll_seq })
+        .catch((err) => deps.log.warn("rotation not woken; it goes on at its next look", { bay: bay.uuid, err }));
+    }
+    return desiredState(bay, node, certs);
   }
   throw new VersionConflict(bay.uuid, bay.version);
 }

@@ -20,6 +20,8 @@ export interface SubjectPolicy {
    * would carry the masters' names.
    */
   minionGroups?: readonly string[];
+  /** a node that proved its own name (the agent's signed request): `{node}` must be this one */
+  ownNode?: string;
 }
 
 /** The subject is not one the caller's role may have signed (400, as Magnum's other refusals). */
@@ -76,7 +78,7 @@ export function checkSubject(policy: SubjectPolicy, csr: CertificationRequest): 
     if (!a.cn.includes("{node}")) return a.cn === cn;
     const [before, after] = a.cn.split("{node}");
     const name = cn.startsWith(before) && cn.endsWith(after) ? cn.slice(before.length, cn.length - after.length) : "";
-    if (!ownName.test(name)) return false;
+    if (!ownName.test(name) || (policy.ownNode !== undefined && name !== policy.ownNode)) return false;
     node = name;
     return true;
   });

@@ -34,8 +34,8 @@ export interface NodeRequest {
 }
 
 export interface VerifyOptions {
-  /** the bay's CA (PEM) */
-  caPem: string;
+  /** the bay's CA (PEM); during a CA rotation its new CA too: a certificate of either is the node's */
+  caPems: readonly string[];
   /** the node the path names: the certificate must be its */
   node: string;
   now: Date;
@@ -63,14 +63,14 @@ export async function verifyNodeRequest(req: NodeRequest, o: VerifyOptions): Pro
     return deny(401, "The node's certificate, timestamp or signature header is malformed or too long.");
   if (!/^[A-Za-z0-9+/=]+$/.test(certB64) || !/^[A-Za-z0-9+/=]+$/.test(sigB64)) return deny(401, "The node's certificate and signature must be base64.");
   let cert: X509Certificate;
-  let ca: X509Certificate;
+  let cas: X509Certificate[];
   try {
     cert = new X509Certificate(Buffer.from(certB64, "base64"));
-    ca = new X509Certificate(o.caPem);
+    cas = o.caPems.map((p) => new X509Certificate(p));
   } catch {
     return deny(401, "The node's certificate is not an X.509 certificate.");
   }
-  if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return deny(401, "The node's certificate was not issued by this bay's CA.");
+  if (!cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey))) return deny(401, "The node's certificate was not issued by this bay's CA.");
   const now = o.now.getTime();
   if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) return deny(401, "The node's certificate is not valid now (expired or not yet valid).");
   if (cert.ca) return deny(403, "A CA certificate is not a node's.");

@@ -5,6 +5,7 @@ import type { BayStatus } from "./status.ts";
 import type { BootstrapRecord } from "./bootstrap-token.ts";
 import type { HealthReason, HealthStatus } from "./health.ts";
 import type { UpgradeRecord } from "./rollout.ts";
+import type { CaRotationRecord } from "./ca-rotation.ts";
 
 export interface BayModel {
   uuid: string;
@@ -124,6 +125,8 @@ export interface Bay {
   health_checked_at?: string | null;
   /** the Kubernetes upgrade in flight or last run (API 1.8): its plan and each node's progress */
   upgrade?: UpgradeRecord | null;
+  /** the CA rotation in flight or last run (PATCH /v1/certificates): its phase and each node's progress */
+  ca_rotation?: CaRotationRecord | null;
 }
 
 /** A Kubernetes taint a group's nodes register with. */
@@ -225,6 +228,12 @@ export interface BayCerts {
   client_cert_pem: string;
   client_key_encrypted: string;
   created_at: string;
+  /**
+   * A CA rotation in flight (or failed after its nodes trusted the new CA): the new CA and
+   * client certificate, which become the ones above when the rotation completes
+   * (shared/domain/ca-rotation.ts).
+   */
+  next?: { ca_cert_pem: string; ca_key_encrypted: string; client_cert_pem: string; client_key_encrypted: string; created_at: string } | null;
 }
 
 /** One step in a bay's life, kept for operators (and the events API later). */

@@ -4,9 +4,9 @@
 /**
  * bay.health: the periodic check of a finished bay's Kubernetes API (the sweeper sends it; it
  * never moves the bay's status). bay.upgrade: a Kubernetes upgrade's rollout step (API 1.8),
- * re-queued like the poll.
+ * re-queued like the poll. bay.rotate_ca: a CA rotation's step, the same way.
  */
-export type WorkKind = "bay.create" | "bay.poll" | "bay.update" | "bay.delete" | "bay.health" | "bay.upgrade" | "batch.apply";
+export type WorkKind = "bay.create" | "bay.poll" | "bay.update" | "bay.delete" | "bay.health" | "bay.upgrade" | "bay.rotate_ca" | "batch.apply";
 
 export interface WorkMessage {
   v: 1;

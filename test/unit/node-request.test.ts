@@ -49,7 +49,7 @@ function request(o: { body?: string; stamp?: number; cert?: string; path?: strin
   return { method: "POST", path: o.path ?? PATH, headers, body: Buffer.from(body) };
 }
 const verify = (r: NodeRequest, o: { ca?: string; node?: string; guard?: ReplayGuard; at?: Date } = {}) =>
-  verifyNodeRequest(r, { caPem: o.ca ?? bay.caCertPem, node: o.node ?? NODE, now: o.at ?? now, replay: o.guard ?? new Guard() });
+  verifyNodeRequest(r, { caPems: [o.ca ?? bay.caCertPem], node: o.node ?? NODE, now: o.at ?? now, replay: o.guard ?? new Guard() });
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "bf-nodereq-"));

@@ -5,8 +5,14 @@
 // names is the certificate's CN: a node reads and reports its own state only.
 //   GET  /v1/agent/bays/{bay}/nodes/{node}         → its desired state (target version, step, command)
 //   POST /v1/agent/bays/{bay}/nodes/{node}/report  → {command_id?, result, version?, step?, reason?}; → the desired state
+//   POST /v1/agent/bays/{bay}/nodes/{node}/certificates → {csr}; → 201 {pem}: during a CA
+//        rotation's reissue, the node's own certificates signed by the new CA
 import { Hono, type Context } from "hono";
 import { ApiError, badRequest } from "../../../shared/domain/errors.ts";
+import { nextCertsOf, trustedNodeCas } from "../../../shared/domain/ca-rotation.ts";
+import { signCsr } from "../../../shared/certs/sign-csr.ts";
+import { nodeNamePrefix } from "../../../shared/templates/kubernetes-definition.ts";
+import { caKeyContext } from "../../../shared/bays/rotate-ca.ts";
 import { looksLikeUuid } from "../../../shared/domain/bay.ts";
 import { NODE_MAX_BODY_BYTES, NODE_NAME, verifyNodeRequest } from "../../../shared/certs/node-request.ts";
 import { desiredState, parseReport, reportNode } from "../../../shared/bays/node-agent.ts";
@@ -48,29 +54,55 @@ export function agentRoutes(deps: ApiDeps & { nodeReplay?: ReplayGuard }): Hono<
     if (!bay || !certs) throw refuse(401, "The node's certificate was not issued by this bay's CA.");
     const verdict = await verifyNodeRequest(
       { method: c.req.method, path: `${AGENT_PATH}/bays/${bayId}/nodes/${node}${path}`, headers: { get: (n) => c.req.header(n) }, body },
-      { caPem: certs.ca_cert_pem, node, now: now(), replay },
+      { caPems: trustedNodeCas(certs, bay.ca_rotation), node, now: now(), replay },
     );
     if (!verdict.ok) {
       deps.log.warn("node request refused", { bay: bay.uuid, node, reason: verdict.reason });
       throw refuse(verdict.status, verdict.reason);
     }
-    return { bay, node, body };
+    return { bay, node, body, certs };
   };
 
   r.get("/bays/:bay/nodes/:node", async (c) => {
-    const { bay, node } = await authenticate(c, "");
-    return c.json(desiredState(bay, node));
+    const { bay, node, certs } = await authenticate(c, "");
+    return c.json(desiredState(bay, node, certs));
   });
 
   r.post("/bays/:bay/nodes/:node/report", async (c) => {
-    const { bay, node, body } = await authenticate(c, "/report");
-    let json: unknown;
-    try {
-      json = JSON.parse(body.toString("utf8"));
-    } catch {
-      throw badRequest("A node report is a JSON object.");
-    }
-    return c.json(await reportNode({ table: deps.table, queue: deps.queue, log: deps.log, now: deps.now }, bay, node, parseReport(json)));
+    const { bay, node, body, certs } = await authenticate(c, "/report");
+    return c.json(await reportNode({ table: deps.table, queue: deps.queue, log: deps.log, now: deps.now }, bay, node, parseReport(jsonOf(body, "A node report")), certs));
+  });
+
+  // Only while this node's command is a CA rotation's reissue, and only the subjects its role
+  // has at boot, with its own name: the node renews what it has, from the new CA.
+  r.post("/bays/:bay/nodes/:node/certificates", async (c) => {
+    const { bay, node, body, certs } = await authenticate(c, "/certificates");
+    const { csr, ...extra } = jsonOf(body, "A certificate request") as Record<string, unknown>;
+    if (typeof csr !== "string" || !csr || Object.keys(extra).length) throw badRequest("A certificate request is {\"csr\": \"<PEM>\"} and nothing else.");
+    const row = bay.status === "UPDATE_IN_PROGRESS" && !bay.ca_rotation?.finished_at ? bay.ca_rotation?.nodes.find((n) => n.name === node) : undefined;
+    const next = nextCertsOf(certs, bay.ca_rotation);
+    if (!next || row?.command?.action !== "reissue")
+      throw new ApiError(409, "Conflict", `Node ${node} has no certificates to renew now: its agent asks for them only during a CA rotation's reissue step.`);
+    const prefix = nodeNamePrefix(bay);
+    const role = node.startsWith(`${prefix}-master-`) ? "master" : "minion";
+    const pem = signCsr({
+      caCertPem: next.ca_cert_pem,
+      caKeyPem: await deps.vault.decrypt(next.ca_key_encrypted, caKeyContext(bay.uuid)),
+      csrPem: csr,
+      policy: { role, nodeNamePrefix: prefix, minionGroups: (bay.nodegroups ?? []).map((g) => g.name), ownNode: node },
+    });
+    deps.log.info("node certificate renewed from the new CA", { bay: bay.uuid, node });
+    return c.json({ pem }, 201);
   });
   return r;
+}
+
+function jsonOf(body: Buffer, what: string): unknown {
+  try {
+    const v: unknown = JSON.parse(body.toString("utf8"));
+    if (v && typeof v === "object" && !Array.isArray(v)) return v;
+  } catch {
+    /* refused below */
+  }
+  throw badRequest(`${what} is a JSON object.`);
 }

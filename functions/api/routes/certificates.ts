@@ -11,14 +11,13 @@
 // accepts PATCH at any version too; the lead raises the maximum later.
 import { Hono } from "hono";
 import type { Context } from "hono";
-import { generateBayCertificates } from "../../../shared/certs/bay-ca.ts";
 import { signCsr } from "../../../shared/certs/sign-csr.ts";
 import { nodeNamePrefix } from "../../../shared/templates/kubernetes-definition.ts";
 import { ApiError, badRequest } from "../../../shared/domain/errors.ts";
 import { checkBody, type FieldRule } from "../../../shared/domain/fields.ts";
 import type { Bay, BayCerts } from "../../../shared/domain/model.ts";
-import type { BayStatus } from "../../../shared/domain/status.ts";
-import { CertsChanged } from "../../../shared/ports/bay-table.ts";
+import { caBundleShown, signingCa } from "../../../shared/domain/ca-rotation.ts";
+import { caKeyContext, rotateCa } from "../../../shared/bays/rotate-ca.ts";
 import type { ApiDeps, ApiEnv } from "../env.ts";
 import { getBay } from "../../../shared/bays/lookup.ts";
 import { readJson } from "../request.ts";
@@ -38,25 +37,12 @@ const SIGN_FIELDS: Record<string, FieldRule> = {
   links: { spec: { type: "string" }, readonly: true },
 };
 
-/**
- * ca_conductor.rotate_ca_certificate's `allow_update_status`: every *_COMPLETE status but
- * DELETE_COMPLETE. Anything else (in progress, failed) is refused with NotSupported (400).
- */
-const ROTATABLE: ReadonlySet<BayStatus> = new Set<BayStatus>([
-  "CREATE_COMPLETE", "UPDATE_COMPLETE", "RESUME_COMPLETE", "RESTORE_COMPLETE",
-  "ROLLBACK_COMPLETE", "SNAPSHOT_COMPLETE", "CHECK_COMPLETE", "ADOPT_COMPLETE",
-]);
-
-/** The same vault contexts as the worker's (functions/worker/steps/certificates.ts). */
-const caKeyContext = (bayUuid: string) => `bay:${bayUuid}:ca`;
-const clientKeyContext = (bayUuid: string) => `bay:${bayUuid}:client`;
 
 /** Seconds a client is told to wait for a CA that the worker has not generated yet. */
 const NOT_READY_RETRY_SECONDS = 5;
 
 export function certificateRoutes(deps: ApiDeps): Hono<ApiEnv> {
   const r = new Hono<ApiEnv>();
-  const now = () => deps.now?.() ?? new Date();
 
   // Magnum 15 answers {bay_uuid, cluster_uuid, links, pem}: created_at is only in the API
   // reference's sample (Certificate.sample); a real answer leaves it unset, so it is omitted.
@@ -67,7 +53,8 @@ export function certificateRoutes(deps: ApiDeps): Hono<ApiEnv> {
       bay_uuid: bay.uuid,
       cluster_uuid: bay.uuid,
       links: links(c.get("base"), "certificates", bay.uuid),
-      pem: certs.ca_cert_pem,
+      // during a CA rotation: the new CA once every node trusts it (shared/domain/ca-rotation.ts)
+      pem: caBundleShown(certs, bay.ca_rotation),
     });
   });
 
@@ -88,9 +75,10 @@ export function certificateRoutes(deps: ApiDeps): Hono<ApiEnv> {
     // The bay's own nodes get only what their role needs (shared/certs/csr-policy.ts); the
     // bay's owner any subject, as Magnum signs `openstack coe cluster config`'s admin.
     const role = bootstrapRole(c.get("caller"));
+    const ca = signingCa(certs, bay.ca_rotation);
     const pem = signCsr({
-      caCertPem: certs.ca_cert_pem,
-      caKeyPem: await deps.vault.decrypt(certs.ca_key_encrypted, caKeyContext(bay.uuid)),
+      caCertPem: ca.ca_cert_pem,
+      caKeyPem: await deps.vault.decrypt(ca.ca_key_encrypted, caKeyContext(bay.uuid)),
       csrPem: csr,
       ...(role ? { policy: { role, nodeNamePrefix: nodeNamePrefix(bay), minionGroups: (bay.nodegroups ?? []).map((g) => g.name) } } : {}),
     });
@@ -101,64 +89,13 @@ export function certificateRoutes(deps: ApiDeps): Hono<ApiEnv> {
     );
   });
 
-  // CA rotation (CertificateController.patch + ca_conductor.rotate_ca_certificate): a new CA
-  // and client certificate replace the stored ones in one conditional write. The request
-  // body, if any, is ignored, as Magnum's patch(cluster_ident) takes none.
+  // CA rotation (CertificateController.patch + ca_conductor.rotate_ca_certificate), carried to
+  // the bay's nodes by their agents (shared/bays/rotate-ca.ts). The request body, if any, is
+  // ignored, as Magnum's patch(cluster_ident) takes none.
   r.patch("/:ident", async (c) => {
-    const requestId = c.get("requestId");
     const bay = await getBay(deps.table, c.get("caller"), c.req.param("ident"));
-    const baymodel = await deps.table.getBayModel(bay.baymodel_id);
-    if (!baymodel) throw new Error(`baymodel ${bay.baymodel_id} of bay ${bay.uuid} is missing`);
-    // Magnum checks TLS in the API, then the status in the conductor; both are NotSupported (400).
-    if (baymodel.tls_disabled) {
-      throw new ApiError(
-        400,
-        "Rotating the CA certificate on a non-TLS bay is not supported",
-        `Rotating the CA certificate on a non-TLS bay is not supported: bay ${bay.uuid} uses baymodel ` +
-          `${baymodel.name ?? baymodel.uuid}, which has tls_disabled set.`,
-      );
-    }
-    if (!ROTATABLE.has(bay.status)) {
-      throw new ApiError(
-        400,
-        `Updating a bay when status is "${bay.status}" is not supported`,
-        `Updating a bay when status is "${bay.status}" is not supported. The CA of bay ${bay.uuid} can be rotated ` +
-          "once the bay is CREATE_COMPLETE or UPDATE_COMPLETE.",
-      );
-    }
-    const old = await certsOf(c, deps, bay);
-    const made = await generateBayCertificates({ bayUuid: bay.uuid, bayName: bay.name, now: now() });
-    // created_at is the certs' version (replaceCerts' condition): keep it strictly increasing.
-    const createdAt = new Date(Math.max(now().getTime(), (Date.parse(old.created_at) || 0) + 1)).toISOString();
-    const rotated: BayCerts = {
-      bay_uuid: bay.uuid,
-      ca_cert_pem: made.caCertPem,
-      ca_key_encrypted: await deps.vault.encrypt(made.caKeyPem, caKeyContext(bay.uuid)),
-      client_cert_pem: made.clientCertPem,
-      client_key_encrypted: await deps.vault.encrypt(made.clientKeyPem, clientKeyContext(bay.uuid)),
-      created_at: createdAt,
-    };
-    try {
-      await deps.table.replaceCerts(rotated, old.created_at);
-    } catch (e) {
-      if (!(e instanceof CertsChanged)) throw e;
-      throw new ApiError(
-        409,
-        "The bay's certificates changed during the rotation",
-        `The certificates of bay ${bay.uuid} were replaced by another request while this one generated new ones; ` +
-          "nothing was changed by this request. GET /v1/certificates/" + bay.uuid + " shows the current CA.",
-      );
-    }
-    await deps.table
-      .appendEvent({
-        bay_uuid: bay.uuid,
-        at: createdAt,
-        kind: "ca_rotated",
-        detail: `CA and client certificate replaced (valid until ${made.notAfter})`,
-        request_id: requestId,
-      })
-      .catch((err) => deps.log.warn("event not recorded", { requestId, err }));
-    deps.log.info("bay CA rotated", { requestId, bay: bay.uuid });
+    const certs = await certsOf(c, deps, bay);
+    await rotateCa(deps, c.get("caller"), bay, certs, c.get("requestId"));
     return c.json({ uuid: bay.uuid }, 202);
   });
 
