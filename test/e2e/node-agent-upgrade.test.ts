@@ -4,7 +4,10 @@
 // Bayforge API, and stay up: the boot fragments install the node agent, whose timer is run
 // here by a loop every 2 s (the sandbox has no systemd: `systemctl enable --now
 // bayforge-agent.timer` starts that loop). The agents, signing with their own kubelet keys,
-// carry out an upgrade from v1.35.8 to v1.36.2 and then a failing one to v1.37.1.
+// carry out an upgrade from v1.35.8 to v1.36.2, a CA rotation (issue 15, part 3: trust-ca,
+// reissue, drop-ca, with the real certificates; then a kubeconfig from `openstack coe cluster
+// config` against a TLS stand-in serving the master's new certificate), and then a failing
+// upgrade to v1.37.1.
 // Stand-ins, named: apt, systemd and kubeadm/kubelet/kubectl record what they are asked (an
 // "install" of kubeadm=X sets the node's version to X); `kubectl get node` answers with that
 // version and Ready, as the API would once the kubelet restarted on it; the minions' Kubernetes
@@ -15,9 +18,12 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer, type Server } from "node:net";
+import { X509Certificate } from "node:crypto";
+import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
+import type { TLSSocket } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { api, freePort, ROOT, startBayforge, type BayforgeProcess } from "../support/bayforge-process.ts";
+import { api, freePort, ROOT, startBayforge, userToken, type BayforgeProcess } from "../support/bayforge-process.ts";
 import { deleteStacks, demoCloud } from "../support/heat-check.ts";
 import { bootNode, type NodeBoot } from "../support/node-sandbox.ts";
 import { startRecordingServer, type RecordingServer } from "../support/recording-server.ts";
@@ -275,6 +281,124 @@ describe("a 1+2 bay upgraded from v1.35.8 to v1.36.2 by its nodes' agents", () =
     for (const n of workers.nodes) assert.ok(Date.parse(n.last_report) > Date.parse(bay.created_at), n.last_report);
     const masters = (await api(bf.url, "GET", `/v1/clusters/${bay.uuid}/nodegroups/default-master`, undefined, V19)).json;
     assert.deepEqual(masters.nodes.map((n: any) => [n.node, n.version, n.step]), [[names.master, "v1.36.2", "done"]]);
+  });
+});
+
+describe("a CA rotation (`openstack coe ca rotate`) carried to the nodes by their agents", () => {
+  let done: any;
+  let old: { ca: string; cert: string; key: string };
+  let fresh: { ca: string; cert: string; key: string };
+  const dirs: string[] = [];
+  /** `openstack coe cluster config` as the bay's owner, against this test's Bayforge: the kubeconfig's CA, client certificate and key */
+  const clusterConfig = async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bf-kubeconfig-"));
+    dirs.push(dir);
+    const out = osc(["coe", "cluster", "config", bay.uuid, "--dir", dir, "--force", "--output-certs"]);
+    assert.match(out, /export KUBECONFIG=/, out);
+    const kubeconfig = readFileSync(join(dir, "config"), "utf8");
+    assert.match(kubeconfig, /certificate-authority: .*ca\.pem/, kubeconfig);
+    return { ca: readFileSync(join(dir, "ca.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8"), key: readFileSync(join(dir, "key.pem"), "utf8") };
+  };
+    const osc = (args: string[]) => execFileSync("openstack", ["--os-auth-type", "admin_token", "--os-endpoint", `${bf.url}/v1`, "--os-token", oscToken, ...args], { encoding: "utf8", env: { PATH: process.env.PATH!, HOME: tmpdir(), SHELL: "/bin/bash" }, timeout: 120_000 });
+  let oscToken = "";
+  const master = () => names.master;
+  const file = (name: string, path: string) => readFileSync(nodes[name].hostPath(path), "utf8");
+  const certsIn = (pem: string) => (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
+
+  before(async () => {
+    oscToken = await userToken();
+    old = await clusterConfig();
+    const rotated = osc(["coe", "ca", "rotate", bay.uuid]);
+    assert.match(rotated, /Request to rotate the CA certificate for cluster .* has been accepted/, rotated);
+    // a second rotation while this one runs: Magnum's status rule
+    assert.equal((await api(bf.url, "PATCH", `/v1/certificates/${bay.uuid}`)).status, 400);
+    done = await eventually("the CA rotation finished", async () => {
+      const b = (await api(bf.url, "GET", `/v1/clusters/${bay.uuid}`, undefined, V18)).json;
+      return b.status === "UPDATE_IN_PROGRESS" ? undefined : b;
+    }, 300_000, 1000);
+    fresh = await clusterConfig();
+  });
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("ends UPDATE_COMPLETE, every node through trust-ca, reissue and drop-ca (masters first), in the bay's events", async () => {
+    assert.equal(done.status, "UPDATE_COMPLETE", done.status_reason);
+    const steps = (await events()).filter((e) => e.kind === "ca_rotation_step").map((e) => e.detail);
+    const at = (re: RegExp) => {
+      const i = steps.findIndex((d) => re.test(d));
+      assert.ok(i >= 0, `${re} in ${steps.join("\n")}`);
+      return i;
+    };
+    const [w0, w1] = names.minions;
+    const order = [
+      at(new RegExp(`^master ${master()}: trust-ca done`)),
+      at(new RegExp(`^worker ${w0}: trust-ca done|^worker ${w1}: trust-ca done`)),
+      at(/every node trusts the old and the new CA/),
+      at(new RegExp(`^master ${master()}: reissue done`)),
+      at(/every node runs on certificates from the new CA/),
+      at(new RegExp(`^master ${master()}: drop-ca done`)),
+      at(/the old CA is no longer trusted by any node/),
+    ];
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), steps.join("\n"));
+    assert.ok((await events()).some((e) => e.kind === "ca_rotated"));
+  });
+
+  it("leaves every node trusting the new CA alone, on certificates it signed, with the same names as before", () => {
+    const newCa = certsIn(fresh.ca);
+    assert.equal(newCa.length, 1, "ca show: the new CA alone");
+    const oldCa = certsIn(old.ca)[0];
+    assert.notEqual(newCa[0].fingerprint256, oldCa.fingerprint256);
+    for (const name of [master(), ...names.minions]) {
+      const trusted = certsIn(file(name, "/etc/kubernetes/pki/ca.crt"));
+      assert.deepEqual(trusted.map((c) => c.fingerprint256), [newCa[0].fingerprint256], `${name} trusts the new CA alone`);
+      const kubelet = new X509Certificate(file(name, "/var/lib/kubelet/pki/kubelet-client-current.pem"));
+      assert.ok(kubelet.checkIssued(newCa[0]) && kubelet.verify(newCa[0].publicKey), `${name}'s kubelet identity is the new CA's`);
+      assert.equal(kubelet.subject, `O=system:nodes\nCN=system:node:${name}`);
+      const conf = file(name, "/etc/kubernetes/kubelet.conf");
+      assert.equal(/certificate-authority-data: (\S+)/.exec(conf)?.[1], Buffer.from(file(name, "/etc/kubernetes/pki/ca.crt")).toString("base64"), `${name}'s kubelet.conf`);
+    }
+    const apiserver = new X509Certificate(file(master(), "/etc/kubernetes/pki/apiserver.crt"));
+    assert.ok(apiserver.verify(newCa[0].publicKey));
+    assert.match(apiserver.subjectAltName ?? "", /DNS:kubernetes\.default\.svc\.cluster\.local/);
+    // the control plane's own identities, embedded in its kubeconfigs, are the new CA's too
+    const admin = /client-certificate-data: (\S+)/.exec(file(master(), "/etc/kubernetes/admin.conf"))![1];
+    assert.ok(new X509Certificate(Buffer.from(admin, "base64")).verify(newCa[0].publicKey));
+    // each component was restarted on its new files
+    assert.ok(calls(master()).filter((c) => c === "systemctl restart etcd").length >= 3, calls(master()).join("\n"));
+  });
+
+  it("a kubeconfig from `openstack coe cluster config` after the rotation is accepted by the node's API server; the old client certificate is refused", async () => {
+    // the API server's TLS as a stand-in: the master's new serving certificate and key, and the client CA bundle it trusts now
+    const server = createHttpsServer({
+      key: file(master(), "/etc/kubernetes/pki/apiserver.key"),
+      cert: file(master(), "/etc/kubernetes/pki/apiserver.crt"),
+      ca: file(master(), "/etc/kubernetes/pki/ca.crt"),
+      requestCert: true,
+      rejectUnauthorized: true,
+    }, (req, res) => res.end(`hello ${(req.socket as TLSSocket).getPeerCertificate().subject.CN}`));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as { port: number }).port;
+    const get = (who: { ca: string; cert: string; key: string }) =>
+      new Promise<string>((resolve, reject) => {
+        const req = httpsRequest({ host: "127.0.0.1", port, servername: "kubernetes", path: "/version", ca: who.ca, cert: who.cert, key: who.key }, (res) => {
+          let body = "";
+          res.on("data", (d) => (body += d)).on("end", () => resolve(body));
+        });
+        req.on("error", reject).end();
+      });
+    try {
+      assert.equal(await get(fresh), "hello admin", "the new kubeconfig is accepted");
+      await assert.rejects(get({ ...old, ca: fresh.ca }), "the old client certificate is refused");
+      await assert.rejects(get(old), "the old kubeconfig does not trust the node's new serving certificate either");
+    } finally {
+      server.close();
+    }
+  });
+
+  it("gives the agents nothing more to do, and the nodegroup views show each node's last step", async () => {
+    const workers = (await api(bf.url, "GET", `/v1/clusters/${bay.uuid}/nodegroups/default-worker`, undefined, V19)).json;
+    assert.deepEqual(workers.nodes.map((n: any) => [n.node, n.step]), names.minions.map((n) => [n, "done"]));
   });
 });
 

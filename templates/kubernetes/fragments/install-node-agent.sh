@@ -1,7 +1,7 @@
 #!/bin/bash
 # Bayforge boot: the node agent (issue 15). A systemd timer runs /usr/local/sbin/bayforge-agent
 # every 30 s: it asks Bayforge (magnum_url) for this node's desired state, runs the one command
-# it is given (a Kubernetes upgrade step), and reports back. It pulls, so it works where
+# it is given (a Kubernetes upgrade step, or a CA rotation's), and reports back. It pulls, so it works where
 # Bayforge cannot reach the nodes (behind API Gateway, no Heat agent in the image), and a
 # Bayforge that is briefly away only means the next run tries again: every step is idempotent
 # and its result is kept on the node and reported again until Bayforge has it.
@@ -53,10 +53,11 @@ signed() {
 report() {
   local version
   version=$(current_version)
-  python3 - "$1" "${2:-}" "${3:-}" "$version" >"$work/report.json" <<'PY'
+  python3 - "$1" "${2:-}" "${3:-}" "$version" "${action:-}" >"$work/report.json" <<'PY'
 import json, sys
-result, cid, reason, version = sys.argv[1:5]
-body = {"result": result, "step": {"running": "upgrading", "idle": "idle"}.get(result, result)}
+result, cid, reason, version, action = sys.argv[1:6]
+running = "upgrading" if action.startswith("upgrade") or action in ("", "-") else action
+body = {"result": result, "step": {"running": running, "idle": "idle"}.get(result, result)}
 if cid: body["command_id"] = cid
 if reason: body["reason"] = reason[:500]
 if version: body["version"] = version
@@ -106,6 +107,97 @@ ready_on() {
   done
 }
 
+# ---- CA rotation (trust-ca, reissue, drop-ca), as Kubernetes' manual CA rotation guide does it
+
+# restart_components: every component that read a CA or certificate file at start; then the
+# node Ready again (the API shows it through this node's own credentials)
+restart_components() {
+  if [ "$NODE_ROLE" = master ]; then
+    systemctl restart etcd || { echo "restarting etcd failed"; return 1; }
+  fi
+  { systemctl daemon-reload && systemctl restart kubelet; } || { echo "restarting the kubelet failed"; return 1; }
+  if [ "$NODE_ROLE" = master ]; then
+    # the control plane's static pods: stopped, the kubelet starts them again on the new files
+    local ids
+    ids=$(crictl ps -q --name 'kube-apiserver|kube-controller-manager|kube-scheduler' 2>/dev/null || true)
+    if [ -n "$ids" ]; then
+      # shellcheck disable=SC2086
+      crictl stop $ids >/dev/null || { echo "restarting the control plane failed"; return 1; }
+    fi
+  fi
+  ready_on "$(current_version)"
+}
+
+# install_trust BUNDLE: BUNDLE (PEM, one CA or two) becomes what this node trusts, in every
+# file and kubeconfig that holds the bay's CA, then the components restart on it
+install_trust() {
+  local bundle=$1 f data
+  openssl x509 -in "$bundle" -noout 2>/dev/null || { echo "the CA bundle Bayforge sent is not a certificate"; return 1; }
+  for f in "$BF_PKI/ca.crt" "$BF_PKI/front-proxy-ca.crt" "$BF_PKI/etcd/ca.crt"; do
+    if [ -e "$f" ]; then { install -m 0644 "$bundle" "$f.new" && mv -f "$f.new" "$f"; } || { echo "could not write $f"; return 1; }; fi
+  done
+  data=$(base64 -w0 "$bundle")
+  for f in /etc/kubernetes/*.conf; do
+    if [ -e "$f" ]; then sed -i "s|^\( *certificate-authority-data:\).*|\1 $data|" "$f" || { echo "could not write $f"; return 1; }; fi
+  done
+  restart_components
+}
+
+# renew BASE SUBJECT EKU: BASE.key.new and BASE.crt.new, a new key and its certificate from
+# the new CA, with BASE.crt's own names (its SANs; none for a kubeconfig's identity)
+renew() {
+  local base=$1 subject=$2 eku=$3 sans="" status
+  if [ -e "$base.crt" ]; then
+    sans=$(openssl x509 -in "$base.crt" -noout -ext subjectAltName 2>/dev/null | tail -n +2 | sed 's/IP Address:/IP:/g; s/ //g')
+  fi
+  (umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$base.key.new") || { echo "could not make a key for $subject"; return 1; }
+  local ext=(-addext "keyUsage=critical,digitalSignature" -addext "extendedKeyUsage=$eku")
+  if [ -n "$sans" ]; then ext+=(-addext "subjectAltName=$sans"); fi
+  openssl req -new -key "$base.key.new" -subj "$subject" "${ext[@]}" -out "$work/req.csr" || { echo "could not make a CSR for $subject"; return 1; }
+  python3 -c 'import json,sys; print(json.dumps({"csr": open(sys.argv[1]).read()}))' "$work/req.csr" >"$work/req.json"
+  status=$(signed POST "$path/certificates" "$work/req.json" "$work/req.out")
+  [ "$status" = 201 ] || { echo "Bayforge did not sign $subject ($status: $(head -c 300 "$work/req.out" 2>/dev/null))"; return 1; }
+  python3 -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["pem"])' "$work/req.out" >"$base.crt.new"
+  openssl verify -CAfile "$BF_PKI/ca.crt" "$base.crt.new" >/dev/null || { echo "the certificate for $subject does not verify against the CAs this node trusts"; return 1; }
+}
+
+# reissue: every certificate of this node anew from the new CA, all signed before any is
+# installed (a failure leaves the node on its old ones), then installed and the components
+# restarted. The kubeconfigs that embed an identity get theirs in place.
+reissue() {
+  local pki=$BF_PKI kubelet=/var/lib/kubelet/pki f
+  local files=("$kubelet/kubelet") kubeconfigs=()
+  renew "$work/kubelet-client" "/O=system:nodes/CN=system:node:$node" clientAuth || return 1
+  renew "$kubelet/kubelet" "/CN=$node" serverAuth || return 1
+  if [ "$NODE_ROLE" = master ]; then
+    renew "$pki/apiserver" "/CN=kube-apiserver" serverAuth || return 1
+    renew "$pki/apiserver-kubelet-client" "/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client" clientAuth || return 1
+    renew "$pki/front-proxy-client" "/CN=front-proxy-client" clientAuth || return 1
+    renew "$pki/apiserver-etcd-client" "/CN=kube-apiserver-etcd-client" clientAuth || return 1
+    renew "$pki/etcd/server" "/CN=$node" serverAuth,clientAuth || return 1
+    renew "$pki/etcd/peer" "/CN=$node" serverAuth,clientAuth || return 1
+    renew "$work/admin" "/O=kubeadm:cluster-admins/CN=kubernetes-admin" clientAuth || return 1
+    renew "$work/controller-manager" "/CN=system:kube-controller-manager" clientAuth || return 1
+    renew "$work/scheduler" "/CN=system:kube-scheduler" clientAuth || return 1
+    files+=("$pki/apiserver" "$pki/apiserver-kubelet-client" "$pki/front-proxy-client" "$pki/apiserver-etcd-client" "$pki/etcd/server" "$pki/etcd/peer")
+    kubeconfigs=(admin.conf:admin super-admin.conf:admin controller-manager.conf:controller-manager scheduler.conf:scheduler)
+  else
+    kubeconfigs=(discovery.conf:kubelet-client)
+  fi
+  for f in "${files[@]}"; do
+    { mv -f "$f.key.new" "$f.key" && mv -f "$f.crt.new" "$f.crt"; } || { echo "could not install $f.crt"; return 1; }
+  done
+  { (umask 077 && cat "$work/kubelet-client.crt.new" "$work/kubelet-client.key.new" >"$kubelet/kubelet-client-current.pem.new") &&
+    mv -f "$kubelet/kubelet-client-current.pem.new" "$kubelet/kubelet-client-current.pem"; } || { echo "could not install the kubelet's identity"; return 1; }
+  for f in "${kubeconfigs[@]}"; do
+    local file=/etc/kubernetes/${f%%:*} id=$work/${f#*:}
+    [ -e "$file" ] || continue
+    sed -i -e "s|^\( *client-certificate-data:\).*|\1 $(base64 -w0 "$id.crt.new")|" -e "s|^\( *client-key-data:\).*|\1 $(base64 -w0 "$id.key.new")|" "$file" ||
+      { echo "could not write $file"; return 1; }
+  done
+  restart_components
+}
+
 # run ACTION VERSION: the command's steps; the first that fails names itself
 run() {
   local action=$1 v=$2
@@ -123,6 +215,8 @@ run() {
       ready_on "$v" ;;
     uncordon)
       kubectl --kubeconfig /etc/kubernetes/kubelet.conf uncordon "$node" || { echo "kubectl uncordon $node failed"; return 1; } ;;
+    trust-ca | drop-ca) install_trust "$work/ca.pem" ;;
+    reissue) reissue ;;
     *) echo "unknown command $action"; return 1 ;;
   esac
 }
@@ -136,7 +230,9 @@ read -r step cid action version < <(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 c = d.get("command") or {}
-print(d.get("step") or "idle", c.get("id") or "-", c.get("action") or "-", c.get("version") or "-")' "$work/desired.json") || exit 1
+if c.get("ca_pem"):
+    open(sys.argv[2], "w").write(c["ca_pem"])
+print(d.get("step") or "idle", c.get("id") or "-", c.get("action") or "-", c.get("version") or "-")' "$work/desired.json" "$work/ca.pem") || exit 1
 
 if [ "$cid" = - ]; then
   # in a rollout, waiting its turn: its version shows in the bay's views
