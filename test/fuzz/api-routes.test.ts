@@ -501,6 +501,7 @@ function routeCases(): Record<string, fc.Arbitrary<Outgoing>> {
     "POST /v1/clusters/:ident/actions/upgrade": request("POST", cluster("/actions/upgrade"), { ...json(jsonBody(validUpgrade, ["cluster_template", "max_batch_size", "nodegroup", "rollback"])), versions: upgradeVersions }),
     "GET /v1/agent/bays/:bay/nodes/:node": agentRequest("GET", ""),
     "POST /v1/agent/bays/:bay/nodes/:node/report": agentRequest("POST", "/report", jsonBody(validReport, ["command_id", "result", "version", "step", "reason"])),
+    "POST /v1/agent/bays/:bay/nodes/:node/certificates": agentRequest("POST", "/certificates", jsonBody(fc.record({ csr }, { requiredKeys: [] }), ["csr"])),
     "GET /v1/clusters/:ident/nodegroups": request("GET", cluster("/nodegroups"), { query: query(["role"], fc.constantFrom("master", "worker", "", "x")) }),
     "GET /v1/clusters/:ident/nodegroups/:ng": request("GET", p("/v1/clusters/", bayIdent, "/nodegroups/", nodegroupIdent)),
     "POST /v1/clusters/:ident/nodegroups": request("POST", cluster("/nodegroups"), json(jsonBody(validNodegroup, NODEGROUP_KEYS))),

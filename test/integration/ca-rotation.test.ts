@@ -10,7 +10,8 @@
 // or complete without them).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { X509Certificate } from "node:crypto";
@@ -27,6 +28,9 @@ import { caBundleShown, signingCa, trustedNodeCas } from "../../shared/domain/ca
 import { generateBayCertificates } from "../../shared/certs/bay-ca.ts";
 import { driveCaRotation } from "../../functions/worker/steps/rotate-ca.ts";
 import { stepDeps, storeBayCerts, storedBay } from "../support/worker-deps.ts";
+import { startApi, type ApiHarness } from "../support/api-harness.ts";
+import { signCsr } from "../../shared/certs/sign-csr.ts";
+import { canonicalRequest, NODE_CERT_HEADER, NODE_SIGNATURE_HEADER, NODE_TIME_HEADER } from "../../shared/certs/node-request.ts";
 
 let dir: string;
 let stores: LocalStores;
@@ -219,5 +223,83 @@ describe("a CA rotation carried to the nodes, duplicate deliveries and killed wo
     assert.equal(shown.length, 2);
     assert.equal(shown[1], new X509Certificate(oldCa).fingerprint256);
     assert.equal(trustedNodeCas(r.certs, r.bay.ca_rotation).length, 2, "nodes with either CA's certificates still reach Bayforge");
+  });
+});
+
+describe("POST /v1/agent/bays/{bay}/nodes/{node}/certificates: a node's renewal from the new CA", () => {
+  const OWNER = { "X-Project-Id": "p" }; // storedBay's project
+  let api: ApiHarness;
+  let work: string;
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: work, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const csrFor = (subject: string, sans?: string) => {
+    openssl("req", "-new", "-key", "node.key", "-subj", subject, ...(sans ? ["-addext", `subjectAltName=${sans}`] : []), "-out", "r.csr");
+    return readFileSync(join(work, "r.csr"), "utf8");
+  };
+  let stamp = Math.floor(Date.now() / 1000);
+  /** a request signed as the agent signs it, with `cert` (the node's kubelet certificate) */
+  const agentCall = async (bayId: string, node: string, cert: string, suffix: string, body?: unknown) => {
+    const path = `/v1/agent/bays/${bayId}/nodes/${node}${suffix}`;
+    const text = body === undefined ? "" : JSON.stringify(body);
+    const ts = String(++stamp); // each signed request is new (the replay guard)
+    writeFileSync(join(work, "msg"), canonicalRequest(body === undefined ? "GET" : "POST", path, ts, text));
+    const sig = execFileSync("openssl", ["dgst", "-sha256", "-sign", join(work, "node.key"), join(work, "msg")]).toString("base64");
+    return api.call(body === undefined ? "GET" : "POST", path, body === undefined ? undefined : text, {
+      [NODE_CERT_HEADER]: Buffer.from(cert).toString("base64"), [NODE_TIME_HEADER]: ts, [NODE_SIGNATURE_HEADER]: sig,
+    });
+  };
+
+  before(async () => {
+    api = await startApi();
+    work = mkdtempSync(join(tmpdir(), "bf-renew-"));
+    openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "node.key");
+  });
+  after(async () => {
+    await api.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it("signs the node's own subjects during its reissue only: 409 before, 400 for another node's name, and with the new CA", async () => {
+    const bay = await storedBay(api.stores.table, "renew", { status: "CREATE_COMPLETE", master_count: 1, node_count: 1, minions: { "0": "10.0.0.10" } });
+    const made = await generateBayCertificates({ bayUuid: bay.uuid, bayName: bay.name, now: new Date() });
+    await storeBayCerts(api.stores.table, api.vault, bay.uuid, made);
+    const [m, w] = rolloutNodes(bay, null).map((n) => n.name);
+    const sign = async (cn: string) => (await api.call("POST", "/v1/certificates", { bay_uuid: bay.uuid, csr: csrFor(cn) }, OWNER)).json.pem as string;
+    const kubelet = { [m]: await sign(`/O=system:nodes/CN=system:node:${m}`), [w]: await sign(`/O=system:nodes/CN=system:node:${w}`) };
+    const renew = (node: string, subject: string, sans?: string) => agentCall(bay.uuid, node, kubelet[node], "/certificates", { csr: csrFor(subject, sans) });
+
+    const early = await renew(w, `/CN=${w}`);
+    assert.equal(early.status, 409, JSON.stringify(early.json));
+    assert.equal((await api.call("PATCH", `/v1/certificates/${bay.uuid}`, undefined, OWNER)).status, 202);
+    assert.equal((await renew(w, `/CN=${w}`)).status, 409, "not during trust-ca");
+    // move the rotation to its reissue, as the worker and the agents would
+    const deps = stepDeps({ table: api.stores.table, queue: { send: async () => {} }, log });
+    for (let i = 0; i < 8; i++) {
+      await driveCaRotation({ v: 1, kind: "bay.rotate_ca", bayId: bay.uuid, projectId: "p", requestId: "r", attempt: 0 }, deps);
+      const b = (await api.stores.table.getBay(bay.uuid))!;
+      if (b.ca_rotation!.phase === "reissue" && b.ca_rotation!.nodes.every((n) => n.command?.action === "reissue" || n.role === "worker")) break;
+      for (const node of [m, w]) {
+        const want = (await agentCall(bay.uuid, node, kubelet[node], "")).json;
+        if (want.command) assert.equal((await agentCall(bay.uuid, node, kubelet[node], "/report", { command_id: want.command.id, result: "succeeded" })).status, 200);
+      }
+    }
+    const b = (await api.stores.table.getBay(bay.uuid))!;
+    assert.equal(b.ca_rotation!.phase, "reissue");
+    assert.equal(b.ca_rotation!.nodes.find((n) => n.name === m)!.command?.action, "reissue", "the master reissues first");
+    assert.equal((await renew(w, `/CN=${w}`)).status, 409, "the worker's turn has not come");
+
+    const newCa = (await api.stores.table.getCerts(bay.uuid))!.next!.ca_cert_pem;
+    const ok = await renew(m, "/CN=kube-apiserver", "DNS:kubernetes,IP:10.0.0.5");
+    assert.equal(ok.status, 201, JSON.stringify(ok.json));
+    const cert = new X509Certificate(ok.json.pem);
+    assert.ok(cert.verify(new X509Certificate(newCa).publicKey), "signed by the new CA");
+    const theirs = await renew(m, `/O=system:nodes/CN=system:node:${w}`);
+    assert.equal(theirs.status, 400, "another node's identity");
+    assert.match(theirs.json.errors[0].detail, /Subject not allowed/);
+    const admin = await renew(m, "/O=system:masters/CN=admin");
+    assert.equal(admin.status, 400, "no node gets system:masters");
+    // a certificate of the old CA still authenticates the node during the rotation; a forged one never
+    const forged = await generateBayCertificates({ bayUuid: bay.uuid, bayName: bay.name, now: new Date() });
+    const stranger = signCsr({ caCertPem: forged.caCertPem, caKeyPem: forged.caKeyPem, csrPem: csrFor(`/O=system:nodes/CN=system:node:${m}`) });
+    assert.equal((await agentCall(bay.uuid, m, stranger, "/certificates", { csr: csrFor("/CN=kube-apiserver") })).status, 401);
   });
 });

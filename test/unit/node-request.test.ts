@@ -61,6 +61,15 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("a node's signed request", () => {
+  it("during a CA rotation, is accepted with a certificate of either CA the bay trusts, and refused with neither", async () => {
+    const both = (r: NodeRequest, cas: string[]) => verifyNodeRequest(r, { caPems: cas, node: NODE, now, replay: new Guard() });
+    assert.equal((await both(request(), [other.caCertPem, bay.caCertPem])).ok, true);
+    assert.equal((await both(request(), [bay.caCertPem, other.caCertPem])).ok, true);
+    const v = await both(request(), [other.caCertPem]);
+    assert.equal(v.ok, false);
+    assert.match((v as { reason: string }).reason, /not issued by this bay's CA/);
+  });
+
   it("is accepted once, as the node its certificate names", async () => {
     const guard = new Guard();
     const r = request();
