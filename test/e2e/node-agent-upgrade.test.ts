@@ -22,7 +22,8 @@ import { X509Certificate } from "node:crypto";
 import { createServer as createHttpsServer, request as httpsRequest } from "node:https";
 import type { TLSSocket } from "node:tls";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve as resolvePath } from "node:path";
+import yaml from "js-yaml";
 import { api, freePort, ROOT, startBayforge, userToken, type BayforgeProcess } from "../support/bayforge-process.ts";
 import { deleteStacks, demoCloud } from "../support/heat-check.ts";
 import { bootNode, type NodeBoot } from "../support/node-sandbox.ts";
@@ -295,9 +296,12 @@ describe("a CA rotation (`openstack coe ca rotate`) carried to the nodes by thei
     dirs.push(dir);
     const out = osc(["coe", "cluster", "config", bay.uuid, "--dir", dir, "--force", "--output-certs"]);
     assert.match(out, /export KUBECONFIG=/, out);
-    const kubeconfig = readFileSync(join(dir, "config"), "utf8");
-    assert.match(kubeconfig, /certificate-authority: .*ca\.pem/, kubeconfig);
-    return { ca: readFileSync(join(dir, "ca.pem"), "utf8"), cert: readFileSync(join(dir, "cert.pem"), "utf8"), key: readFileSync(join(dir, "key.pem"), "utf8") };
+    // the kubeconfig's own credentials, embedded (as Debian's magnumclient 4.0 writes them) or in files beside it
+    const kc = yaml.load(readFileSync(join(dir, "config"), "utf8")) as any;
+    const cluster = kc.clusters[0].cluster;
+    const user = kc.users[0].user;
+    const read = (data: string | undefined, path: string | undefined) => (data ? Buffer.from(data, "base64").toString("utf8") : readFileSync(resolvePath(dir, path!), "utf8"));
+    return { ca: read(cluster["certificate-authority-data"], cluster["certificate-authority"]), cert: read(user["client-certificate-data"], user["client-certificate"]), key: read(user["client-key-data"], user["client-key"]) };
   };
     const osc = (args: string[]) => execFileSync("openstack", ["--os-auth-type", "admin_token", "--os-endpoint", `${bf.url}/v1`, "--os-token", oscToken, ...args], { encoding: "utf8", env: { PATH: process.env.PATH!, HOME: tmpdir(), SHELL: "/bin/bash" }, timeout: 120_000 });
   let oscToken = "";
