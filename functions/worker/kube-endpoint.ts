@@ -1,7 +1,9 @@
 // How the worker reaches a bay's own Kubernetes API (the scale-down drain, the health check):
 // as Bayforge's client certificate for the bay (CN=admin, O=system:masters), trusting the
-// bay's CA only.
+// bay's CA only (and, after a CA rotation that failed once its nodes trusted the new CA, the
+// new one too: a master may already serve a certificate of it).
 import type { Bay } from "../../shared/domain/model.ts";
+import { caBundleShown } from "../../shared/domain/ca-rotation.ts";
 import type { KubeEndpoint } from "../../shared/ports/kubernetes.ts";
 import type { WorkerDeps } from "./deps.ts";
 
@@ -13,5 +15,5 @@ export async function endpointOf(bay: Bay, deps: Pick<WorkerDeps, "table" | "vau
   const certs = await deps.table.getCerts(bay.uuid);
   if (!certs) throw new Error("cannot be called: the bay has no certificates");
   const key = await deps.vault.decrypt(certs.client_key_encrypted, `bay:${bay.uuid}:client`);
-  return { apiAddress, tls: { ca: certs.ca_cert_pem, cert: certs.client_cert_pem, key } };
+  return { apiAddress, tls: { ca: caBundleShown(certs, bay.ca_rotation), cert: certs.client_cert_pem, key } };
 }
