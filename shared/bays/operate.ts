@@ -16,6 +16,24 @@ export function deadlineMinutes(deps: Pick<BayOpsDeps, "deadlineGraceMinutes">, 
   return bay.bay_create_timeout > 0 ? bay.bay_create_timeout + deps.deadlineGraceMinutes : 0;
 }
 
+/**
+ * The bay's move into a day-2 operation its nodes' agents carry out (an upgrade, a CA
+ * rotation): in progress with the bay's timeout (the worker moves the deadline on as nodes
+ * finish), and the last scale's record kept inside the operation's own (`kept`), so that no
+ * scale step takes this update for its own.
+ */
+export function nodeOperationPatch(deps: Pick<BayOpsDeps, "deadlineGraceMinutes">, bay: Bay, now: Date): Partial<Bay> & { kept: BayUpdate | null } {
+  const minutes = deadlineMinutes(deps, bay);
+  return {
+    status: "UPDATE_IN_PROGRESS",
+    status_reason: null,
+    faults: [],
+    deadline_at: minutes > 0 ? new Date(now.getTime() + minutes * 60_000).toISOString() : null,
+    update: null,
+    kept: bay.update ?? null,
+  };
+}
+
 /** Scale (PATCH node_count, cluster resize): planned against the bay as read, then started. */
 export async function scaleBay(deps: BayOpsDeps, caller: Caller, bay: Bay, want: ScaleRequest, requestId: string): Promise<{ bay: Bay; update: BayUpdate }> {
   const now = deps.now?.() ?? new Date();

@@ -11,7 +11,7 @@ import { ApiError } from "../domain/errors.ts";
 import { planCaRotation } from "../domain/ca-rotation.ts";
 import { CertsChanged } from "../ports/bay-table.ts";
 import { rolloutNodes } from "./upgrade.ts";
-import { deadlineMinutes, startOperation } from "./operate.ts";
+import { nodeOperationPatch, startOperation } from "./operate.ts";
 import type { BayOpsDeps, Caller } from "./deps.ts";
 
 /**
@@ -76,16 +76,8 @@ export async function rotateCa(deps: BayOpsDeps, caller: Caller, bay: Bay, certs
     );
   }
   const rotation = planCaRotation(rolloutNodes(bay, null), { now, requestId, certsCreatedAt: nextCreatedAt });
-  const minutes = deadlineMinutes(deps, bay);
-  const patch: Partial<Bay> = {
-    status: "UPDATE_IN_PROGRESS",
-    status_reason: null,
-    faults: [],
-    // each phase gets the bay's timeout; the worker moves the deadline on as nodes finish
-    deadline_at: minutes > 0 ? new Date(now.getTime() + minutes * 60_000).toISOString() : null,
-    ca_rotation: { ...rotation, kept_update: bay.update ?? null },
-    update: null,
-  };
+  const { kept, ...moved } = nodeOperationPatch(deps, bay, now);
+  const patch: Partial<Bay> = { ...moved, ca_rotation: { ...rotation, kept_update: kept } };
   return startOperation(deps, caller, bay, patch, "bay.rotate_ca", requestId, "given a new CA", {
     kind: "ca_rotation_accepted",
     detail: `CA rotation of ${bay.name} accepted: a new CA (valid until ${made.notAfter}) for ${rotation.nodes.length} node(s): each trusts both CAs, gets certificates from the new one, then drops the old one`,

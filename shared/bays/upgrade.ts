@@ -10,7 +10,7 @@ import type { RolloutNode } from "../domain/rollout.ts";
 import { findNodeGroup, nodeGroupNotFound } from "../domain/nodegroup.ts";
 import { nodeNamePrefix } from "../templates/kubernetes-definition.ts";
 import { findBayModel } from "./lookup.ts";
-import { deadlineMinutes, startOperation } from "./operate.ts";
+import { nodeOperationPatch, startOperation } from "./operate.ts";
 import type { BayOpsDeps, Caller } from "./deps.ts";
 
 type PlannedNode = Pick<RolloutNode, "name" | "role" | "group" | "address">;
@@ -48,17 +48,8 @@ export async function upgradeCluster(deps: BayOpsDeps, caller: Caller, bay: Bay,
   const from = await deps.table.getBayModel(bay.baymodel_id);
   if (!from) throw badRequest(`The cluster's own template ${bay.baymodel_id} is gone: it cannot be compared with the new one.`);
   const upgrade = planUpgrade({ bay, from, to, req, nodes: rolloutNodes(bay, req.nodegroup), now, requestId });
-  const minutes = deadlineMinutes(deps, bay);
-  const patch: Partial<Bay> = {
-    status: "UPDATE_IN_PROGRESS",
-    status_reason: null,
-    faults: [],
-    // Each batch gets the bay's timeout; the worker moves the deadline on as nodes finish.
-    deadline_at: minutes > 0 ? new Date(now.getTime() + minutes * 60_000).toISOString() : null,
-    // the last scale's record is kept inside the upgrade: no scale step may take this update for its own
-    upgrade: { ...upgrade, kept_update: bay.update ?? null },
-    update: null,
-  };
+  const { kept, ...moved } = nodeOperationPatch(deps, bay, now);
+  const patch: Partial<Bay> = { ...moved, upgrade: { ...upgrade, kept_update: kept } };
   const scope = req.nodegroup ? `nodegroup ${req.nodegroup}` : "all nodes";
   return startOperation(deps, caller, bay, patch, "bay.upgrade", requestId, "upgraded", {
     kind: "upgrade_accepted",

@@ -65,6 +65,12 @@ function calls(name: string): string[] {
 }
 const after135 = (name: string) => calls(name).slice(calls(name).findIndex((c) => c.startsWith("systemctl enable --now bayforge-agent.timer")) + 1);
 const upgradeCalls = (name: string) => after135(name).filter((c) => /^(kubeadm upgrade|kubectl .*uncordon|systemctl restart kubelet|apt-get install)/.test(c));
+/** Where the first line matching a pattern is in `lines` (failing the test when none does). */
+const indexIn = (lines: string[]) => (re: RegExp) => {
+  const i = lines.findIndex((d) => re.test(d));
+  assert.ok(i >= 0, `${re} in ${lines.join("\n")}`);
+  return i;
+};
 const events = async () => ((await api(bf.url, "GET", `/v1/bays/${bay.uuid}/events`)).json.events as Array<{ kind: string; detail: string }>);
 
 async function boot(name: string, role: "master" | "minion"): Promise<NodeBoot> {
@@ -256,11 +262,7 @@ describe("a 1+2 bay upgraded from v1.35.8 to v1.36.2 by its nodes' agents", () =
     assert.match(nodes[names.minions[0]].read("/etc/apt/sources.list.d/kubernetes.list"), /core:\/stable:\/v1\.36\/deb\/ \/$/m);
     // the order across nodes, from the bay's events: master, then each worker drained before its upgrade, uncordoned after
     const steps = (await events()).filter((e) => ["node_step", "nodes_drained", "drain_skipped", "drain_incomplete"].includes(e.kind)).map((e) => e.detail);
-    const at = (re: RegExp) => {
-      const i = steps.findIndex((d) => re.test(d));
-      assert.ok(i >= 0, `${re} in ${steps.join("\n")}`);
-      return i;
-    };
+    const at = indexIn(steps);
     const [w0, w1] = names.minions;
     const order = [
       at(new RegExp(`^master ${names.master}: kubeadm upgrade apply v1\\.36\\.2`)),
@@ -329,11 +331,7 @@ describe("a CA rotation (`openstack coe ca rotate`) carried to the nodes by thei
   it("ends UPDATE_COMPLETE, every node through trust-ca, reissue and drop-ca (masters first), in the bay's events", async () => {
     assert.equal(done.status, "UPDATE_COMPLETE", done.status_reason);
     const steps = (await events()).filter((e) => e.kind === "ca_rotation_step").map((e) => e.detail);
-    const at = (re: RegExp) => {
-      const i = steps.findIndex((d) => re.test(d));
-      assert.ok(i >= 0, `${re} in ${steps.join("\n")}`);
-      return i;
-    };
+    const at = indexIn(steps);
     const [w0, w1] = names.minions;
     const order = [
       at(new RegExp(`^master ${master()}: trust-ca done`)),
