@@ -81,26 +81,32 @@ export function removedAt(version: string, what: string, instead: string): Middl
 
 /** Sets the version range headers on every answer and the negotiated version on the context. */
 export const microversion = (): MiddlewareHandler<{ Variables: { version: Version } }> => async (c, next) => {
-  const setHeaders = (used?: Version) => {
-    c.header("OpenStack-API-Minimum-Version", `container-infra ${MIN_VERSION}`);
-    c.header("OpenStack-API-Maximum-Version", `container-infra ${MAX_VERSION}`);
-    c.header("X-OpenStack-Magnum-API-Minimum-Version", MIN_VERSION);
-    c.header("X-OpenStack-Magnum-API-Maximum-Version", MAX_VERSION);
-    c.header("Vary", "OpenStack-API-Version, X-OpenStack-Magnum-API-Version");
-    if (used) {
-      c.header("OpenStack-API-Version", `container-infra ${fmt(used)}`);
-      c.header("X-OpenStack-Magnum-API-Version", fmt(used));
-    }
+  const headersFor = (used?: Version): [string, string][] => [
+    ["OpenStack-API-Minimum-Version", `container-infra ${MIN_VERSION}`],
+    ["OpenStack-API-Maximum-Version", `container-infra ${MAX_VERSION}`],
+    ["X-OpenStack-Magnum-API-Minimum-Version", MIN_VERSION],
+    ["X-OpenStack-Magnum-API-Maximum-Version", MAX_VERSION],
+    ["Vary", "OpenStack-API-Version, X-OpenStack-Magnum-API-Version"],
+    ...(used ? ([["OpenStack-API-Version", `container-infra ${fmt(used)}`], ["X-OpenStack-Magnum-API-Version", fmt(used)]] as [string, string][]) : []),
+  ];
+  const setHeaders = (headers: [string, string][]) => {
+    for (const [name, value] of headers) c.header(name, value);
   };
   let v: Version;
   try {
     v = negotiate(c.req.header("OpenStack-API-Version"), c.req.header("X-OpenStack-Magnum-API-Version"));
   } catch (e) {
-    setHeaders();
+    setHeaders(headersFor());
     throw e;
   }
   c.set("version", v);
-  setHeaders(v);
+  const headers = headersFor(v);
+  setHeaders(headers);
   await next();
-  setHeaders(v); // error responses are rebuilt by the error handler: keep the headers on them
+  // Error responses are rebuilt by the error handler, and a route may answer with a Response
+  // of its own: keep the headers on them. Only when one is missing or changed: a header set on
+  // a finished answer makes hono copy it into a full web Response, whose body node-server then
+  // streams (about a tenth of the accept path's CPU).
+  const answered = c.res.headers;
+  if (headers.some(([name, value]) => answered.get(name) !== value)) setHeaders(headers);
 };

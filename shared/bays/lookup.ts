@@ -16,7 +16,7 @@ export async function findBayModel(table: BayTable, caller: Caller, ident: strin
     const m = await table.getBayModel(ident.toLowerCase());
     return m && isVisible(m, projectId) ? m : undefined;
   }
-  const named = (await table.listBayModels({ projectId })).filter((m) => m.name === ident);
+  const named = await table.listBayModelsNamed(ident, { projectId });
   if (named.length > 1) throw conflict(`Multiple ${noun}s exist with same name ${ident}. Please use the ${noun} uuid instead.`);
   return named[0];
 }

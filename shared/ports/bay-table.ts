@@ -12,6 +12,8 @@ export interface BayTable {
   getBayModel(uuid: string): Promise<BayModel | undefined>;
   /** Includes public baymodels of other projects when filter.projectId is set. */
   listBayModels(filter: ListFilter): Promise<BayModel[]>;
+  /** listBayModels' baymodels named `name` exactly, in its order (resolving a name per request reads no others). */
+  listBayModelsNamed(name: string, filter: ListFilter): Promise<BayModel[]>;
   deleteBayModel(uuid: string): Promise<void>;
 
   /** Insert a new bay; throws AlreadyExists if the uuid is taken. */

@@ -7,8 +7,12 @@
 // trusts, so no Keystone write is on this path) ≥ 1,000 req/s and p99 ≤ 50 ms at 8 connections,
 // with the dev cloud's bcrypt cost (4) and Keystone's default (12).
 //   node --import tsx test/bench/api-accept.bench.ts   (BENCH_SECONDS, BENCH_CONNECTIONS)
+// BENCH_RUNS=noauth-info,noauth-warn runs only those runs (auth-logLevel, the Keystone ones as
+// keystone-info and keystone-info-12) and writes no results file: for A/B runs while working,
+// without the dev cloud. Each run also reports the api process's CPU (user + system, from
+// /proc) per request over the measured window, which load on the machine moves less than req/s.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Pool } from "undici";
@@ -30,8 +34,20 @@ const runs = [
   // path, and this run shows it
   { auth: "keystone", logLevel: "info", connections: 8, goal: { reqPerSec: 1000, p99ms: 50 }, hashRounds: 12 },
 ];
+const only = process.env.BENCH_RUNS?.split(",").map((s) => s.trim());
+const selected = only ? runs.filter((r) => only.includes([r.auth, r.logLevel, ...(r.hashRounds ? [r.hashRounds] : [])].join("-"))) : runs;
+// CPU time (user + system, ms) of a process so far, from /proc; undefined where there is none
+const cpuMs = (pid: number | undefined): number | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // f[0] is field 3 (state)
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+};
 const defaultRounds = process.env.DEVCLOUD_PASSWORD_HASH_ROUNDS;
-for (const { auth, logLevel, connections: CONNECTIONS, goal, hashRounds } of runs) {
+for (const { auth, logLevel, connections: CONNECTIONS, goal, hashRounds } of selected) {
 const keystone = auth === "keystone";
 if (hashRounds) process.env.DEVCLOUD_PASSWORD_HASH_ROUNDS = String(hashRounds);
 if (keystone) await ensureDevcloudUp();
@@ -79,9 +95,11 @@ try {
   await Promise.all(Array.from({ length: CONNECTIONS }, async () => { while (performance.now() < warmEnd) await one(); }));
   errors = 0;
   const start = performance.now();
+  const cpuStart = cpuMs(child.pid);
   const end = start + SECONDS * 1000;
   await Promise.all(Array.from({ length: CONNECTIONS }, async () => { while (performance.now() < end) latencies.push(await one()); }));
   const elapsed = (performance.now() - start) / 1000;
+  const cpuEnd = cpuMs(child.pid);
   const result = {
     what: `POST /v1/bays → stored + queued → 202, embedded default (SQLite WAL), API alone, ${keystone ? `Keystone mode (the dev cloud's Keystone, bcrypt cost ${keystoneHashRounds()})` : "noauth"}`,
     auth,
@@ -94,6 +112,7 @@ try {
     reqPerSec: Math.round(latencies.length / elapsed),
     p50ms: Number(percentile(latencies, 50).toFixed(2)),
     p99ms: Number(percentile(latencies, 99).toFixed(2)),
+    ...(cpuStart !== undefined && cpuEnd !== undefined ? { apiCpuMsPerReq: Number(((cpuEnd - cpuStart) / latencies.length).toFixed(3)) } : {}),
     goal,
   };
   results.push(result);
@@ -108,5 +127,5 @@ try {
 // the dev cloud's Keystone as it was
 if (defaultRounds === undefined) delete process.env.DEVCLOUD_PASSWORD_HASH_ROUNDS;
 else process.env.DEVCLOUD_PASSWORD_HASH_ROUNDS = defaultRounds;
-if (runs.some((r) => r.hashRounds)) await ensureDevcloudUp();
-writeResult("api-accept", { runs: results, goal: { noauth: { reqPerSec: 3000, p99ms: 20 }, keystone: { reqPerSec: 1000, p99ms: 50, connections: 8 } } });
+if (selected.some((r) => r.hashRounds)) await ensureDevcloudUp();
+if (!only) writeResult("api-accept", { runs: results, goal: { noauth: { reqPerSec: 3000, p99ms: 20 }, keystone: { reqPerSec: 1000, p99ms: 50, connections: 8 } } });

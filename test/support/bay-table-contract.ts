@@ -142,6 +142,29 @@ export function bayTableContract(name: string, make: () => Promise<BayTableHandl
           assert.deepEqual(listed, bPublic);
         }));
 
+      it("lists the visible baymodels of one name, as listBayModels filtered by it", () =>
+        withTable(async (table) => {
+          const a = `project-a-${randomUUID()}`;
+          const b = `project-b-${randomUUID()}`;
+          const name = `named-${randomUUID()}`;
+          const aOwn = sampleBayModel({ project_id: a, name, created_at: at(1) });
+          const bPrivate = sampleBayModel({ project_id: b, name, created_at: at(2) });
+          const bPublic = sampleBayModel({ project_id: b, name, public: true, created_at: at(3) });
+          const other = sampleBayModel({ project_id: a, name: `${name}-other`, created_at: at(4) });
+          for (const m of [bPublic, other, bPrivate, aOwn]) await table.putBayModel(m);
+
+          assert.deepEqual(uuids(await table.listBayModelsNamed(name, { projectId: a })), [aOwn.uuid, bPublic.uuid]);
+          assert.deepEqual(uuids(await table.listBayModelsNamed(name, { projectId: b })), [bPrivate.uuid, bPublic.uuid]);
+          assert.deepEqual(uuids(await table.listBayModelsNamed(name, {})), [aOwn.uuid, bPrivate.uuid, bPublic.uuid]);
+          assert.deepEqual(await table.listBayModelsNamed(name, { projectId: a }), [aOwn, bPublic]);
+          assert.deepEqual(await table.listBayModelsNamed(name.toUpperCase(), {}), []);
+          assert.deepEqual(await table.listBayModelsNamed(`${name}-`, {}), []);
+          // renamed: found by its new name only
+          await table.putBayModel({ ...aOwn, name: `${name}-renamed` });
+          assert.deepEqual(uuids(await table.listBayModelsNamed(name, { projectId: a })), [bPublic.uuid]);
+          assert.deepEqual(uuids(await table.listBayModelsNamed(`${name}-renamed`, { projectId: a })), [aOwn.uuid]);
+        }));
+
       it("deletes a baymodel (and deleting an unknown one is not an error)", () =>
         withTable(async (table) => {
           const model = sampleBayModel();

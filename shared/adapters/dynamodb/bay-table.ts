@@ -80,6 +80,11 @@ export class DynamoBayTable implements BayTable {
     return [...byUuid.values()].sort(byKindSortKey).map((i) => domainOf<BayModel>(i));
   }
 
+  /** The visible list filtered: a project's baymodels are few, and no index is keyed by name. */
+  async listBayModelsNamed(name: string, filter: ListFilter): Promise<BayModel[]> {
+    return (await this.listBayModels(filter)).filter((m) => m.name === name);
+  }
+
   async deleteBayModel(uuid: string): Promise<void> {
     await this.ctx.client.send(new DeleteCommand({ TableName: this.ctx.tableName, Key: keys.bayModel(uuid) }));
   }

@@ -29,6 +29,11 @@ function prepareStatements(db: SqliteDatabase) {
     listBayModelsVisibleTo: p<DocRow>(
       `SELECT doc FROM baymodels WHERE project_id = ? OR public = 1 ORDER BY created_at, uuid`,
     ),
+    // json_extract(doc, '$.name') as in the index baymodels_by_name (migration 7)
+    listAllBayModelsNamed: p<DocRow>(`SELECT doc FROM baymodels WHERE json_extract(doc, '$.name') = ? ORDER BY created_at, uuid`),
+    listBayModelsNamedVisibleTo: p<DocRow>(
+      `SELECT doc FROM baymodels WHERE json_extract(doc, '$.name') = ? AND (project_id = ? OR public = 1) ORDER BY created_at, uuid`,
+    ),
     deleteBayModel: p(`DELETE FROM baymodels WHERE uuid = ?`),
 
     createBay: p(
@@ -91,6 +96,14 @@ export class SqliteBayTable implements BayTable {
       filter.projectId === undefined
         ? this.sql.listAllBayModels.all()
         : this.sql.listBayModelsVisibleTo.all(filter.projectId);
+    return rows.map((r) => JSON.parse(r.doc) as BayModel);
+  }
+
+  async listBayModelsNamed(name: string, filter: ListFilter): Promise<BayModel[]> {
+    const rows =
+      filter.projectId === undefined
+        ? this.sql.listAllBayModelsNamed.all(name)
+        : this.sql.listBayModelsNamedVisibleTo.all(name, filter.projectId);
     return rows.map((r) => JSON.parse(r.doc) as BayModel);
   }
 
