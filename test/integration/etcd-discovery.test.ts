@@ -375,7 +375,7 @@ describe("etcd discovery store (SQLite)", () => {
     const dir = tempDir();
     const db = openDatabase(dir);
     // back to what schema 1 had: no discovery tables, nor those of later migrations
-    db.exec("DROP TABLE discovery_members; DROP TABLE discovery_dirs;");
+    db.exec("DROP TABLE discovery_members; DROP TABLE discovery_dirs; DROP INDEX baymodels_by_name;");
     for (const t of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE 'batch%' OR name IN ('quotas', 'services', 'chatops_mappings'))").all() as Array<{ name: string }>) db.exec(`DROP TABLE ${t.name}`);
     db.pragma("user_version = 1");
     db.close();

@@ -161,11 +161,6 @@ const MIGRATIONS: readonly string[] = [
     UNIQUE (host, binary)
   );
   `,
-  // 7: baymodels by name (a bay names its baymodel by name or uuid on every create); the
-  // expression is the one bay-table.ts queries with, so SQLite uses this index.
-  `
-  CREATE INDEX baymodels_by_name ON baymodels (json_extract(doc, '$.name'), created_at, uuid);
-  `,
   // 6: chat-ops mappings (chatops-mappings.ts): team/channel → project + application credential (secret encrypted).
   `
   CREATE TABLE chatops_mappings (
@@ -173,6 +168,11 @@ const MIGRATIONS: readonly string[] = [
     doc         TEXT NOT NULL,
     created_at  TEXT NOT NULL
   );
+  `,
+  // 7: baymodels by name (a bay names its baymodel by name or uuid on every create); the
+  // expression is the one bay-table.ts queries with, so SQLite uses this index.
+  `
+  CREATE INDEX baymodels_by_name ON baymodels (json_extract(doc, '$.name'), created_at, uuid);
   `,
 ];
 
