@@ -208,6 +208,7 @@ function cases(): Record<string, Case[]> {
     "POST /v1/clusters/:ident/actions/upgrade": [hidden("POST", (id) => `/v1/clusters/${id}/actions/upgrade`, bayIds(), { body: () => ({ cluster_template: d.template }), headers: { "OpenStack-API-Version": "container-infra 1.8" } })],
     "GET /v1/agent/bays/:bay/nodes/:node": [agent],
     "POST /v1/agent/bays/:bay/nodes/:node/report": [agent],
+    "POST /v1/agent/bays/:bay/nodes/:node/certificates": [agent],
     "GET /v1/clusters/:ident/nodegroups": [hidden("GET", (id) => `/v1/clusters/${id}/nodegroups`, bayIds(), { owner: "read" })],
     "GET /v1/clusters/:ident/nodegroups/:ng": [
       hidden("GET", (id) => `/v1/clusters/${id}/nodegroups/default-worker`, bayIds(), { owner: "read" }),
