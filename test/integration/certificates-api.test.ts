@@ -295,60 +295,121 @@ describe("POST /v1/certificates", () => {
 // --- PATCH (CA rotation) ---------------------------------------------------------------------
 
 describe("PATCH /v1/certificates/{bay} (CA rotation)", () => {
-  it("answers 202 {uuid}, replaces the CA and client certificate, and records a ca_rotated event", async () => {
+  const V19 = { "OpenStack-API-Version": "container-infra 1.9" };
+
+  /** The rotation's nodes as the bay's stack names them: masters first. */
+  async function expectedNodes(uuid: string) {
+    const bay = (await api.stores.table.getBay(uuid))!;
+    const prefix = nodeNamePrefix(bay);
+    return [
+      ...Array.from({ length: bay.master_count }, (_, i) => ({ name: `${prefix}-master-${i}`, role: "master", group: "default-master" })),
+      ...Array.from({ length: bay.node_count }, (_, i) => ({ name: `${prefix}-minion-${i}`, role: "worker", group: "default-worker" })),
+    ];
+  }
+
+  it("answers 202 {uuid} and starts a rotation: the new CA and client certificate stored as the next set, the current CA still served and signing, a ca_rotation_accepted event", async () => {
     const bay = await bayWithCerts("CREATE_COMPLETE");
     const before = await api.stores.table.getCerts(bay.uuid);
     assert.ok(before);
     const oldCa = (await api.call("GET", `/v1/certificates/${bay.uuid}`)).json.pem;
     const oldNode = (await api.call("POST", "/v1/certificates", { bay_uuid: bay.uuid, csr: makeCsr() })).json.pem;
     assert.ok(verifies(oldCa, before.client_cert_pem) && verifies(oldCa, oldNode));
+    assert.equal(before.next ?? null, null);
+    const nodes = await expectedNodes(bay.uuid);
+    const counts = await api.counts();
 
     const r = await api.call("PATCH", `/v1/certificates/${bay.uuid}`);
     assert.equal(r.status, 202, JSON.stringify(r.json));
     assert.deepEqual(r.json, { uuid: bay.uuid });
+    const requestId = r.headers.get("x-openstack-request-id");
+    assert.match(requestId ?? "", /^req-/);
 
-    const newCa = (await api.call("GET", `/v1/certificates/${bay.uuid}`)).json.pem;
-    assert.notEqual(newCa, oldCa);
+    // the bay: in progress, with the rotation's plan, its first phase (every node to trust both CAs)
+    const stored = (await api.stores.table.getBay(bay.uuid))!;
+    assert.equal(stored.status, "UPDATE_IN_PROGRESS");
+    const rotation = stored.ca_rotation;
+    assert.ok(rotation);
+    assert.equal(rotation.phase, "trust");
+    assert.equal(rotation.request_id, requestId);
+    assert.equal(rotation.finished_at ?? null, null);
+    assert.deepEqual(rotation.nodes.map((x) => [x.name, x.role === "master" ? "master" : "worker", x.group, x.step]), nodes.map((x) => [x.name, x.role, x.group, "pending"]));
+    // the worker's bay.rotate_ca step is queued (nothing consumes the harness's queue)
+    assert.equal((await api.counts()).messages, counts.messages + 1);
+
+    // the certificates: the current set unchanged, the new one stored next to it
+    const after = await api.stores.table.getCerts(bay.uuid);
+    assert.ok(after?.next);
+    for (const k of ["ca_cert_pem", "ca_key_encrypted", "client_cert_pem", "client_key_encrypted"] as const) assert.equal(after[k], before[k], `the current ${k} is kept`);
+    assert.equal(after.next.created_at, rotation.certs_created_at, "the rotation installs this next set");
+    const newCa = after.next.ca_cert_pem;
     const ca = new X509Certificate(newCa);
     assert.equal(ca.ca, true);
     assert.equal(ca.subject, `CN=${bay.name}`);
+    assert.equal(ca.issuer, `CN=${bay.name}`);
     assert.notEqual(ca.fingerprint256, new X509Certificate(oldCa).fingerprint256);
-
-    const after = await api.stores.table.getCerts(bay.uuid);
-    assert.ok(after);
-    assert.notEqual(after.client_cert_pem, before.client_cert_pem);
-    assert.ok(verifies(newCa, after.client_cert_pem), "the new client certificate chains to the new CA");
-    assert.ok(!verifies(newCa, before.client_cert_pem), "the old client certificate no longer chains to the CA");
-    assert.ok(!verifies(newCa, oldNode), "nodes' old certificates no longer chain to the CA");
-    // the new CA key is stored encrypted for this bay, and belongs to the new CA
-    assert.ok(!after.ca_key_encrypted.includes("PRIVATE KEY"));
-    const caKey = createPrivateKey(await api.vault.decrypt(after.ca_key_encrypted, `bay:${bay.uuid}:ca`));
+    assert.notEqual(after.next.client_cert_pem, before.client_cert_pem);
+    assert.ok(verifies(newCa, after.next.client_cert_pem), "the new client certificate chains to the new CA");
+    assert.ok(!verifies(oldCa, after.next.client_cert_pem), "and not to the old one");
+    assert.ok(!verifies(newCa, before.client_cert_pem) && !verifies(newCa, oldNode), "the old certificates do not chain to the new CA");
+    // the new keys are stored encrypted for this bay, and belong to the new certificates
+    for (const k of [after.next.ca_key_encrypted, after.next.client_key_encrypted]) assert.ok(!k.includes("PRIVATE KEY"));
+    const caKey = createPrivateKey(await api.vault.decrypt(after.next.ca_key_encrypted, `bay:${bay.uuid}:ca`));
     assert.ok(ca.checkPrivateKey(caKey));
-    const clientKey = createPrivateKey(await api.vault.decrypt(after.client_key_encrypted, `bay:${bay.uuid}:client`));
-    assert.ok(new X509Certificate(after.client_cert_pem).checkPrivateKey(clientKey));
+    const clientKey = createPrivateKey(await api.vault.decrypt(after.next.client_key_encrypted, `bay:${bay.uuid}:client`));
+    assert.ok(new X509Certificate(after.next.client_cert_pem).checkPrivateKey(clientKey));
+    await assert.rejects(api.vault.decrypt(after.next.ca_key_encrypted, `bay:${bay.uuid}:client`), "the CA key is bound to its own context");
 
-    // CSRs are now signed by the new CA
+    // until every node trusts the new CA: `ca show` gives the old one, and CSRs are signed by it
+    assert.equal((await api.call("GET", `/v1/certificates/${bay.uuid}`)).json.pem, oldCa);
     const signed = await api.call("POST", "/v1/certificates", { bay_uuid: bay.uuid, csr: makeCsr() });
-    assert.equal(signed.status, 201);
-    assert.ok(verifies(newCa, signed.json.pem) && !verifies(oldCa, signed.json.pem));
+    assert.equal(signed.status, 201, JSON.stringify(signed.json));
+    assert.ok(verifies(oldCa, signed.json.pem) && !verifies(newCa, signed.json.pem));
 
-    const rotated = (await api.stores.table.listEvents(bay.uuid)).filter((e) => e.kind === "ca_rotated");
-    assert.equal(rotated.length, 1);
-    assert.match(rotated[0].request_id ?? "", /^req-/);
-    assert.equal(rotated[0].request_id, r.headers.get("x-openstack-request-id"));
+    // the nodegroup views list the rotation's nodes, each pending
+    for (const group of ["default-master", "default-worker"]) {
+      const v = await api.call("GET", `/v1/clusters/${bay.uuid}/nodegroups/${group}`, undefined, V19);
+      assert.equal(v.status, 200, JSON.stringify(v.json));
+      assert.deepEqual(v.json.nodes, nodes.filter((x) => x.group === group).map((x) => ({ node: x.name, version: null, last_report: null, step: "pending", reason: null })));
+    }
+
+    const events = await api.stores.table.listEvents(bay.uuid);
+    const accepted = events.filter((e) => e.kind === "ca_rotation_accepted");
+    assert.equal(accepted.length, 1);
+    assert.equal(accepted[0].request_id, requestId);
+    assert.match(accepted[0].detail, new RegExp(`CA rotation of ${bay.name} accepted: .* for ${nodes.length} node\\(s\\)`));
+    assert.ok(!events.some((e) => e.kind === "ca_rotated"), "nothing is rotated until the nodes have run it");
   });
 
-  it("rotates again, by name, at any API version, and after UPDATE_COMPLETE", async () => {
-    const bay = await bayWithCerts("UPDATE_COMPLETE");
-    const seen = new Set<string>([(await api.call("GET", `/v1/certificates/${bay.uuid}`)).json.pem]);
+  it("refuses a second rotation while the first runs (400 naming UPDATE_IN_PROGRESS), and changes nothing", async () => {
+    const bay = await bayWithCerts("CREATE_COMPLETE");
+    assert.equal((await api.call("PATCH", `/v1/certificates/${bay.uuid}`)).status, 202);
+    const before = await snapshot(bay.uuid);
+    const stored = await api.stores.table.getBay(bay.uuid);
+    assertError(await api.call("PATCH", `/v1/certificates/${bay.uuid}`), 400, /Updating a bay when status is "UPDATE_IN_PROGRESS" is not supported/);
+    assert.deepEqual(await snapshot(bay.uuid), before);
+    assert.deepEqual(await api.stores.table.getBay(bay.uuid), stored);
+  });
+
+  it("starts a rotation by name, at any API version, and from UPDATE_COMPLETE", async () => {
     const versions: Record<string, string>[] = [{}, { "OpenStack-API-Version": "container-infra 1.2" }, { "X-OpenStack-Magnum-API-Version": "1.1" }];
+    const seen = new Set<string>();
     for (const headers of versions) {
+      const bay = await bayWithCerts("UPDATE_COMPLETE");
+      const current = (await api.call("GET", `/v1/certificates/${bay.uuid}`)).json.pem;
       const r = await api.call("PATCH", `/v1/certificates/${bay.name}`, undefined, headers);
-      assert.equal(r.status, 202, JSON.stringify(r.json));
-      seen.add((await api.call("GET", `/v1/certificates/${bay.uuid}`)).json.pem);
+      assert.equal(r.status, 202, `${JSON.stringify(headers)}: ${JSON.stringify(r.json)}`);
+      assert.deepEqual(r.json, { uuid: bay.uuid });
+      const stored = (await api.stores.table.getBay(bay.uuid))!;
+      assert.equal(stored.status, "UPDATE_IN_PROGRESS");
+      assert.equal(stored.ca_rotation?.phase, "trust");
+      const certs = (await api.stores.table.getCerts(bay.uuid))!;
+      assert.equal(certs.ca_cert_pem, current);
+      assert.ok(certs.next && certs.next.ca_cert_pem !== current);
+      assert.equal(certs.next.created_at, stored.ca_rotation?.certs_created_at);
+      seen.add(current).add(certs.next.ca_cert_pem);
+      assert.equal((await api.stores.table.listEvents(bay.uuid)).filter((e) => e.kind === "ca_rotation_accepted").length, 1);
     }
-    assert.equal(seen.size, 4, "every rotation made a new CA");
-    assert.equal((await api.stores.table.listEvents(bay.uuid)).filter((e) => e.kind === "ca_rotated").length, 3);
+    assert.equal(seen.size, 2 * versions.length, "every rotation made a new CA");
   });
 
   for (const status of ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "CREATE_FAILED", "DELETE_IN_PROGRESS"] as const) {
@@ -380,22 +441,32 @@ describe("PATCH /v1/certificates/{bay} (CA rotation)", () => {
     assert.deepEqual(await snapshot(bay.uuid), before);
   });
 
-  it("answers 409 to a rotation whose certificates were replaced meanwhile (two at once), recording only real rotations", async () => {
+  it("starts one rotation of two at once: the other answers 409 (certificates replaced meanwhile) or 400 (the bay already UPDATE_IN_PROGRESS)", async () => {
     const bay = await bayWithCerts("CREATE_COMPLETE");
+    const before = (await api.stores.table.getCerts(bay.uuid))!;
     const results = await Promise.all([
       api.call("PATCH", `/v1/certificates/${bay.uuid}`),
       api.call("PATCH", `/v1/certificates/${bay.uuid}`),
     ]);
     const statuses = results.map((r) => r.status).sort();
     assert.ok(
-      JSON.stringify(statuses) === "[202,202]" || JSON.stringify(statuses) === "[202,409]",
+      JSON.stringify(statuses) === "[202,400]" || JSON.stringify(statuses) === "[202,409]",
       `statuses ${statuses}: ${JSON.stringify(results.map((r) => r.json))}`,
     );
-    const events = (await api.stores.table.listEvents(bay.uuid)).filter((e) => e.kind === "ca_rotated");
-    assert.equal(events.length, statuses.filter((s) => s === 202).length);
-    for (const r of results.filter((x) => x.status === 409)) assert.match(r.json.errors[0].detail, /replaced by another request/);
-    const certs = await api.stores.table.getCerts(bay.uuid);
-    assert.ok(certs && verifies(certs.ca_cert_pem, certs.client_cert_pem));
+    const accepted = results.find((r) => r.status === 202)!;
+    const refused = results.find((r) => r.status !== 202)!;
+    if (refused.status === 409) assert.match(refused.json.errors[0].detail, /replaced by another request/);
+    else assert.match(refused.json.errors[0].detail, /Updating a bay when status is "UPDATE_IN_PROGRESS" is not supported/);
+    const events = (await api.stores.table.listEvents(bay.uuid)).filter((e) => e.kind === "ca_rotation_accepted");
+    assert.equal(events.length, 1);
+    assert.equal(events[0].request_id, accepted.headers.get("x-openstack-request-id"));
+    // the accepted rotation's new certificates are the ones stored next; the current ones kept
+    const stored = (await api.stores.table.getBay(bay.uuid))!;
+    assert.equal(stored.ca_rotation?.request_id, accepted.headers.get("x-openstack-request-id"));
+    const certs = (await api.stores.table.getCerts(bay.uuid))!;
+    assert.equal(certs.ca_cert_pem, before.ca_cert_pem);
+    assert.ok(certs.next && verifies(certs.next.ca_cert_pem, certs.next.client_cert_pem));
+    assert.equal(certs.next.created_at, stored.ca_rotation?.certs_created_at, "the refused request left the accepted rotation's certificates alone");
   });
 });
 

@@ -196,7 +196,7 @@ export function consoleRoutes(deps: ConsoleDeps, appFetch: AppFetch): Hono {
     const data = { cluster: cluster.body, faults: bay.ok ? bay.body.faults ?? [] : [], events: events.ok ? events.body.events ?? [] : [], spans, ...extra };
     return show(c, `Bay ${cluster.body.name}`, P.bayPage(data, c.get("viewer")), status);
   };
-  const DONE: Record<string, string> = { rotated: "The bay's CA was rotated: download a new kubeconfig.", scaling: "Scaling started." };
+  const DONE: Record<string, string> = { rotated: "CA rotation started. A kubeconfig downloaded after it completes works with the new CA.", scaling: "Scaling started." };
   r.get("/bays/:id", (c) => detail(c, { info: DONE[c.req.query("done") ?? ""] }));
   r.get("/bays/:id/state.json", async (c) => {
     const a = await c.get("api")("GET", `/v1/clusters/${seg(c.req.param("id"))}`);
