@@ -49,7 +49,7 @@ export async function rotateCa(deps: BayOpsDeps, caller: Caller, bay: Bay, certs
     );
   }
   const made = await generateBayCertificates({ bayUuid: bay.uuid, bayName: bay.name, now });
-  // created_at is the certs' version (replaceCerts' condition): keep it strictly increasing
+  // created_at is the certs' version (replaceCerts' condition, an equality): a new one per write
   const stamp = (t: number) => new Date(Math.max(now.getTime(), t + 1)).toISOString();
   const nextCreatedAt = stamp(Math.max(Date.parse(certs.created_at) || 0, Date.parse(certs.next?.created_at ?? "") || 0));
   const withNext: BayCerts = {
@@ -78,8 +78,19 @@ export async function rotateCa(deps: BayOpsDeps, caller: Caller, bay: Bay, certs
   const rotation = planCaRotation(rolloutNodes(bay, null), { now, requestId, certsCreatedAt: nextCreatedAt });
   const { kept, ...moved } = nodeOperationPatch(deps, bay, now);
   const patch: Partial<Bay> = { ...moved, ca_rotation: { ...rotation, kept_update: kept } };
-  return startOperation(deps, caller, bay, patch, "bay.rotate_ca", requestId, "given a new CA", {
-    kind: "ca_rotation_accepted",
-    detail: `CA rotation of ${bay.name} accepted: a new CA (valid until ${made.notAfter}) for ${rotation.nodes.length} node(s): each trusts both CAs, gets certificates from the new one, then drops the old one`,
-  });
+  try {
+    return await startOperation(deps, caller, bay, patch, "bay.rotate_ca", requestId, "given a new CA", {
+      kind: "ca_rotation_accepted",
+      detail: `CA rotation of ${bay.name} accepted: a new CA (valid until ${made.notAfter}) for ${rotation.nodes.length} node(s): each trusts both CAs, gets certificates from the new one, then drops the old one`,
+    });
+  } catch (e) {
+    // Not started (another request's operation won the bay, or the queue failed): put back the
+    // certificates as read, unless another request replaced ours meanwhile. Two PATCHes at once
+    // may both store a set before one wins the bay: the loser's set must not stay as the
+    // winner's `next` (the winner's nodes get no command until its own set is back).
+    await deps.table.replaceCerts(certs, withNext.created_at).catch((err) => {
+      if (!(err instanceof CertsChanged)) deps.log.warn("certificates of a rotation not started were not put back", { requestId, bay: bay.uuid, err });
+    });
+    throw e;
+  }
 }

@@ -178,9 +178,13 @@ export function nodeTrustBundle(certs: BayCerts, rotation: CaRotationRecord): st
   return rotation.phase === "drop" ? next.ca_cert_pem : joinPem(next.ca_cert_pem, certs.ca_cert_pem);
 }
 
-/** The command a node's agent may run now, with the trust bundle it installs. */
+/**
+ * The command a node's agent may run now, with the trust bundle it installs; none while the
+ * rotation's new certificates are not the stored ones (a concurrent PATCH that lost the bay
+ * puts them back): a node is never told to trust a bundle without the rotation's new CA.
+ */
 export function rotationCommandFor(certs: BayCerts, rotation: CaRotationRecord | null | undefined, name: string): { id: string; action: RotationAction; ca_pem: string } | null {
-  if (!rotationLive(rotation)) return null;
+  if (!rotationLive(rotation) || !nextCertsOf(certs, rotation)) return null;
   const n = rotation.nodes.find((x) => x.name === name);
   return n?.command ? { ...n.command, ca_pem: nodeTrustBundle(certs, rotation) } : null;
 }

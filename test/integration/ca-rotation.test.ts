@@ -226,6 +226,47 @@ describe("a CA rotation carried to the nodes, duplicate deliveries and killed wo
   });
 });
 
+describe("two rotations of one bay at once", () => {
+  it("the one that wins the bay keeps its new certificates; the other's are put back, and no node is told to trust a bundle without the winner's CA", async () => {
+    const { bay } = await setup("rot-race");
+    const certs0 = (await stores.table.getCerts(bay.uuid))!;
+    // A stores its set, then B (reading A's) stores its own; A then wins the bay and B loses it
+    let aStored!: () => void;
+    const aHasCerts = new Promise<void>((r) => (aStored = r));
+    let bStored!: () => void;
+    const bHasCerts = new Promise<void>((r) => (bStored = r));
+    let aDone!: () => void;
+    const aWrote = new Promise<void>((r) => (aDone = r));
+    const hold = (onCerts: () => void, beforeBay: Promise<void>, afterBay?: () => void): BayTable =>
+      new Proxy(stores.table, {
+        get: (t, k) => {
+          const v = t[k as keyof BayTable] as unknown;
+          if (typeof v !== "function") return v;
+          const f = (v as (...a: unknown[]) => Promise<unknown>).bind(t);
+          if (k === "replaceCerts") return async (...a: unknown[]) => f(...a).finally(onCerts);
+          if (k === "updateBay") return async (...a: unknown[]) => {
+            await beforeBay;
+            return f(...a).finally(() => afterBay?.());
+          };
+          return f;
+        },
+      });
+    const ops = (table: BayTable) => ({ table, queue: { send: async () => {} }, vault, log, defaultTimeoutMinutes: 60, deadlineGraceMinutes: 5 });
+    const a = rotateCa(ops(hold(aStored, bHasCerts, aDone)), CALLER, bay, certs0, "req-a");
+    await aHasCerts;
+    const b = rotateCa(ops(hold(bStored, aWrote)), CALLER, bay, (await stores.table.getCerts(bay.uuid))!, "req-b").then(() => "accepted", (e) => e);
+    const [won, lost] = [await a, await b];
+    assert.equal(won.status, "UPDATE_IN_PROGRESS");
+    assert.equal((lost as { status?: number }).status, 409, String(lost));
+    const certs = (await stores.table.getCerts(bay.uuid))!;
+    assert.equal(certs.next?.created_at, won.ca_rotation!.certs_created_at, "the winner's new set is the stored one");
+    for (const n of rolloutNodes(bay, null)) {
+      const want = desiredState(won, n.name, certs);
+      if (want.command) assert.equal(pems(want.command.ca_pem!).length, 2, "both CAs");
+    }
+  });
+});
+
 describe("POST /v1/agent/bays/{bay}/nodes/{node}/certificates: a node's renewal from the new CA", () => {
   const OWNER = { "X-Project-Id": "p" }; // storedBay's project
   let api: ApiHarness;
