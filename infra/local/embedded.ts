@@ -34,8 +34,6 @@ export async function startEmbedded(
   // The dead-letter hook needs the worker's deps, which need the queue: wire it late.
   let workerDeps: WorkerDeps | undefined;
   const stores = openLocalStores(settings.dataDir, {
-    // a server: the WAL's copies into the database file and their fsyncs off the event loop
-    checkpoints: "background",
     queue: {
       maxReceives: settings.maxReceives,
       onDeadLetter: parts.worker

@@ -13,8 +13,7 @@ import { sampleMessage } from "./work-queue-contract.ts";
 
 const [mode, dataDir, arg] = process.argv.slice(2);
 if (!dataDir) throw new Error("usage: local-stores-child.ts produce|consume <dataDir> [batch]");
-// as the embedded server opens them: WAL checkpoints on their own thread
-const stores = openLocalStores(dataDir, { checkpoints: "background" });
+const stores = openLocalStores(dataDir);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 if (mode === "produce") {

@@ -9,7 +9,7 @@ import type { KeyVault } from "../../ports/key-vault.ts";
 import { SqliteDiscoveryStore } from "./discovery-store.ts";
 import { SqliteQuotaStore } from "./quota-store.ts";
 import { SqliteServiceRegistry } from "./service-registry.ts";
-import { DEFAULT_DB_FILE, flushWrites, openDatabase, startBackgroundCheckpoints, type OpenDatabaseOptions } from "./sqlite.ts";
+import { DEFAULT_DB_FILE, flushWrites, openDatabase, type OpenDatabaseOptions } from "./sqlite.ts";
 import { SqliteWorkQueue, type SqliteWorkQueueOptions } from "./work-queue.ts";
 
 export { SqliteBayTable } from "./bay-table.ts";
@@ -25,12 +25,6 @@ export type { OpenDatabaseOptions, SqliteDatabase } from "./sqlite.ts";
 
 export interface LocalStoresOptions extends OpenDatabaseOptions {
   queue?: SqliteWorkQueueOptions;
-  /**
-   * "background": WAL checkpoints run on a thread of their own instead of in the commit that
-   * crosses the threshold (sqlite.ts, startBackgroundCheckpoints); what a long-running server
-   * wants. Default "inline" (SQLite's own), for short-lived users such as the CLI.
-   */
-  checkpoints?: "inline" | "background";
 }
 
 export interface LocalStores {
@@ -53,8 +47,6 @@ export interface LocalStores {
 
 export function openLocalStores(dataDir: string, options: LocalStoresOptions = {}): LocalStores {
   const db = openDatabase(dataDir, options);
-  const file = join(dataDir, options.fileName ?? DEFAULT_DB_FILE);
-  const checkpoints = options.checkpoints === "background" ? startBackgroundCheckpoints(db, file) : undefined;
   return {
     table: new SqliteBayTable(db),
     queue: new SqliteWorkQueue(db, options.queue),
@@ -63,11 +55,8 @@ export function openLocalStores(dataDir: string, options: LocalStoresOptions = {
     quotas: new SqliteQuotaStore(db),
     services: new SqliteServiceRegistry(db),
     chatops: (vault) => new SqliteChatOpsMappings(db, vault),
-    file,
+    file: join(dataDir, options.fileName ?? DEFAULT_DB_FILE),
     async close() {
-      if (!db.open) return;
-      flushWrites(db);
-      await checkpoints?.stop(); // first: the last connection's close checkpoints and removes the WAL
       if (!db.open) return;
       flushWrites(db);
       db.close();

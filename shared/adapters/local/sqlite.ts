@@ -2,9 +2,7 @@
 // live side by side in `<dataDir>/bayforge.sqlite`, so one process (or several) needs no
 // server. This module opens it with the settings durability depends on and migrates it.
 import { chmodSync, existsSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 
 export type SqliteDatabase = Database.Database;
@@ -221,82 +219,6 @@ function migrate(db: SqliteDatabase, file: string): void {
   }).immediate();
 }
 
-/** SQLite's own default: a commit that leaves this many pages in the WAL checkpoints it. */
-const AUTOCHECKPOINT_PAGES = 1000;
-
-export interface BackgroundCheckpoints {
-  /** Stops the thread and closes its connection (before closing `db`, so that close removes the WAL). */
-  stop(): Promise<void>;
-}
-
-/**
- * Moves most of the WAL checkpoint work of `db` (the file at `file`) to a thread of its own.
- * Inline, the commit that crosses 1,000 WAL pages copies them into the database file and
- * fsyncs both, on the event loop: under load most of the group commit's time (an accepted bay
- * adds ~5 pages, its four random-key index entries). Here a second connection runs PASSIVE
- * checkpoints, which never block the writer, after commits (at most every `intervalMs`).
- * Under steady writes the WAL is never quiet at the end of one, so it is not restarted there:
- * `db`'s own checkpoint, now at 10 times SQLite's threshold, restarts it, with little left to
- * copy (the WAL file grows to ~40 MB under load instead of ~4 MB). Commits are as durable as
- * before; only the copying moved. If the thread fails, `db` goes back to SQLite's threshold.
- */
-export function startBackgroundCheckpoints(db: SqliteDatabase, file: string, intervalMs = 50): BackgroundCheckpoints {
-  // [0]: 1 = committed since the last checkpoint, 2 = stop
-  const signal = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(CHECKPOINTER, {
-    eval: true,
-    // the checkpoint's fsyncs as the writer's connection does them
-    workerData: { signal, file, intervalMs, synchronous: Number(db.pragma("synchronous", { simple: true })), sqlite: createRequire(import.meta.url).resolve("better-sqlite3") },
-    execArgv: [],
-  });
-  worker.unref();
-  db.pragma(`wal_autocheckpoint = ${10 * AUTOCHECKPOINT_PAGES}`);
-  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-  worker.on("error", () => {}); // it exits next: the backstop below takes over
-  void exited.then(() => {
-    if (db.open) db.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
-    committed.delete(db);
-  });
-  committed.set(db, () => {
-    if (Atomics.compareExchange(signal, 0, 0, 1) === 0) Atomics.notify(signal, 0);
-  });
-  return {
-    async stop() {
-      committed.delete(db);
-      worker.ref(); // its exit is what this waits for
-      Atomics.store(signal, 0, 2);
-      Atomics.notify(signal, 0);
-      await exited;
-    },
-  };
-}
-
-// The checkpoint thread (CommonJS, run with eval: it needs no file of its own next to this
-// one, bundled or not). It waits for a commit, checkpoints, and rests intervalMs.
-const CHECKPOINTER = `
-const { workerData } = require("node:worker_threads");
-const Database = require(workerData.sqlite);
-const { signal, file, intervalMs, synchronous } = workerData;
-const db = new Database(file, { fileMustExist: true });
-db.pragma("busy_timeout = 5000");
-db.pragma("synchronous = " + synchronous);
-const rest = new Int32Array(new SharedArrayBuffer(4));
-try {
-  for (;;) {
-    Atomics.wait(signal, 0, 0);
-    if (Atomics.compareExchange(signal, 0, 1, 0) === 2) break;
-    db.pragma("wal_checkpoint(PASSIVE)");
-    Atomics.wait(rest, 0, 0, intervalMs);
-    if (Atomics.load(signal, 0) === 2) break;
-  }
-} finally {
-  db.close();
-}
-`;
-
-/** Per database: what a group commit tells the background checkpoints (none: SQLite's own). */
-const committed = new WeakMap<SqliteDatabase, () => void>();
-
 /** `PRAGMA integrity_check`: ["ok"] when the file is sound. */
 export function integrityCheck(db: SqliteDatabase): string[] {
   return (db.pragma("integrity_check") as { integrity_check: string }[]).map((r) => r.integrity_check);
@@ -389,7 +311,6 @@ class GroupCommit {
       for (const [w] of done) w.reject(e);
       return;
     }
-    committed.get(this.db)?.();
     for (const [w, result] of done) w.resolve(result);
   }
 }
