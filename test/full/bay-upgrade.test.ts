@@ -3,12 +3,14 @@
 // running their agents (the simulator runs bayforge-agent.timer's service every
 // BAYFORGE_SIM_AGENT_SECONDS, 10 s by default). The bay is upgraded one minor version; each
 // node's recording stand-ins (apt, systemd, kubeadm, kubectl) show the upgrade commands in
-// order. Then a worker's kubeadm fails the next upgrade: UPDATE_FAILED naming it, the other
+// order. Then the bay's CA is rotated: every node trusts both CAs, renews its certificates
+// from the new one and drops the old one (issue 15, part 3). Then a worker's kubeadm fails the next upgrade: UPDATE_FAILED naming it, the other
 // worker untouched. Stand-ins as in the simulator; the drain reaches no API (Octavia's noop
 // driver serves nothing behind the VIP), which the bay's events record as skipped.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import { readFileSync, readdirSync, existsSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
@@ -127,6 +129,44 @@ describe("a 1+2 bay on the full dev cloud, upgraded v1.35.8 → v1.36.2 by its s
   it("shows each node's version, last report and step in the nodegroup views", async () => {
     const g = (await api(bf.url, "GET", `/v1/clusters/${bay.uuid}/nodegroups/default-worker`, undefined, V19)).json;
     assert.deepEqual(g.nodes.map((n: any) => [n.node, n.version, n.step]), names.slice(1).map((n) => [n, "v1.36.2", "done"]));
+  });
+});
+
+describe("a CA rotation (PATCH /v1/certificates) carried out by the simulated nodes' agents", () => {
+  let done: any;
+  let oldCa: X509Certificate;
+  let newCa: X509Certificate;
+  const pem = (name: string, path: string) => readFileSync(join(nodeRoot(name), path), "utf8");
+  const certsIn = (text: string) => (text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
+  before(async () => {
+    oldCa = new X509Certificate((await api(bf.url, "GET", `/v1/certificates/${bay.uuid}`)).json.pem);
+    const r = await api(bf.url, "PATCH", `/v1/certificates/${bay.uuid}`);
+    assert.equal(r.status, 202, JSON.stringify(r.json));
+    done = await finished(bay.uuid);
+    const shown = certsIn((await api(bf.url, "GET", `/v1/certificates/${bay.uuid}`)).json.pem);
+    assert.equal(shown.length, 1, "ca show: one CA after the rotation");
+    newCa = shown[0];
+  });
+
+  it("ends UPDATE_COMPLETE with a new CA, which every node alone trusts", () => {
+    assert.equal(done.status, "UPDATE_COMPLETE", done.status_reason);
+    assert.notEqual(newCa.fingerprint256, oldCa.fingerprint256);
+    for (const name of names) {
+      assert.deepEqual(certsIn(pem(name, "etc/kubernetes/pki/ca.crt")).map((c) => c.fingerprint256), [newCa.fingerprint256], name);
+      const kubelet = new X509Certificate(pem(name, "var/lib/kubelet/pki/kubelet-client-current.pem"));
+      assert.ok(kubelet.verify(newCa.publicKey), `${name}'s kubelet identity is the new CA's`);
+    }
+  });
+
+  it("reissued the master's serving certificates from the new CA, with their names, and restarted its components", () => {
+    const [m] = names;
+    for (const path of ["etc/kubernetes/pki/apiserver.crt", "etc/kubernetes/pki/etcd/server.crt"]) {
+      const cert = new X509Certificate(pem(m, path));
+      assert.ok(cert.verify(newCa.publicKey) && !cert.verify(oldCa.publicKey), path);
+      assert.match(cert.subjectAltName ?? "", /IP Address:/, path);
+    }
+    const restarts = readFileSync(join(nodeRoot(m), "var/log/standins.log"), "utf8").split("\x1e").map((r) => r.split("\x1f").join(" ")).filter((c) => c === "systemctl restart etcd");
+    assert.equal(restarts.length, 3, "etcd restarted once per phase");
   });
 });
 
