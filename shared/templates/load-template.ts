@@ -2,6 +2,8 @@
 // python-heatclient's template_utils.get_template_contents does: every `type: *.yaml`
 // (or *.template) and every `get_file` path is read, rewritten to an absolute file:// URL,
 // and put into `files` under that URL, so Heat resolves them without reaching our disk.
+// Shell fragments go without their comment lines (shippedScript): they become the servers'
+// user_data, which Nova caps at 65,535 bytes of base64.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
@@ -55,11 +57,22 @@ function walk(node: unknown, baseDir: string, files: Record<string, string>): vo
           files[url] = ""; // placeholder against cycles, replaced below
           files[url] = JSON.stringify(loadInto(file, files));
         } else {
-          files[url] = readFileSync(file, "utf8");
+          const text = readFileSync(file, "utf8");
+          files[url] = file.endsWith(".sh") ? shippedScript(text) : text;
         }
       }
     } else {
       walk(value, baseDir, files);
     }
   }
+}
+
+/**
+ * A shell fragment as it is shipped in user_data: every comment-only line left empty (the
+ * lines keep their numbers, so a boot failure's "failed at line N" points into the source),
+ * shebangs kept. The fragments' heredocs hold TOML, YAML, systemd units, Python and shell, in
+ * all of which such a line is a comment too.
+ */
+export function shippedScript(text: string): string {
+  return text.replace(/^[ \t]*#(?!!).*$/gm, "");
 }

@@ -25,6 +25,7 @@ import { startKubeApiStandin, type KubeApiStandin } from "../support/kube-api-st
 import { renderedUserData, type RenderedNode } from "../support/user-data.ts";
 import type { OpenStack } from "../../shared/adapters/openstack/index.ts";
 import { minionToken } from "../../shared/domain/bootstrap-token.ts";
+import { shippedScript } from "../../shared/templates/load-template.ts";
 
 const RUN = `boot${Date.now().toString(36)}`;
 const FRAGMENTS = join(ROOT, "templates/kubernetes/fragments");
@@ -61,7 +62,7 @@ let armoredKey: Buffer;
 const bays: Record<"tls" | "plain", BayUnderTest> = {} as never;
 const boots: NodeBoot[] = [];
 
-const fragment = (name: string) => readFileSync(join(FRAGMENTS, name), "utf8");
+const fragment = (name: string) => shippedScript(readFileSync(join(FRAGMENTS, name), "utf8"));
 const param = (heatParams: string, name: string) => new RegExp(`^${name}="([^"]*)"$`, "m").exec(heatParams)?.[1] ?? assert.fail(`${name} not in heat-params`);
 /** A role's bootstrap token as Heat wrote it into the nodes' user_data (the stack parameters are hidden). */
 const userTokenOf = (b: { master: RenderedNode; minion: RenderedNode }, role: "master" | "minion" = "master") => param(b[role].parts[0], "USER_TOKEN");

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { loadTemplate } from "../../shared/templates/load-template.ts";
+import { loadTemplate, shippedScript } from "../../shared/templates/load-template.ts";
 import { heatParameters, KUBECLUSTER_PATH } from "../../shared/templates/kubernetes-definition.ts";
 import { newBayModel } from "../../shared/domain/baymodel.ts";
 import { acceptBay } from "../../shared/domain/bay.ts";
@@ -91,9 +91,26 @@ describe("boot fragments in the templates", () => {
   const parts = (name: string, resource: string) => nested(name).resources[resource].properties.parts as Array<{ config: any }>;
   const fileOf = (part: { config: any }) => (part.config.get_file ?? part.config.str_replace.template.get_file) as string;
 
-  it("every fragment is loaded into the stack's files, byte for byte, through get_file", () => {
+  it("every fragment is loaded into the stack's files through get_file, as the source without its comment lines (same line numbers)", () => {
     assert.ok(template.resources, "kubecluster.yaml loaded");
-    for (const f of fragments) assert.equal(files[url(f)], readFileSync(join(FRAGMENTS, f), "utf8"), f);
+    for (const f of fragments) {
+      const source = readFileSync(join(FRAGMENTS, f), "utf8");
+      const shipped = files[url(f)];
+      assert.equal(shipped, shippedScript(source), f);
+      assert.equal(shipped.split("\n").length, source.split("\n").length, `${f}: line numbers kept`);
+      // every line that is not a comment is shipped as written
+      source.split("\n").forEach((line, i) => {
+        if (!/^\s*#(?!!)/.test(line)) assert.equal(shipped.split("\n")[i], line, `${f}:${i + 1}`);
+      });
+    }
+  });
+
+  it("the largest node's fragments fit Nova's user_data limit (65,535 bytes of base64) with room for the parameters and MIME headers", () => {
+    const size = (name: string, resource: string) => parts(name, resource).reduce((n, p) => n + Buffer.byteLength(files[fileOf(p)] ?? ""), 0);
+    for (const [name, resource] of [["kubemaster.yaml", "kube_master_init"], ["kubeminion.yaml", "kube_minion_init"]] as const) {
+      const base64 = Math.ceil(size(name, resource) / 3) * 4;
+      assert.ok(base64 <= 60_000, `${name}: ${base64} bytes of base64 before parameters`);
+    }
   });
 
   for (const [name, resource, server, role] of [["kubemaster.yaml", "kube_master_init", "kube_master", "master"], ["kubeminion.yaml", "kube_minion_init", "kube-minion", "minion"]] as const) {
