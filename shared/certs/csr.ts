@@ -81,6 +81,7 @@ export function parseCsr(csrPem: string): CertificationRequest {
     throw new InvalidCsr("its attributes are malformed");
   }
 
+  checkNameStrings(subject);
   const publicKey = readPublicKey(spki);
   checkSignature(info, algorithm, signature, publicKey);
   return { subject, subjectPublicKeyInfo: spki, extensions: attributes ? requestedExtensions(attributes) : [] };
@@ -203,3 +204,41 @@ export function oidOf(n: DerNode, malformed: string): string {
 }
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+const UTF8_STRING = 12;
+const UNIVERSAL_STRING = 28;
+const BMP_STRING = 30;
+
+/**
+ * The subject's Unicode strings hold what their type allows: UTF8String valid UTF-8,
+ * BMPString UCS-2 (no surrogate halves), UniversalString UCS-4 up to U+10FFFF. Anything else
+ * would be copied into a certificate that OpenSSL (kubectl's Go aside) cannot read back
+ * ("illegal characters"): refused here, for every caller.
+ */
+function checkNameStrings(subject: DerNode): void {
+  for (const rdn of subject.children) {
+    for (const atv of rdn.children) {
+      const value = atv.children[1];
+      if (!value || value.tagClass !== TagClass.UNIVERSAL || value.constructed) continue;
+      const c = value.content;
+      let ok = true;
+      if (value.tag === UTF8_STRING) {
+        try {
+          new TextDecoder("utf-8", { fatal: true }).decode(c);
+        } catch {
+          ok = false;
+        }
+      } else if (value.tag === BMP_STRING) {
+        ok = c.length % 2 === 0;
+        for (let i = 0; ok && i < c.length; i += 2) ok = c.readUInt16BE(i) < 0xd800 || c.readUInt16BE(i) > 0xdfff;
+      } else if (value.tag === UNIVERSAL_STRING) {
+        ok = c.length % 4 === 0;
+        for (let i = 0; ok && i < c.length; i += 4) {
+          const u = c.readUInt32BE(i);
+          ok = u <= 0x10ffff && (u < 0xd800 || u > 0xdfff);
+        }
+      }
+      if (!ok) throw new InvalidCsr("its subject holds a string that is not valid for its type (UTF8String, BMPString or UniversalString)");
+    }
+  }
+}

@@ -194,7 +194,8 @@ describe("the user_data Heat renders for a bay's nodes", () => {
   it("is the fragments themselves, after the bay's parameters; only the wait condition's curl_cli differs on the dev cloud", () => {
     for (const [node, names] of [[bays.tls.master, MASTER_PARTS], [bays.tls.minion, MINION_PARTS]] as const) {
       assert.equal(node.parts.length, names.length + 2);
-      assert.match(node.parts[0], /^#!\/bin\/bash\n# Bayforge (master|minion) boot, part 1/);
+      // the parameters' part: the write-heat-params fragment (shipped without its comments), its placeholders filled
+      assert.match(node.parts[0], /^#!\/bin\/bash\n\n+set -eu\nmkdir -p \/etc\/sysconfig\n[\s\S]*cat > \/etc\/sysconfig\/heat-params <<'HEAT_PARAMS_EOF'\nNODE_ROLE="(master|minion)"\n/);
       names.forEach((name, i) => assert.equal(node.parts[i + 1], fragment(name), name));
       // OS::Heat::None (the dev cloud's handle) has no curl_cli: Heat put "" where a real one goes
       assert.equal(node.parts.at(-1), fragment("wc-notify.sh").replaceAll("$WAIT_CURL", ""));

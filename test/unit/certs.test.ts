@@ -14,6 +14,14 @@ import { CertificateValidationError, InvalidCsr, signCsr } from "../../shared/ce
 import { ApiError } from "../../shared/domain/errors.ts";
 import { parseDer } from "../../shared/certs/der.ts";
 import { pemDecode, pemEncode } from "../../shared/certs/pem.ts";
+import { buildCsr, makeKeys } from "../fuzz/support/csr-builder.ts";
+
+/** A DER length and the content after it (short or long form). */
+const der = (content: Buffer) => {
+  const n = content.length;
+  const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+  return Buffer.concat([len, content]);
+};
 
 const DAY = 24 * 60 * 60 * 1000;
 /** A certificate made between `start` and `end` (ms) on the default clock: it is valid from its
@@ -333,6 +341,21 @@ describe("signCsr", () => {
         return true;
       });
     }
+  });
+
+  it("refuses a subject string its type cannot hold (a BMPString with surrogates, a UniversalString past U+10FFFF), whose certificate OpenSSL could not read; signs a valid BMPString", () => {
+    const [keys] = makeKeys();
+    const cn = (tag: number, content: Buffer) => buildCsr(keys, Buffer.concat([Buffer.from([0x30]), der(Buffer.concat([Buffer.from([0x31]), der(Buffer.concat([Buffer.from([0x30]), der(Buffer.concat([Buffer.from("0603550403", "hex"), Buffer.from([tag]), der(content)]))]))]))]), []).pem;
+    const bmp = (text: string) => Buffer.from(text, "utf16le").swap16();
+    for (const [csr, what] of [
+      [cn(0x1e, bmp("\u{10000}")), "an astral character as a surrogate pair"],
+      [cn(0x1e, Buffer.from([0x00, 0x41, 0x00])), "an odd length"],
+      [cn(0x1c, Buffer.from([0x00, 0x11, 0x00, 0x00])), "a UniversalString past U+10FFFF"],
+      [cn(0x0c, Buffer.from([0xc3, 0x28])), "a UTF8String that is not UTF-8"],
+    ] as const)
+      assert.throws(() => signWith(csr), (e: unknown) => e instanceof InvalidCsr && /not valid for its type/.test(e.message), what);
+    const pem = signWith(cn(0x1e, bmp("ops-ñ")));
+    assert.equal(new X509Certificate(pem).subject, "CN=ops-ñ");
   });
 
   it("answers InvalidCsr when the request's signature does not match (altered request)", () => {
