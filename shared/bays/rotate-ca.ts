@@ -77,7 +77,13 @@ export async function rotateCa(deps: BayOpsDeps, caller: Caller, bay: Bay, certs
   }
   const rotation = planCaRotation(rolloutNodes(bay, null), { now, requestId, certsCreatedAt: nextCreatedAt });
   const { kept, ...moved } = nodeOperationPatch(deps, bay, now);
-  const patch: Partial<Bay> = { ...moved, ca_rotation: { ...rotation, kept_update: kept } };
+  const patch: Partial<Bay> = {
+    ...moved,
+    ca_rotation: { ...rotation, kept_update: kept },
+    // one per-node record on the bay at a time (a DynamoDB item holds 400 KB; 1,000 nodes are
+    // ~250 KB each): the last upgrade keeps its outcome, not its nodes
+    ...(bay.upgrade ? { upgrade: { ...bay.upgrade, nodes: [] } } : {}),
+  };
   try {
     return await startOperation(deps, caller, bay, patch, "bay.rotate_ca", requestId, "given a new CA", {
       kind: "ca_rotation_accepted",

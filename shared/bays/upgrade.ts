@@ -49,7 +49,13 @@ export async function upgradeCluster(deps: BayOpsDeps, caller: Caller, bay: Bay,
   if (!from) throw badRequest(`The cluster's own template ${bay.baymodel_id} is gone: it cannot be compared with the new one.`);
   const upgrade = planUpgrade({ bay, from, to, req, nodes: rolloutNodes(bay, req.nodegroup), now, requestId });
   const { kept, ...moved } = nodeOperationPatch(deps, bay, now);
-  const patch: Partial<Bay> = { ...moved, upgrade: { ...upgrade, kept_update: kept } };
+  const patch: Partial<Bay> = {
+    ...moved,
+    upgrade: { ...upgrade, kept_update: kept },
+    // one per-node record on the bay at a time (see rotate-ca.ts): a finished CA rotation keeps
+    // what its certificates need (its phase, outcome and new set's stamp), not its nodes
+    ...(bay.ca_rotation?.finished_at ? { ca_rotation: { ...bay.ca_rotation, nodes: [] } } : {}),
+  };
   const scope = req.nodegroup ? `nodegroup ${req.nodegroup}` : "all nodes";
   return startOperation(deps, caller, bay, patch, "bay.upgrade", requestId, "upgraded", {
     kind: "upgrade_accepted",
