@@ -38,7 +38,7 @@ export function desiredState(bay: Bay, node: string, certs?: BayCerts): DesiredS
   if (rotating(bay) && certs) {
     const row = bay.ca_rotation!.nodes.find((n) => n.name === node);
     const command = rotationCommandFor(certs, bay.ca_rotation, node);
-    return { bay_uuid: bay.uuid, node, target_version: bay.coe_version ?? null, step: row ? `${row.step === "running" ? row.command?.action : row.step}` : "idle", command, poll_seconds: AGENT_POLL_SECONDS };
+    return { bay_uuid: bay.uuid, node, target_version: bay.coe_version ?? null, step: !row ? "idle" : row.step === "running" ? (row.command?.action ?? row.step) : row.step, command, poll_seconds: AGENT_POLL_SECONDS };
   }
   const u = bay.upgrade;
   const row = u?.nodes.find((n) => n.name === node);
@@ -90,55 +90,51 @@ export interface ReportDeps {
 /** Seconds between stored heartbeats of a node whose step did not change (bounds table writes). */
 const HEARTBEAT_WRITE_SECONDS = 120;
 
-/**
- * Applies a node's report to the bay's rollout: written (conditionally) when it moves the
- * node's step, or as a heartbeat at most every two minutes; a step that moved wakes the
- * worker's rollout step at once. Returns the node's desired state after it.
- */
-export async function reportNode(deps: ReportDeps, bay: Bay, node: string, report: NodeReport, certs?: BayCerts): Promise<DesiredState> {
-  if (rotating(bay)) return reportRotation(deps, bay, node, report, certs);
-  const now = deps.now?.() ?? new Date();
-  for (let tries = 0; tries < 5; tries++) {
-    const u = bay.upgrade;
-    if (!u || u.finished_at || bay.status !== "UPDATE_IN_PROGRESS" || !u.nodes.some((n) => n.name === node)) return desiredState(bay, node);
-    const { record, event } = applyReport(u, node, report, now);
-    const before = u.nodes.find((n) => n.name === node)!;
-    const stale = !before.reported_at || now.getTime() - Date.parse(before.reported_at) > HEARTBEAT_WRITE_SECONDS * 1000 || before.version !== (report.version ?? before.version);
-    if (!event && !stale) return desiredState(bay, node);
-    const next: Bay = { ...bay, upgrade: record, version: bay.version + 1, updated_at: now.toISOString() };
-    try {
-      bay = await deps.table.updateBay(next, bay.version);
-    } catch (e) {
-      if (!(e instanceof VersionConflict)) throw e;
-      const again = await deps.table.getBay(bay.uuid);
-      if (!again) return desiredState(bay, node);
-      bay = again;
-      continue;
-    }
-    if (event) {
-      await deps.table.appendEvent({ bay_uuid: bay.uuid, at: now.toISOString(), kind: "node_step", detail: event }).catch((err) => deps.log.warn("event not recorded", { bay: bay.uuid, err }));
-      // the rollout goes on now rather than at its next scheduled look
-      await deps.queue
-        .send({ v: 1, kind: "bay.upgrade", bayId: bay.uuid, projectId: bay.project_id, requestId: u.request_id, attempt: 0, seq: bay.poll_seq })
-        .catch((err) => deps.log.warn("rollout not woken; it goes on at its next look", { bay: bay.uuid, err }));
-    }
-    return desiredState(bay, node);
-  }
-  throw new VersionConflict(bay.uuid, bay.version);
+/** A report applied to the bay's live operation: what to write, and what it moved. */
+interface Applied {
+  patch: Partial<Bay>;
+  /** the node's step moved: the event's text */
+  event?: string;
+  /** the node as it was before the report */
+  before: { reported_at?: string | null; version?: string | null };
+  eventKind: "node_step" | "ca_rotation_step";
+  /** the worker step the operation's looks are */
+  wake: "bay.upgrade" | "bay.rotate_ca";
+  requestId: string;
 }
 
-/** A report during a CA rotation: as an upgrade's, waking the worker's bay.rotate_ca step. */
-async function reportRotation(deps: ReportDeps, bay: Bay, node: string, report: NodeReport, certs?: BayCerts): Promise<DesiredState> {
+/** The report applied to the bay's CA rotation or upgrade, whichever is live; undefined when neither has the node. */
+function applyToOperation(bay: Bay, node: string, report: NodeReport, now: Date): Applied | undefined {
+  if (rotating(bay)) {
+    const r = bay.ca_rotation!;
+    const before = r.nodes.find((n) => n.name === node);
+    if (!before) return undefined;
+    const { record, event } = applyRotationReport(r, node, report, now);
+    return { patch: { ca_rotation: record }, event, before, eventKind: "ca_rotation_step", wake: "bay.rotate_ca", requestId: r.request_id };
+  }
+  const u = bay.upgrade;
+  const before = u?.nodes.find((n) => n.name === node);
+  if (!u || u.finished_at || bay.status !== "UPDATE_IN_PROGRESS" || !before) return undefined;
+  const { record, event } = applyReport(u, node, report, now);
+  return { patch: { upgrade: record }, event, before, eventKind: "node_step", wake: "bay.upgrade", requestId: u.request_id };
+}
+
+/**
+ * Applies a node's report to the bay's live operation (a CA rotation or an upgrade's rollout):
+ * written (conditionally) when it moves the node's step, or as a heartbeat at most every two
+ * minutes; a step that moved wakes the worker's step at once. Returns the node's desired
+ * state after it.
+ */
+export async function reportNode(deps: ReportDeps, bay: Bay, node: string, report: NodeReport, certs?: BayCerts): Promise<DesiredState> {
   const now = deps.now?.() ?? new Date();
   for (let tries = 0; tries < 5; tries++) {
-    const r = bay.ca_rotation;
-    if (!rotating(bay) || !r!.nodes.some((n) => n.name === node)) return desiredState(bay, node, certs);
-    const { record, event } = applyRotationReport(r!, node, report, now);
-    const before = r!.nodes.find((n) => n.name === node)!;
-    const stale = !before.reported_at || now.getTime() - Date.parse(before.reported_at) > HEARTBEAT_WRITE_SECONDS * 1000;
-    if (!event && !stale) return desiredState(bay, node, certs);
+    const a = applyToOperation(bay, node, report, now);
+    if (!a) return desiredState(bay, node, certs);
+    const { before } = a;
+    const stale = !before.reported_at || now.getTime() - Date.parse(before.reported_at) > HEARTBEAT_WRITE_SECONDS * 1000 || before.version !== (report.version ?? before.version);
+    if (!a.event && !stale) return desiredState(bay, node, certs);
     try {
-      bay = await deps.table.updateBay({ ...bay, ca_rotation: record, version: bay.version + 1, updated_at: now.toISOString() }, bay.version);
+      bay = await deps.table.updateBay({ ...bay, ...a.patch, version: bay.version + 1, updated_at: now.toISOString() }, bay.version);
     } catch (e) {
       if (!(e instanceof VersionConflict)) throw e;
       const again = await deps.table.getBay(bay.uuid);
@@ -146,11 +142,12 @@ async function reportRotation(deps: ReportDeps, bay: Bay, node: string, report: 
       bay = again;
       continue;
     }
-    if (event) {
-      await deps.table.appendEvent({ bay_uuid: bay.uuid, at: now.toISOString(), kind: "ca_rotation_step", detail: event }).catch((err) => deps.log.warn("event not recorded", { bay: bay.uuid, err }));
+    if (a.event) {
+      await deps.table.appendEvent({ bay_uuid: bay.uuid, at: now.toISOString(), kind: a.eventKind, detail: a.event }).catch((err) => deps.log.warn("event not recorded", { bay: bay.uuid, err }));
+      // the operation goes on now rather than at its next scheduled look
       await deps.queue
-        .send({ v: 1, kind: "bay.rotate_ca", bayId: bay.uuid, projectId: bay.project_id, requestId: r!.request_id, attempt: 0, seq: bay.poll_seq })
-        .catch((err) => deps.log.warn("rotation not woken; it goes on at its next look", { bay: bay.uuid, err }));
+        .send({ v: 1, kind: a.wake, bayId: bay.uuid, projectId: bay.project_id, requestId: a.requestId, attempt: 0, seq: bay.poll_seq })
+        .catch((err) => deps.log.warn("operation not woken; it goes on at its next look", { bay: bay.uuid, kind: a.wake, err }));
     }
     return desiredState(bay, node, certs);
   }

@@ -7,7 +7,7 @@
 // servers restart), then the workers together. A node that fails stops the rotation; until
 // `drop-ca` starts, every node still trusts the old CA, so every old certificate keeps working.
 import type { BayCerts, BayUpdate } from "./model.ts";
-import type { NodeRole } from "./rollout.ts";
+import { asReported, type NodeReport, type NodeRole } from "./rollout.ts";
 
 export type RotationPhase = "trust" | "reissue" | "drop";
 export type RotationAction = "trust-ca" | "reissue" | "drop-ca";
@@ -76,6 +76,10 @@ function issue(record: CaRotationRecord, n: RotationNode, i: number): RotationNo
   return { ...n, step: "running", command: { id: `${ACTION[record.phase]}-${tag}-${seq}`, action: ACTION[record.phase] }, reason: null };
 }
 
+/** What a rotation that stops in `phase` leaves trusted: said in every failure's reason. */
+export const stillTrusted = (phase: RotationPhase): string =>
+  phase === "drop" ? "Nodes that had not dropped the old CA still trust it." : "Every node still trusts the old CA: old certificates keep working.";
+
 const PHASE_DONE: Record<RotationPhase, string> = {
   trust: "every node trusts the old and the new CA; `ca show` now gives the new CA (with the old one, until the rotation ends)",
   reissue: "every node runs on certificates from the new CA",
@@ -90,10 +94,7 @@ export function advanceCaRotation(record: CaRotationRecord): RotationAdvance {
   let r: CaRotationRecord = { ...record, nodes: record.nodes.map((n) => ({ ...n })) };
   const events: string[] = [];
   const failed = r.nodes.find((n) => n.step === "failed");
-  if (failed) {
-    const kept = r.phase === "drop" ? "Nodes that had not dropped the old CA still trust it." : "Every node still trusts the old CA: old certificates keep working.";
-    return { record: r, events, outcome: "failed", reason: `CA rotation failed on node ${failed.name} (${ACTION[r.phase]}): ${failed.reason ?? "no reason given"}. ${kept}` };
-  }
+  if (failed) return { record: r, events, outcome: "failed", reason: `CA rotation failed on node ${failed.name} (${ACTION[r.phase]}): ${failed.reason ?? "no reason given"}. ${stillTrusted(r.phase)}` };
   for (;;) {
     if (r.nodes.some((n) => n.step === "running")) return { record: r, events, outcome: "running" };
     const master = r.nodes.findIndex((n) => n.role === "master" && n.step === "pending");
@@ -112,20 +113,11 @@ export function advanceCaRotation(record: CaRotationRecord): RotationAdvance {
   }
 }
 
-/** What an agent reports about a rotation command (checked by the API before it gets here). */
-export interface RotationReport {
-  command_id?: string | null;
-  result: "running" | "succeeded" | "failed" | "idle";
-  version?: string | null;
-  step?: string | null;
-  reason?: string | null;
-}
-
 /** A node's report applied: its step moves when the report names its current command. */
-export function applyRotationReport(record: CaRotationRecord, name: string, rep: RotationReport, now: Date): { record: CaRotationRecord; event?: string } {
+export function applyRotationReport(record: CaRotationRecord, name: string, rep: NodeReport, now: Date): { record: CaRotationRecord; event?: string } {
   const i = record.nodes.findIndex((n) => n.name === name);
   if (i < 0) return { record };
-  const n: RotationNode = { ...record.nodes[i], reported_at: now.toISOString(), reported_step: rep.step ?? rep.result, ...(rep.version ? { version: rep.version } : {}) };
+  const n: RotationNode = asReported(record.nodes[i], rep, now);
   let event: string | undefined;
   if (n.command && rep.command_id === n.command.id && (rep.result === "succeeded" || rep.result === "failed")) {
     const action = n.command.action;
@@ -171,22 +163,18 @@ export function trustedNodeCas(certs: BayCerts, rotation: CaRotationRecord | nul
   return next ? [certs.ca_cert_pem, next.ca_cert_pem] : [certs.ca_cert_pem];
 }
 
-/** What a node is told to trust in this phase: both CAs (trust, reissue), then the new one alone. */
-export function nodeTrustBundle(certs: BayCerts, rotation: CaRotationRecord): string {
-  const next = nextCertsOf(certs, rotation);
-  if (!next) return certs.ca_cert_pem;
-  return rotation.phase === "drop" ? next.ca_cert_pem : joinPem(next.ca_cert_pem, certs.ca_cert_pem);
-}
-
 /**
- * The command a node's agent may run now, with the trust bundle it installs; none while the
- * rotation's new certificates are not the stored ones (a concurrent PATCH that lost the bay
- * puts them back): a node is never told to trust a bundle without the rotation's new CA.
+ * The command a node's agent may run now, with the trust bundle it installs: both CAs (trust,
+ * reissue), then the new one alone (drop). None while the rotation's new certificates are not
+ * the stored ones (a concurrent PATCH that lost the bay puts them back): a node is never told
+ * to trust a bundle without the rotation's new CA.
  */
 export function rotationCommandFor(certs: BayCerts, rotation: CaRotationRecord | null | undefined, name: string): { id: string; action: RotationAction; ca_pem: string } | null {
-  if (!rotationLive(rotation) || !nextCertsOf(certs, rotation)) return null;
+  const next = nextCertsOf(certs, rotation);
+  if (!rotationLive(rotation) || !next) return null;
   const n = rotation.nodes.find((x) => x.name === name);
-  return n?.command ? { ...n.command, ca_pem: nodeTrustBundle(certs, rotation) } : null;
+  const bundle = rotation.phase === "drop" ? next.ca_cert_pem : joinPem(next.ca_cert_pem, certs.ca_cert_pem);
+  return n?.command ? { ...n.command, ca_pem: bundle } : null;
 }
 
 /** The bay's certificates once the rotation completes: the new set becomes the current one. */

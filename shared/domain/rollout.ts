@@ -132,11 +132,16 @@ export interface NodeReport {
   reason?: string | null;
 }
 
+/** What every report records on its node, whatever the operation: when, the agent's step, the version it runs. */
+export function asReported<N extends { reported_at?: string | null; reported_step?: string | null; version?: string | null }>(n: N, r: NodeReport, now: Date): N {
+  return { ...n, reported_at: now.toISOString(), reported_step: r.step ?? r.result, ...(r.version ? { version: r.version } : {}) };
+}
+
 /** A node's report applied to the rollout: returns the record and what changed, for the events. */
 export function applyReport(record: UpgradeRecord, name: string, r: NodeReport, now: Date): { record: UpgradeRecord; event?: string } {
   const i = record.nodes.findIndex((n) => n.name === name);
   if (i < 0) return { record };
-  const n: RolloutNode = { ...record.nodes[i], reported_at: now.toISOString(), reported_step: r.step ?? r.result, ...(r.version ? { version: r.version } : {}) };
+  const n: RolloutNode = asReported(record.nodes[i], r, now);
   let event: string | undefined;
   const current = n.command && r.command_id === n.command.id;
   if (current && r.result === "failed") {

@@ -9,7 +9,7 @@
 // progress, and the redelivered look finds them so and completes the bay.
 import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Bay } from "../../../shared/domain/model.ts";
-import { advanceCaRotation, rotatedCerts, type CaRotationRecord } from "../../../shared/domain/ca-rotation.ts";
+import { advanceCaRotation, rotatedCerts, stillTrusted, type CaRotationRecord } from "../../../shared/domain/ca-rotation.ts";
 import { CertsChanged } from "../../../shared/ports/bay-table.ts";
 import type { WorkerDeps } from "../deps.ts";
 import { updateBay } from "../bay-store.ts";
@@ -27,8 +27,7 @@ export async function driveCaRotation(msg: WorkMessage, deps: WorkerDeps): Promi
   if (step.outcome === "complete") return finish(deps, bay, step.record, null, step.events, msg);
   if (bay.deadline_at && at > new Date(bay.deadline_at)) {
     const waiting = step.record.nodes.filter((n) => n.step === "running").map((n) => `${n.name} (${n.command?.action}, last report ${n.reported_at ?? "never"})`);
-    const kept = step.record.phase === "drop" ? "Nodes that had not dropped the old CA still trust it." : "Every node still trusts the old CA: old certificates keep working.";
-    return finish(deps, bay, step.record, `CA rotation timed out waiting for node(s) ${waiting.join(", ") || "(none)"}: their agents did not report within the cluster's timeout. ${kept}`, [], msg);
+    return finish(deps, bay, step.record, `CA rotation timed out waiting for node(s) ${waiting.join(", ") || "(none)"}: their agents did not report within the cluster's timeout. ${stillTrusted(step.record.phase)}`, [], msg);
   }
   const changed = JSON.stringify(step.record) !== JSON.stringify(live);
   const minutes = bay.bay_create_timeout > 0 ? bay.bay_create_timeout + 5 : 0;
