@@ -4,6 +4,7 @@
 // new one too: a master may already serve a certificate of it).
 import type { Bay } from "../../shared/domain/model.ts";
 import { caBundleShown } from "../../shared/domain/ca-rotation.ts";
+import { clientKeyContext } from "../../shared/certs/bay-ca.ts";
 import type { KubeEndpoint } from "../../shared/ports/kubernetes.ts";
 import type { WorkerDeps } from "./deps.ts";
 
@@ -14,6 +15,6 @@ export async function endpointOf(bay: Bay, deps: Pick<WorkerDeps, "table" | "vau
   if (apiAddress.startsWith("http://")) return { apiAddress };
   const certs = await deps.table.getCerts(bay.uuid);
   if (!certs) throw new Error("cannot be called: the bay has no certificates");
-  const key = await deps.vault.decrypt(certs.client_key_encrypted, `bay:${bay.uuid}:client`);
+  const key = await deps.vault.decrypt(certs.client_key_encrypted, clientKeyContext(bay.uuid));
   return { apiAddress, tls: { ca: caBundleShown(certs, bay.ca_rotation), cert: certs.client_cert_pem, key } };
 }

@@ -4,7 +4,7 @@
 // bay's `next` set (one conditional write), then the bay moves to UPDATE_IN_PROGRESS with the
 // rotation's plan and the worker's bay.rotate_ca step is queued (operate.ts' startOperation).
 // The current CA stays the bay's until every node runs on the new one.
-import { generateBayCertificates } from "../certs/bay-ca.ts";
+import { caKeyContext, clientKeyContext, generateBayCertificates } from "../certs/bay-ca.ts";
 import type { Bay, BayCerts } from "../domain/model.ts";
 import type { BayStatus } from "../domain/status.ts";
 import { ApiError } from "../domain/errors.ts";
@@ -23,9 +23,6 @@ const ROTATABLE: ReadonlySet<BayStatus> = new Set<BayStatus>([
   "ROLLBACK_COMPLETE", "SNAPSHOT_COMPLETE", "CHECK_COMPLETE", "ADOPT_COMPLETE",
 ]);
 
-/** The vault contexts of a bay's keys (the worker's, functions/worker/steps/certificates.ts). */
-export const caKeyContext = (bayUuid: string) => `bay:${bayUuid}:ca`;
-export const clientKeyContext = (bayUuid: string) => `bay:${bayUuid}:client`;
 
 export async function rotateCa(deps: BayOpsDeps, caller: Caller, bay: Bay, certs: BayCerts, requestId: string): Promise<Bay> {
   const now = deps.now?.() ?? new Date();

@@ -34,6 +34,13 @@ const KEY_CERT_SIGN = 5;
  * Kubernetes RBAC maps the certificate to the cluster-admin group. Bayforge follows modern
  * Magnum: with RBAC on, a CN=Magnum-Conductor certificate would be authorised for nothing.
  */
+/**
+ * The key vault's contexts for a bay's CA key and client key: a ciphertext decrypts only for
+ * the bay and the key it was made for (every writer and reader of the keys uses these).
+ */
+export const caKeyContext = (bayUuid: string) => `bay:${bayUuid}:ca`;
+export const clientKeyContext = (bayUuid: string) => `bay:${bayUuid}:client`;
+
 export const CLIENT_COMMON_NAME = "admin";
 export const CLIENT_ORGANIZATION = "system:masters";
 

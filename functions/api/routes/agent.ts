@@ -12,7 +12,7 @@ import { ApiError, badRequest } from "../../../shared/domain/errors.ts";
 import { nextCertsOf, trustedNodeCas } from "../../../shared/domain/ca-rotation.ts";
 import { signCsr } from "../../../shared/certs/sign-csr.ts";
 import { nodeNamePrefix } from "../../../shared/templates/kubernetes-definition.ts";
-import { caKeyContext } from "../../../shared/bays/rotate-ca.ts";
+import { caKeyContext } from "../../../shared/certs/bay-ca.ts";
 import { looksLikeUuid } from "../../../shared/domain/bay.ts";
 import { NODE_MAX_BODY_BYTES, NODE_NAME, verifyNodeRequest } from "../../../shared/certs/node-request.ts";
 import { desiredState, parseReport, reportNode } from "../../../shared/bays/node-agent.ts";
@@ -83,13 +83,12 @@ export function agentRoutes(deps: ApiDeps & { nodeReplay?: ReplayGuard }): Hono<
     const next = nextCertsOf(certs, bay.ca_rotation);
     if (!next || row?.command?.action !== "reissue")
       throw new ApiError(409, "Conflict", `Node ${node} has no certificates to renew now: its agent asks for them only during a CA rotation's reissue step.`);
-    const prefix = nodeNamePrefix(bay);
-    const role = node.startsWith(`${prefix}-master-`) ? "master" : "minion";
     const pem = signCsr({
       caCertPem: next.ca_cert_pem,
       caKeyPem: await deps.vault.decrypt(next.ca_key_encrypted, caKeyContext(bay.uuid)),
       csrPem: csr,
-      policy: { role, nodeNamePrefix: prefix, minionGroups: (bay.nodegroups ?? []).map((g) => g.name), ownNode: node },
+      // the role the rotation planned the node with (rolloutNodes), its boot token's subjects
+      policy: { role: row.role === "master" ? "master" : "minion", nodeNamePrefix: nodeNamePrefix(bay), minionGroups: (bay.nodegroups ?? []).map((g) => g.name), ownNode: node },
     });
     deps.log.info("node certificate renewed from the new CA", { bay: bay.uuid, node });
     return c.json({ pem }, 201);

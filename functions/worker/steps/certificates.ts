@@ -1,6 +1,6 @@
 // The bay's CA and client certificate, made once: a second delivery finds them stored (or
 // loses the insert race and uses the winner's), so a bay never gets two CAs.
-import { generateBayCertificates } from "../../../shared/certs/bay-ca.ts";
+import { caKeyContext, clientKeyContext, generateBayCertificates } from "../../../shared/certs/bay-ca.ts";
 import type { Bay, BayCerts } from "../../../shared/domain/model.ts";
 import type { WorkerDeps } from "../deps.ts";
 
@@ -11,9 +11,9 @@ export async function ensureCertificates(bay: Bay, deps: WorkerDeps): Promise<Ba
   const stored = await deps.table.putCertsIfAbsent({
     bay_uuid: bay.uuid,
     ca_cert_pem: made.caCertPem,
-    ca_key_encrypted: await deps.vault.encrypt(made.caKeyPem, `bay:${bay.uuid}:ca`),
+    ca_key_encrypted: await deps.vault.encrypt(made.caKeyPem, caKeyContext(bay.uuid)),
     client_cert_pem: made.clientCertPem,
-    client_key_encrypted: await deps.vault.encrypt(made.clientKeyPem, `bay:${bay.uuid}:client`),
+    client_key_encrypted: await deps.vault.encrypt(made.clientKeyPem, clientKeyContext(bay.uuid)),
     created_at: deps.now().toISOString(),
   });
   if (stored.ca_cert_pem === made.caCertPem) {
