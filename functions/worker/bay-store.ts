@@ -2,6 +2,7 @@
 // a lost race re-reads and re-applies (the change functions are pure, so that is safe).
 import { VersionConflict, type BayTable } from "../../shared/ports/bay-table.ts";
 import type { Bay } from "../../shared/domain/model.ts";
+import type { Logger } from "../../shared/observability/logger.ts";
 import { canTransition } from "../../shared/domain/status.ts";
 
 /**
@@ -30,4 +31,14 @@ export async function updateBay(
   }
   if (!current) return undefined;
   throw new VersionConflict(bay.uuid, bay.version);
+}
+
+/**
+ * Records one of the bay's events for its operators. Never throws: an event that cannot be
+ * written is only logged, and the step that made it goes on.
+ */
+export function recordEvent(deps: { table: BayTable; log: Logger; now: () => Date }, bay: Bay, kind: string, detail: string, request_id?: string): Promise<void> {
+  return deps.table
+    .appendEvent({ bay_uuid: bay.uuid, at: deps.now().toISOString(), kind, detail, ...(request_id ? { request_id } : {}) })
+    .catch((err) => deps.log.warn("event not recorded", { bay: bay.uuid, err }));
 }

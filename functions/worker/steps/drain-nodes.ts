@@ -10,6 +10,7 @@ import type { KubernetesApi } from "../../../shared/ports/kubernetes.ts";
 import { endpointOf } from "../kube-endpoint.ts";
 import type { Stack } from "../../../shared/ports/orchestrator.ts";
 import type { WorkerDeps } from "../deps.ts";
+import { recordEvent } from "../bay-store.ts";
 import { stackOutput } from "../../../shared/templates/kubernetes-definition.ts";
 
 export interface LeavingMinion {
@@ -70,8 +71,7 @@ export async function drainLeavingMinions(bay: Bay, members: Record<string, stri
   const leaving = minionsLeaving(members, target, named);
   if (!leaving.length) return;
   const list = leaving.map((m) => `${m.name} (${m.address})`).join(", ");
-  const record = (kind: string, detail: string) =>
-    deps.table.appendEvent({ bay_uuid: bay.uuid, at: deps.now().toISOString(), kind, detail }).catch((err) => deps.log.warn("event not recorded", { bay: bay.uuid, err }));
+  const record = (kind: string, detail: string) => recordEvent(deps, bay, kind, detail);
   if (!bay.api_address) {
     await record("drain_skipped", `minions ${list} are ${o.next} without draining: the bay has no Kubernetes API address`);
     return;

@@ -12,7 +12,7 @@ import type { Bay } from "../../../shared/domain/model.ts";
 import { advanceCaRotation, rotatedCerts, stillTrusted, type CaRotationRecord } from "../../../shared/domain/ca-rotation.ts";
 import { CertsChanged } from "../../../shared/ports/bay-table.ts";
 import type { WorkerDeps } from "../deps.ts";
-import { updateBay } from "../bay-store.ts";
+import { recordEvent, updateBay } from "../bay-store.ts";
 import { failBay } from "./fail-bay.ts";
 import { lookDelay } from "./upgrade-rollout.ts";
 
@@ -48,7 +48,7 @@ export async function driveCaRotation(msg: WorkMessage, deps: WorkerDeps): Promi
     at,
   );
   if (!moved || saved?.poll_seq !== seq) return;
-  for (const detail of step.events) await event(deps, bay, "ca_rotation_step", detail, msg.requestId);
+  for (const detail of step.events) await recordEvent(deps, bay, "ca_rotation_step", detail, msg.requestId);
 }
 
 /** Ends the rotation: the new certificates the bay's, UPDATE_COMPLETE; or UPDATE_FAILED naming the node. */
@@ -83,10 +83,7 @@ async function finish(deps: WorkerDeps, bay: Bay, record: CaRotationRecord, fail
     at,
   );
   if (!moved || saved?.status !== "UPDATE_COMPLETE") return;
-  for (const detail of events) await event(deps, bay, "ca_rotation_step", detail, msg.requestId);
-  await event(deps, bay, "ca_rotated", `CA rotation complete: ${record.nodes.length} node(s) trust the new CA only and run on its certificates; \`ca show\` gives it alone`, msg.requestId);
+  for (const detail of events) await recordEvent(deps, bay, "ca_rotation_step", detail, msg.requestId);
+  await recordEvent(deps, bay, "ca_rotated", `CA rotation complete: ${record.nodes.length} node(s) trust the new CA only and run on its certificates; \`ca show\` gives it alone`, msg.requestId);
   deps.log.info("bay CA rotated on its nodes", { bay: bay.uuid });
 }
-
-const event = (deps: WorkerDeps, bay: Bay, kind: string, detail: string, request_id?: string) =>
-  deps.table.appendEvent({ bay_uuid: bay.uuid, at: deps.now().toISOString(), kind, detail, request_id }).catch((err) => deps.log.warn("event not recorded", { bay: bay.uuid, err }));

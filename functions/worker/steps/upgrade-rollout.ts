@@ -10,7 +10,7 @@ import type { WorkMessage } from "../../../shared/ports/work-queue.ts";
 import type { Bay } from "../../../shared/domain/model.ts";
 import { advance, drained, type UpgradeRecord } from "../../../shared/domain/rollout.ts";
 import type { WorkerDeps } from "../deps.ts";
-import { updateBay } from "../bay-store.ts";
+import { recordEvent, updateBay } from "../bay-store.ts";
 import { drainLeavingMinions } from "./drain-nodes.ts";
 import { failBay } from "./fail-bay.ts";
 
@@ -33,7 +33,7 @@ export async function driveUpgrade(msg: WorkMessage, deps: WorkerDeps): Promise<
 
   if (step.drain.length) {
     // the batch's "cordon and drain" first, so the drain's own event follows it
-    for (const e of step.events) await event(deps, bay, "node_step", e.detail, msg.requestId);
+    for (const e of step.events) await recordEvent(deps, bay, "node_step", e.detail, msg.requestId);
     step.events = [];
     await drainForUpgrade(bay, record, step.drain, deps);
     record = drained(record, step.drain);
@@ -60,7 +60,7 @@ export async function driveUpgrade(msg: WorkMessage, deps: WorkerDeps): Promise<
     at,
   );
   if (!saved || saved.poll_seq !== seq) return;
-  for (const e of step.events) await event(deps, bay, "node_step", e.detail, msg.requestId);
+  for (const e of step.events) await recordEvent(deps, bay, "node_step", e.detail, msg.requestId);
   if (step.events.length) log.info("upgrade rollout moved", { nodes: step.events.map((e) => e.node) });
 }
 
@@ -122,9 +122,6 @@ async function finish(deps: WorkerDeps, bay: Bay, record: UpgradeRecord, failure
     at,
   );
   if (!moved || saved?.status !== "UPDATE_COMPLETE") return;
-  await event(deps, bay, "upgrade_complete", `upgrade to ${record.to_version} complete: ${record.nodes.length} node(s)${whole ? `; the cluster runs template ${record.to_baymodel_id}` : ` of nodegroup ${record.nodegroup}`}`, msg.requestId);
+  await recordEvent(deps, bay, "upgrade_complete", `upgrade to ${record.to_version} complete: ${record.nodes.length} node(s)${whole ? `; the cluster runs template ${record.to_baymodel_id}` : ` of nodegroup ${record.nodegroup}`}`, msg.requestId);
   deps.log.info("cluster upgraded", { bay: bay.uuid, to: record.to_version });
 }
-
-const event = (deps: WorkerDeps, bay: Bay, kind: string, detail: string, request_id?: string) =>
-  deps.table.appendEvent({ bay_uuid: bay.uuid, at: deps.now().toISOString(), kind, detail, request_id }).catch((err) => deps.log.warn("event not recorded", { bay: bay.uuid, err }));
