@@ -14,14 +14,7 @@ import { CertificateValidationError, InvalidCsr, signCsr } from "../../shared/ce
 import { ApiError } from "../../shared/domain/errors.ts";
 import { parseDer } from "../../shared/certs/der.ts";
 import { pemDecode, pemEncode } from "../../shared/certs/pem.ts";
-import { buildCsr, makeKeys } from "../fuzz/support/csr-builder.ts";
-
-/** A DER length and the content after it (short or long form). */
-const der = (content: Buffer) => {
-  const n = content.length;
-  const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
-  return Buffer.concat([len, content]);
-};
+import { buildCsr, makeKeys, raw } from "../fuzz/support/csr-builder.ts";
 
 const DAY = 24 * 60 * 60 * 1000;
 /** A certificate made between `start` and `end` (ms) on the default clock: it is valid from its
@@ -345,7 +338,8 @@ describe("signCsr", () => {
 
   it("refuses a subject string its type cannot hold (a BMPString with surrogates, a UniversalString past U+10FFFF), whose certificate OpenSSL could not read; signs a valid BMPString", () => {
     const [keys] = makeKeys();
-    const cn = (tag: number, content: Buffer) => buildCsr(keys, Buffer.concat([Buffer.from([0x30]), der(Buffer.concat([Buffer.from([0x31]), der(Buffer.concat([Buffer.from([0x30]), der(Buffer.concat([Buffer.from("0603550403", "hex"), Buffer.from([tag]), der(content)]))]))]))]), []).pem;
+    // Name ::= SEQUENCE { SET { SEQUENCE { id-at-commonName, <tag> content } } }, the value written as given
+    const cn = (tag: number, content: Buffer) => buildCsr(keys, raw(0x30, raw(0x31, raw(0x30, Buffer.concat([Buffer.from("0603550403", "hex"), raw(tag, content)])))), []).pem;
     const bmp = (text: string) => Buffer.from(text, "utf16le").swap16();
     for (const [csr, what] of [
       [cn(0x1e, bmp("\u{10000}")), "an astral character as a surrogate pair"],
