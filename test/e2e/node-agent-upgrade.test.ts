@@ -305,13 +305,16 @@ describe("a CA rotation (`openstack coe ca rotate`) carried to the nodes by thei
     const read = (data: string | undefined, path: string | undefined) => (data ? Buffer.from(data, "base64").toString("utf8") : readFileSync(resolvePath(dir, path!), "utf8"));
     return { ca: read(cluster["certificate-authority-data"], cluster["certificate-authority"]), cert: read(user["client-certificate-data"], user["client-certificate"]), key: read(user["client-key-data"], user["client-key"]) };
   };
-    const osc = (args: string[]) => execFileSync("openstack", ["--os-auth-type", "admin_token", "--os-endpoint", `${bf.url}/v1`, "--os-token", oscToken, ...args], { encoding: "utf8", env: { PATH: process.env.PATH!, HOME: tmpdir(), SHELL: "/bin/bash" }, timeout: 120_000 });
+  const osc = (args: string[]) => execFileSync(openstack, ["--os-auth-type", "admin_token", "--os-endpoint", `${bf.url}/v1`, "--os-token", oscToken, ...args], { encoding: "utf8", env: { PATH: process.env.PATH!, HOME: tmpdir(), SHELL: "/bin/bash" }, timeout: 120_000 });
   let oscToken = "";
+  /** Debian's `openstack` with its magnum plugin, installed on first use (a fresh machine has neither) */
+  let openstack = "";
   const master = () => names.master;
   const file = (name: string, path: string) => readFileSync(nodes[name].hostPath(path), "utf8");
   const certsIn = (pem: string) => (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
 
   before(async () => {
+    openstack = execFileSync("bash", [join(ROOT, "scripts/devcloud/ensure-openstack-client.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 600_000 }).trim().split("\n").pop()!;
     oscToken = await userToken();
     old = await clusterConfig();
     const rotated = osc(["coe", "ca", "rotate", bay.uuid]);
