@@ -10,7 +10,8 @@
 //   BAYFORGE_TEST_CLOUD=light               skips phase 2
 import { readdirSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
 
 const root = resolve(import.meta.dirname, "..");
 process.chdir(root);
@@ -34,8 +35,22 @@ const env = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
 };
 const devcloud = (...args) => spawnSync("bash", ["scripts/devcloud/devcloud.sh", ...args], { stdio: ["ignore", "ignore", "inherit"], env }).status;
+// Each failure's TAP block ("not ok" and its YAML, bounded) is kept and printed again at the very
+// end: a CI log that keeps only its tail still names what failed, with its error and location.
+const failures = [];
 const runTests = (list, concurrency) =>
-  spawnSync(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", `--test-concurrency=${concurrency}`, ...list], { stdio: "inherit", env }).status ?? 1;
+  new Promise((done) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "--test", "--test-reporter=tap", `--test-concurrency=${concurrency}`, ...list], { stdio: ["ignore", "pipe", "inherit"], env });
+    let block = null;
+    createInterface({ input: child.stdout, crlfDelay: Infinity }).on("line", (line) => {
+      process.stdout.write(line + "\n");
+      if (block) {
+        if (block.length < 80) block.push(line);
+        if (/^\s*\.\.\.$/.test(line)) block = null;
+      } else if (/^\s*not ok \d+/.test(line) && failures.length < 50) failures.push((block = [line]));
+    });
+    child.on("close", (code) => done(code ?? 1));
+  });
 
 const needsCloud = process.env.BAYFORGE_TEST_NO_CLOUD !== "1";
 // Stopped again at the end only if this run started it: a status check that failed under load
@@ -53,13 +68,17 @@ const bringUp = (profile) => {
 let status = 0;
 try {
   if (lightFiles.length) {
-    status = needsCloud && !bringUp("light") ? 1 : runTests(lightFiles, process.env.BAYFORGE_TEST_CONCURRENCY ?? 3);
+    status = needsCloud && !bringUp("light") ? 1 : await runTests(lightFiles, process.env.BAYFORGE_TEST_CONCURRENCY ?? 3);
   }
   if (fullFiles.length) {
-    const full = needsCloud && !bringUp("full") ? 1 : runTests(fullFiles, 1);
+    const full = needsCloud && !bringUp("full") ? 1 : await runTests(fullFiles, 1);
     status = status || full;
   }
 } finally {
   if (started) devcloud("down");
+}
+if (failures.length) {
+  console.log(`# ${failures.length} failing test(s), again:`);
+  for (const f of failures) console.log(f.map((l) => `#   ${l}`).join("\n"));
 }
 process.exit(status);
