@@ -65,10 +65,18 @@ const bringUp = (profile) => {
   console.error(`the dev cloud's ${profile} profile did not come up; see`, join(env.DEVCLOUD_DIR, "logs"));
   return false;
 };
+// The tools some test files install on first use (Debian's chromium, etcd, the OpenStack client),
+// installed once here before the files run, so no test's timeout includes an apt-get.
+const ensureTools = () => {
+  console.log("# making sure the tests' tools are installed (chromium, etcd, the OpenStack client)");
+  return ["scripts/ensure-chromium.sh", "scripts/etcd/ensure-etcd.sh", "scripts/devcloud/ensure-openstack-client.sh"].every(
+    (s) => spawnSync("bash", [s], { stdio: ["ignore", "ignore", "inherit"], env }).status === 0,
+  );
+};
 let status = 0;
 try {
   if (lightFiles.length) {
-    status = needsCloud && !bringUp("light") ? 1 : await runTests(lightFiles, process.env.BAYFORGE_TEST_CONCURRENCY ?? 3);
+    status = (needsCloud && !bringUp("light")) || (!only.length && !ensureTools()) ? 1 : await runTests(lightFiles, process.env.BAYFORGE_TEST_CONCURRENCY ?? 3);
   }
   if (fullFiles.length) {
     const full = needsCloud && !bringUp("full") ? 1 : await runTests(fullFiles, 1);

@@ -60,6 +60,7 @@ FAKES=(pool floatingip port server loadbalancer)
 # light | full: what `up` builds (`up --full`); other commands read $DIR/.profile
 PROFILE=light
 source "$HERE/full/full.sh"
+source "$REPO_ROOT/scripts/lib/apt-ensure.sh"
 
 log() { echo "devcloud: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -68,27 +69,8 @@ case "$DIR" in /|"") die "refusing DEVCLOUD_DIR='$DIR'" ;; esac
 
 # ---------------------------------------------------------------- install
 install_packages() {
-  local missing=() p
   [ "$PROFILE" = full ] && PACKAGES+=("${FULL_PACKAGES[@]}")
-  for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  [ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); run once as root to install them"
-  log "installing: ${missing[*]}"
-  # Keep the packages' maintainer scripts from starting system-wide keystone/heat services.
-  local own_policy=0
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
-    own_policy=1
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >"$DIR/logs/apt-update.log" 2>&1 || { tail -20 "$DIR/logs/apt-update.log"; exit 1; }
-  apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >"$DIR/logs/apt-install.log" 2>&1 \
-    || { tail -20 "$DIR/logs/apt-install.log"; exit 1; }
-  if [ $own_policy -eq 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
-  return 0
+  apt_ensure "$DIR/logs" "${PACKAGES[@]}" || die "could not install Debian's packages; see $DIR/logs/apt-*.log"
 }
 
 # ---------------------------------------------------------------- config
