@@ -38,6 +38,9 @@ export function createApp(deps: ApiDeps): Hono<ApiEnv> {
     c.set("base", (deps.publicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, ""));
     c.header("x-openstack-request-id", requestId);
     await next();
+    // a route that answers with its own Response (the etcd discovery protocol) drops what
+    // c.header set; every answer still names its request, as the error envelope does
+    if (!c.res.headers.has("x-openstack-request-id")) c.res.headers.set("x-openstack-request-id", requestId);
   });
   app.use(microversion());
   const limit = (maxSize: number): MiddlewareHandler<ApiEnv> => {
